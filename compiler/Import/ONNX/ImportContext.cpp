@@ -1,0 +1,397 @@
+//===- ImportContext.cpp - helpers shared by ONNX op handlers -------------===//
+//
+// Value/constant bookkeeping for one graph and the TOSA building blocks that
+// spell out TOSA's operand conventions (shape operands, zero points, the mul
+// shift) in one place so handlers read like the ONNX spec.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Import/ONNX/ImportContext.h"
+
+#include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include "onnx/defs/tensor_proto_util.h"
+
+using namespace mlir;
+using namespace mlir::dlc;
+
+Type mlir::dlc::onnxElementType(MLIRContext *ctx, int32_t dtype) {
+  switch (dtype) {
+  case onnx::TensorProto::FLOAT: return Float32Type::get(ctx);
+  case onnx::TensorProto::DOUBLE: return Float64Type::get(ctx);
+  case onnx::TensorProto::FLOAT16: return Float16Type::get(ctx);
+  case onnx::TensorProto::BFLOAT16: return BFloat16Type::get(ctx);
+  case onnx::TensorProto::INT8: return IntegerType::get(ctx, 8);
+  case onnx::TensorProto::UINT8:
+    return IntegerType::get(ctx, 8, IntegerType::Unsigned);
+  case onnx::TensorProto::INT16: return IntegerType::get(ctx, 16);
+  case onnx::TensorProto::INT32: return IntegerType::get(ctx, 32);
+  case onnx::TensorProto::INT64: return IntegerType::get(ctx, 64);
+  case onnx::TensorProto::BOOL: return IntegerType::get(ctx, 1);
+  default: return nullptr;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// ConstTensor
+//===----------------------------------------------------------------------===//
+
+int64_t ConstTensor::numElements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+std::vector<float> ConstTensor::floats() const {
+  if (dtype == onnx::TensorProto::FLOAT)
+    return onnx::ParseData<float>(proto);
+  if (dtype == onnx::TensorProto::DOUBLE) {
+    auto d = onnx::ParseData<double>(proto);
+    return std::vector<float>(d.begin(), d.end());
+  }
+  auto i = ints();
+  return std::vector<float>(i.begin(), i.end());
+}
+
+std::vector<int64_t> ConstTensor::ints() const {
+  switch (dtype) {
+  case onnx::TensorProto::INT64: return onnx::ParseData<int64_t>(proto);
+  case onnx::TensorProto::INT32: {
+    auto v = onnx::ParseData<int32_t>(proto);
+    return std::vector<int64_t>(v.begin(), v.end());
+  }
+  case onnx::TensorProto::FLOAT: {
+    auto v = onnx::ParseData<float>(proto);
+    return std::vector<int64_t>(v.begin(), v.end());
+  }
+  default: {
+    // int8/uint8/int16/bool are stored in int32_data or raw bytes.
+    std::vector<int64_t> out;
+    if (proto->has_raw_data()) {
+      const std::string &raw = proto->raw_data();
+      for (unsigned char c : raw)
+        out.push_back(dtype == onnx::TensorProto::INT8
+                          ? static_cast<int64_t>(static_cast<int8_t>(c))
+                          : static_cast<int64_t>(c));
+    } else {
+      for (int32_t v : proto->int32_data())
+        out.push_back(v);
+    }
+    return out;
+  }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// ImportContext
+//===----------------------------------------------------------------------===//
+
+ImportContext::ImportContext(MLIRContext *ctx, const onnx::GraphProto &graph,
+                             int64_t opset, llvm::StringRef modelPath)
+    : ctx(ctx), b(UnknownLoc::get(ctx), ctx), opset(opset), graph(graph),
+      modelPath(modelPath.str()) {}
+
+void ImportContext::setNode(const onnx::NodeProto &n) {
+  node = &n;
+  std::string name = n.name().empty() ? n.output(0) : n.name();
+  b.setLoc(NameLoc::get(StringAttr::get(ctx, name),
+                        FileLineColLoc::get(ctx, modelPath, 0, 0)));
+}
+
+LogicalResult ImportContext::fail(const llvm::Twine &msg) {
+  std::string name = node->name().empty() ? "output " + node->output(0)
+                                          : node->name();
+  return emitError(b.getLoc())
+         << "node '" << name << "' (" << node->op_type() << "): " << msg;
+}
+
+size_t ImportContext::numInputs() const { return node->input_size(); }
+size_t ImportContext::numOutputs() const { return node->output_size(); }
+
+bool ImportContext::hasInput(unsigned i) const {
+  return static_cast<int>(i) < node->input_size() && !node->input(i).empty();
+}
+
+Value ImportContext::input(unsigned i) {
+  if (!hasInput(i))
+    return nullptr;
+  return lookup(node->input(i));
+}
+
+std::optional<ConstTensor> ImportContext::constInput(unsigned i) const {
+  if (!hasInput(i))
+    return std::nullopt;
+  return lookupConstant(node->input(i));
+}
+
+RankedTensorType ImportContext::outputType(unsigned i) {
+  auto it = types.find(node->output(i));
+  RankedTensorType t =
+      it == types.end() ? nullptr : staticType(*it->second);
+  if (!t)
+    (void)fail("cannot determine a static shape for output '" +
+               node->output(i) + "'");
+  return t;
+}
+
+void ImportContext::setOutput(unsigned i, Value v) {
+  if (static_cast<int>(i) < node->output_size() && !node->output(i).empty())
+    values[node->output(i)] = v;
+}
+
+bool ImportContext::hasAttr(llvm::StringRef name) const {
+  for (const auto &a : node->attribute())
+    if (a.name() == name)
+      return true;
+  return false;
+}
+
+static const onnx::AttributeProto *findAttr(const onnx::NodeProto *node,
+                                            llvm::StringRef name) {
+  for (const auto &a : node->attribute())
+    if (a.name() == name)
+      return &a;
+  return nullptr;
+}
+
+int64_t ImportContext::attrInt(llvm::StringRef name, int64_t dflt) const {
+  auto *a = findAttr(node, name);
+  return a ? a->i() : dflt;
+}
+
+float ImportContext::attrFloat(llvm::StringRef name, float dflt) const {
+  auto *a = findAttr(node, name);
+  return a ? a->f() : dflt;
+}
+
+std::string ImportContext::attrString(llvm::StringRef name,
+                                      llvm::StringRef dflt) const {
+  auto *a = findAttr(node, name);
+  return a ? a->s() : dflt.str();
+}
+
+std::vector<int64_t> ImportContext::attrInts(llvm::StringRef name) const {
+  auto *a = findAttr(node, name);
+  if (!a)
+    return {};
+  return std::vector<int64_t>(a->ints().begin(), a->ints().end());
+}
+
+const onnx::TensorProto *
+ImportContext::attrTensor(llvm::StringRef name) const {
+  auto *a = findAttr(node, name);
+  return a && a->has_t() ? &a->t() : nullptr;
+}
+
+Value ImportContext::lookup(const std::string &name) {
+  if (name.empty())
+    return nullptr;
+  auto it = values.find(name);
+  if (it != values.end())
+    return it->second;
+  if (auto c = lookupConstant(name)) {
+    Value v = materialize(*c, name);
+    values[name] = v;
+    return v;
+  }
+  return nullptr;
+}
+
+void ImportContext::addConstant(const std::string &name,
+                                const onnx::TensorProto &t) {
+  constants[name] = &t;
+}
+
+const onnx::TensorProto &ImportContext::own(onnx::TensorProto t) {
+  owned.push_back(std::move(t));
+  return owned.back();
+}
+
+std::optional<ConstTensor>
+ImportContext::lookupConstant(const std::string &name) const {
+  auto it = constants.find(name);
+  if (it == constants.end())
+    return std::nullopt;
+  ConstTensor c;
+  c.proto = it->second;
+  c.dtype = c.proto->data_type();
+  c.shape.assign(c.proto->dims().begin(), c.proto->dims().end());
+  return c;
+}
+
+void ImportContext::addValueInfo(const onnx::ValueInfoProto &vi) {
+  types[vi.name()] = &vi.type();
+}
+
+RankedTensorType ImportContext::staticType(const onnx::TypeProto &type) const {
+  if (!type.has_tensor_type() || !type.tensor_type().has_shape())
+    return nullptr;
+  Type elt = onnxElementType(ctx, type.tensor_type().elem_type());
+  if (!elt)
+    return nullptr;
+  SmallVector<int64_t> shape;
+  for (const auto &d : type.tensor_type().shape().dim()) {
+    if (!d.has_dim_value() || d.dim_value() < 0)
+      return nullptr;
+    shape.push_back(d.dim_value());
+  }
+  return RankedTensorType::get(shape, elt);
+}
+
+//===----------------------------------------------------------------------===//
+// TOSA building blocks
+//===----------------------------------------------------------------------===//
+
+/// Blob names are derived from tensor names so that output is deterministic.
+static std::string blobName(llvm::StringRef name, unsigned counter) {
+  std::string out = "w" + std::to_string(counter) + "_";
+  for (char c : name)
+    out += (isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  return out;
+}
+
+template <typename T>
+static DenseElementsAttr denseFrom(RankedTensorType type,
+                                   const std::vector<int64_t> &v) {
+  std::vector<T> cast(v.begin(), v.end());
+  return DenseElementsAttr::get(type, llvm::ArrayRef<T>(cast));
+}
+
+Value ImportContext::materialize(const ConstTensor &t, llvm::StringRef name) {
+  Type elt = onnxElementType(ctx, t.dtype);
+  if (!elt) {
+    (void)fail("constant '" + name + "' has an unsupported data type");
+    return nullptr;
+  }
+  auto type = RankedTensorType::get(t.shape, elt);
+  ElementsAttr attr;
+  bool isF32 = t.dtype == onnx::TensorProto::FLOAT;
+  // Large float weights stored as raw bytes are referenced in place; small
+  // ones become dense attributes so TOSA's folders can see them.
+  if (isF32 && t.proto->has_raw_data() && t.numElements() > 64 &&
+      t.proto->raw_data().size() == size_t(t.numElements()) * 4) {
+    const std::string &raw = t.proto->raw_data();
+    auto blob = UnmanagedAsmResourceBlob::allocateInferAlign(
+        llvm::ArrayRef<float>(reinterpret_cast<const float *>(raw.data()),
+                              t.numElements()));
+    attr = DenseResourceElementsAttr::get(type, blobName(name, blobCounter++),
+                                          std::move(blob));
+  } else if (isF32 || t.dtype == onnx::TensorProto::DOUBLE ||
+             t.dtype == onnx::TensorProto::FLOAT16 ||
+             t.dtype == onnx::TensorProto::BFLOAT16) {
+    std::vector<float> f = t.floats();
+    if (elt.isF32()) {
+      attr = DenseElementsAttr::get(type, llvm::ArrayRef<float>(f));
+    } else {
+      SmallVector<APFloat> vals;
+      for (float x : f) {
+        APFloat ap(x);
+        bool lost;
+        ap.convert(cast<FloatType>(elt).getFloatSemantics(),
+                   APFloat::rmNearestTiesToEven, &lost);
+        vals.push_back(ap);
+      }
+      attr = DenseElementsAttr::get(type, vals);
+    }
+  } else {
+    std::vector<int64_t> v = t.ints();
+    unsigned width = elt.getIntOrFloatBitWidth();
+    if (width == 1) {
+      std::vector<bool> bits(v.begin(), v.end());
+      SmallVector<bool> sb(bits.begin(), bits.end());
+      attr = DenseElementsAttr::get(type, llvm::ArrayRef<bool>(sb));
+    } else {
+      SmallVector<APInt> vals;
+      for (int64_t x : v)
+        vals.push_back(APInt(width, static_cast<uint64_t>(x),
+                             /*isSigned=*/true, /*implicitTrunc=*/true));
+      attr = DenseElementsAttr::get(type, vals);
+    }
+  }
+  if (static_cast<int64_t>(attr.getNumElements()) != t.numElements()) {
+    (void)fail("constant '" + name + "' holds the wrong number of elements");
+    return nullptr;
+  }
+  return tosa::ConstOp::create(b, type, attr);
+}
+
+Value ImportContext::constF32(llvm::ArrayRef<int64_t> shape,
+                              llvm::ArrayRef<float> values) {
+  auto type = RankedTensorType::get(shape, b.getF32Type());
+  DenseElementsAttr attr =
+      values.size() == 1 ? DenseElementsAttr::get(type, values[0])
+                         : DenseElementsAttr::get(type, values);
+  return tosa::ConstOp::create(b, type, attr);
+}
+
+Value ImportContext::constBlob(llvm::ArrayRef<int64_t> shape,
+                               std::vector<float> values,
+                               llvm::StringRef name) {
+  auto type = RankedTensorType::get(shape, b.getF32Type());
+  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(
+      llvm::ArrayRef<float>(values));
+  auto attr = DenseResourceElementsAttr::get(
+      type, blobName(name, blobCounter++), std::move(blob));
+  return tosa::ConstOp::create(b, type, attr);
+}
+
+Value ImportContext::reshape(Value v, llvm::ArrayRef<int64_t> shape) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.getShape() == shape)
+    return v;
+  auto out = RankedTensorType::get(shape, type.getElementType());
+  return tosa::ReshapeOp::create(b, out, v, tosa::getTosaConstShape(b, shape));
+}
+
+Value ImportContext::transpose(Value v, llvm::ArrayRef<int32_t> perms) {
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<int64_t> shape;
+  bool identity = true;
+  for (size_t i = 0; i < perms.size(); ++i) {
+    shape.push_back(type.getDimSize(perms[i]));
+    identity &= perms[i] == static_cast<int32_t>(i);
+  }
+  if (identity)
+    return v;
+  auto out = RankedTensorType::get(shape, type.getElementType());
+  return tosa::TransposeOp::create(b, out, v, perms);
+}
+
+Value ImportContext::expandToRank(Value v, int64_t rank) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.getRank() >= rank)
+    return v;
+  SmallVector<int64_t> shape(rank - type.getRank(), 1);
+  shape.append(type.getShape().begin(), type.getShape().end());
+  return reshape(v, shape);
+}
+
+Value ImportContext::mul(Value a, Value c, RankedTensorType resultType) {
+  int64_t rank = resultType.getRank();
+  auto shiftType = RankedTensorType::get({1}, b.getI8Type());
+  Value shift = tosa::ConstOp::create(
+      b, shiftType, DenseElementsAttr::get(shiftType, b.getI8IntegerAttr(0)));
+  return tosa::MulOp::create(b, resultType, expandToRank(a, rank),
+                             expandToRank(c, rank), shift);
+}
+
+Value ImportContext::slice(Value v, llvm::ArrayRef<int64_t> start,
+                           llvm::ArrayRef<int64_t> size) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.getShape() == size)
+    return v;
+  auto out = RankedTensorType::get(size, type.getElementType());
+  return tosa::SliceOp::create(b, out, v, tosa::getTosaConstShape(b, start),
+                               tosa::getTosaConstShape(b, size));
+}
+
+Value ImportContext::reduceSum(Value v, int64_t axis) {
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape[axis] = 1;
+  auto out = RankedTensorType::get(shape, type.getElementType());
+  return tosa::ReduceSumOp::create(b, out, v, b.getI32IntegerAttr(axis));
+}

@@ -1,0 +1,133 @@
+//===- ImportContext.h - what an ONNX op handler sees ---------------------===//
+//
+// The state of one graph import and the helpers every handler shares: access
+// to the node's inputs, attributes and inferred output types, compile-time
+// constants, and small TOSA building blocks (reshape, transpose, broadcasting
+// to equal rank) that encode TOSA's operand conventions once.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_COMPILER_IMPORT_ONNX_IMPORTCONTEXT_H
+#define DLC_COMPILER_IMPORT_ONNX_IMPORTCONTEXT_H
+
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/ADT/StringMap.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir::dlc {
+
+/// Maps an ONNX element type code to an MLIR type; null if unsupported.
+Type onnxElementType(MLIRContext *ctx, int32_t dtype);
+
+/// A compile-time tensor: an initializer or the value of a Constant node.
+struct ConstTensor {
+  const onnx::TensorProto *proto = nullptr;
+  std::vector<int64_t> shape;
+  int32_t dtype = 0;
+  std::vector<float> floats() const;
+  std::vector<int64_t> ints() const;
+  int64_t numElements() const;
+};
+
+class ImportContext {
+public:
+  ImportContext(MLIRContext *ctx, const onnx::GraphProto &graph,
+                int64_t opset, llvm::StringRef modelPath);
+
+  MLIRContext *ctx;
+  ImplicitLocOpBuilder b;
+  int64_t opset;
+
+  // --- The node being imported -------------------------------------------
+  const onnx::NodeProto *node = nullptr;
+  void setNode(const onnx::NodeProto &n);
+  /// Reports "node 'NAME' (OpType): msg" and returns failure.
+  LogicalResult fail(const llvm::Twine &msg);
+
+  size_t numInputs() const;
+  bool hasInput(unsigned i) const;
+  /// The value of input `i`, materialising constants as tosa.const.
+  Value input(unsigned i);
+  /// Input `i` if it is known at compile time.
+  std::optional<ConstTensor> constInput(unsigned i) const;
+  /// The inferred, static type of output `i`; reports and returns null if
+  /// shape inference left it unknown.
+  RankedTensorType outputType(unsigned i);
+  void setOutput(unsigned i, Value v);
+  size_t numOutputs() const;
+
+  bool hasAttr(llvm::StringRef name) const;
+  int64_t attrInt(llvm::StringRef name, int64_t dflt) const;
+  float attrFloat(llvm::StringRef name, float dflt) const;
+  std::string attrString(llvm::StringRef name, llvm::StringRef dflt) const;
+  std::vector<int64_t> attrInts(llvm::StringRef name) const;
+  const onnx::TensorProto *attrTensor(llvm::StringRef name) const;
+
+  // --- Graph state used by the driver ------------------------------------
+  void bindValue(const std::string &name, Value v) { values[name] = v; }
+  Value lookup(const std::string &name);
+  void addConstant(const std::string &name, const onnx::TensorProto &t);
+  /// Keeps a tensor built during import alive for the whole import.
+  const onnx::TensorProto &own(onnx::TensorProto t);
+  std::optional<ConstTensor> lookupConstant(const std::string &name) const;
+  void addValueInfo(const onnx::ValueInfoProto &vi);
+  RankedTensorType staticType(const onnx::TypeProto &type) const;
+
+  // --- TOSA building blocks ----------------------------------------------
+  /// A tosa.const holding `t`. Float data is referenced, not copied, through
+  /// a dense_resource blob when the proto stores raw bytes.
+  Value materialize(const ConstTensor &t, llvm::StringRef name);
+  /// A tosa.const of the given type and float values (a splat for one).
+  Value constF32(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<float> values);
+  /// A blob-backed f32 constant owning `values` (for weights rewritten at
+  /// import time, e.g. transposed convolution kernels).
+  Value constBlob(llvm::ArrayRef<int64_t> shape, std::vector<float> values,
+                  llvm::StringRef name);
+  Value reshape(Value v, llvm::ArrayRef<int64_t> shape);
+  Value transpose(Value v, llvm::ArrayRef<int32_t> perms);
+  /// Prepends unit dimensions up to `rank` (numpy broadcasting).
+  Value expandToRank(Value v, int64_t rank);
+  Value mul(Value a, Value b, RankedTensorType resultType);
+  Value slice(Value v, llvm::ArrayRef<int64_t> start,
+              llvm::ArrayRef<int64_t> size);
+  Value reduceSum(Value v, int64_t axis);
+
+private:
+  const onnx::GraphProto &graph;
+  std::string modelPath;
+  llvm::StringMap<Value> values;
+  llvm::StringMap<const onnx::TensorProto *> constants;
+  llvm::StringMap<const onnx::TypeProto *> types;
+  unsigned blobCounter = 0;
+  std::deque<onnx::TensorProto> owned;
+};
+
+/// One handler per ONNX operator and opset range.
+using HandlerFn = LogicalResult (*)(ImportContext &ctx);
+
+struct OpHandler {
+  const char *opType;
+  int sinceVersion; // First opset this handler applies to.
+  HandlerFn fn;
+};
+
+/// The handler for `opType` at `opset`, or null.
+HandlerFn lookupHandler(llvm::StringRef opType, int64_t opset);
+std::vector<std::string> handledOperators(int64_t opset);
+
+// Handler families, one file each (ops/*.cpp).
+void appendMathHandlers(std::vector<OpHandler> &table);
+void appendNNHandlers(std::vector<OpHandler> &table);
+void appendTensorHandlers(std::vector<OpHandler> &table);
+
+} // namespace mlir::dlc
+
+#endif // DLC_COMPILER_IMPORT_ONNX_IMPORTCONTEXT_H

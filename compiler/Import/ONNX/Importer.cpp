@@ -1,0 +1,287 @@
+//===- Importer.cpp - ONNX model to a TOSA/dlc module ---------------------===//
+//
+// Loads a model with the ONNX library (binary protobuf or the textual
+// .onnxtext syntax), validates it with onnx::checker, infers shapes with ONNX
+// shape inference, then walks the topologically sorted graph calling one
+// opset-versioned handler per node. Every unsupported operator is reported
+// before any IR is built.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Import/ONNX/Importer.h"
+
+#include "compiler/Import/ONNX/ImportContext.h"
+#include "dialects/DLC/IR/DLCDialect.h"
+#include "targets/ModelSignature.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include "onnx/checker.h"
+#include "onnx/defs/parser.h"
+#include "onnx/shape_inference/implementation.h"
+
+#include <algorithm>
+#include <set>
+
+using namespace mlir;
+using namespace mlir::dlc;
+
+OnnxModel::OnnxModel() : proto(std::make_unique<onnx::ModelProto>()) {}
+OnnxModel::~OnnxModel() = default;
+
+//===----------------------------------------------------------------------===//
+// Handler table
+//===----------------------------------------------------------------------===//
+
+static const std::vector<OpHandler> &handlerTable() {
+  static const std::vector<OpHandler> table = [] {
+    std::vector<OpHandler> t;
+    appendMathHandlers(t);
+    appendNNHandlers(t);
+    appendTensorHandlers(t);
+    return t;
+  }();
+  return table;
+}
+
+HandlerFn mlir::dlc::lookupHandler(llvm::StringRef opType, int64_t opset) {
+  const OpHandler *best = nullptr;
+  for (const OpHandler &h : handlerTable())
+    if (opType == h.opType && h.sinceVersion <= opset &&
+        (!best || h.sinceVersion > best->sinceVersion))
+      best = &h;
+  return best ? best->fn : nullptr;
+}
+
+std::vector<std::string> mlir::dlc::handledOperators(int64_t opset) {
+  std::vector<std::string> ops;
+  for (const OpHandler &h : handlerTable())
+    if (h.sinceVersion <= opset &&
+        std::find(ops.begin(), ops.end(), h.opType) == ops.end())
+      ops.push_back(h.opType);
+  std::sort(ops.begin(), ops.end());
+  return ops;
+}
+
+std::vector<std::string> mlir::dlc::supportedOperators(int64_t opset) {
+  return handledOperators(opset);
+}
+
+//===----------------------------------------------------------------------===//
+// Loading
+//===----------------------------------------------------------------------===//
+
+static int64_t defaultOpset(const onnx::ModelProto &model) {
+  for (const auto &o : model.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx")
+      return o.version();
+  return 1;
+}
+
+std::unique_ptr<OnnxModel>
+mlir::dlc::loadOnnxModel(llvm::StringRef path, const CompilerOptions &options,
+                         std::string &error) {
+  auto model = std::make_unique<OnnxModel>();
+  model->path = path.str();
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/true);
+  if (!buffer) {
+    error = "cannot open '" + path.str() + "': " + buffer.getError().message();
+    return nullptr;
+  }
+  onnx::ModelProto &proto = *model->proto;
+  if (path.ends_with(".onnxtext")) {
+    auto status =
+        onnx::OnnxParser::Parse(proto, (*buffer)->getBufferStart());
+    if (!status.IsOK()) {
+      error = "'" + path.str() + "' is not valid ONNX text: " +
+              status.ErrorMessage();
+      return nullptr;
+    }
+  } else if ((*buffer)->getBufferSize() > INT32_MAX ||
+             !proto.ParseFromArray((*buffer)->getBufferStart(),
+                                   static_cast<int>(
+                                       (*buffer)->getBufferSize()))) {
+    error = "'" + path.str() +
+            "' is not a valid ONNX model (malformed or truncated protobuf)";
+    return nullptr;
+  }
+  if (!proto.has_graph()) {
+    error = "'" + path.str() + "' holds no graph";
+    return nullptr;
+  }
+
+  // Pin input dimensions before shape inference so it propagates them.
+  for (const auto &[name, dims] : options.inputShapes) {
+    onnx::ValueInfoProto *vi = nullptr;
+    for (auto &in : *proto.mutable_graph()->mutable_input())
+      if (in.name() == name)
+        vi = &in;
+    if (!vi) {
+      error = "--input-shape names '" + name + "', which is not a model input";
+      return nullptr;
+    }
+    auto *shape = vi->mutable_type()->mutable_tensor_type()->mutable_shape();
+    shape->clear_dim();
+    for (int64_t d : dims)
+      shape->add_dim()->set_dim_value(d);
+  }
+
+  try {
+    onnx::checker::check_model(proto);
+  } catch (const std::exception &e) {
+    error = "'" + path.str() + "' failed the ONNX checker: " + e.what();
+    return nullptr;
+  }
+  try {
+    onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*error_mode=*/0,
+                                     /*data_prop=*/true);
+    onnx::shape_inference::InferShapes(
+        proto, onnx::OpSchemaRegistry::Instance(), opts);
+  } catch (const std::exception &e) {
+    error = "shape inference failed on '" + path.str() + "': " + e.what();
+    return nullptr;
+  }
+  return model;
+}
+
+//===----------------------------------------------------------------------===//
+// Import
+//===----------------------------------------------------------------------===//
+
+/// Explains why a graph input or output has no static type.
+static std::string describeNonStatic(const onnx::ValueInfoProto &vi) {
+  const auto &type = vi.type();
+  if (!type.has_tensor_type())
+    return "is not a tensor";
+  if (type.tensor_type().elem_type() == onnx::TensorProto::STRING)
+    return "has element type string, which is not supported";
+  if (!type.tensor_type().has_shape())
+    return "has an unknown rank";
+  int i = 0;
+  for (const auto &d : type.tensor_type().shape().dim()) {
+    if (!d.has_dim_value())
+      return "has symbolic dimension " + std::to_string(i) +
+             (d.has_dim_param() ? " ('" + d.dim_param() + "')" : "") +
+             "; pin it with --input-shape " + vi.name() + "=...";
+    ++i;
+  }
+  return "has an unsupported element type";
+}
+
+OwningOpRef<ModuleOp> mlir::dlc::importOnnxModel(MLIRContext *context,
+                                                 const OnnxModel &model,
+                                                 const CompilerOptions &) {
+  context->loadDialect<func::FuncDialect, tosa::TosaDialect, DLCDialect>();
+  const onnx::ModelProto &proto = *model.proto;
+  const onnx::GraphProto &graph = proto.graph();
+  int64_t opset = defaultOpset(proto);
+  Location fileLoc = FileLineColLoc::get(context, model.path, 0, 0);
+
+  // Every unsupported operator, at once.
+  std::vector<std::string> unsupported;
+  for (const auto &node : graph.node()) {
+    bool known = (node.domain().empty() || node.domain() == "ai.onnx") &&
+                 lookupHandler(node.op_type(), opset);
+    if (!known)
+      unsupported.push_back(
+          "'" + (node.name().empty() ? node.output(0) : node.name()) + "' (" +
+          (node.domain().empty() ? "" : node.domain() + ".") +
+          node.op_type() + ")");
+  }
+  if (!unsupported.empty()) {
+    auto diag = emitError(fileLoc) << unsupported.size()
+                                   << " unsupported operator node(s) at opset "
+                                   << opset << ": ";
+    llvm::interleaveComma(unsupported, diag);
+    return nullptr;
+  }
+
+  ImportContext ictx(context, graph, opset, model.path);
+  std::set<std::string> initNames;
+  for (const auto &init : graph.initializer()) {
+    initNames.insert(init.name());
+    ictx.addConstant(init.name(), init);
+  }
+  for (const auto &vi : graph.value_info())
+    ictx.addValueInfo(vi);
+  for (const auto &vi : graph.output())
+    ictx.addValueInfo(vi);
+  for (const auto &vi : graph.input())
+    ictx.addValueInfo(vi);
+
+  OpBuilder builder(context);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  SmallVector<Type> argTypes, resultTypes;
+  SmallVector<const onnx::ValueInfoProto *> inputs;
+  for (const auto &vi : graph.input()) {
+    if (initNames.count(vi.name()))
+      continue;
+    RankedTensorType t = ictx.staticType(vi.type());
+    if (!t) {
+      emitError(fileLoc) << "input '" << vi.name() << "' "
+                         << describeNonStatic(vi);
+      return nullptr;
+    }
+    argTypes.push_back(t);
+    inputs.push_back(&vi);
+  }
+  for (const auto &vi : graph.output()) {
+    RankedTensorType t = ictx.staticType(vi.type());
+    if (!t) {
+      emitError(fileLoc) << "output '" << vi.name() << "' "
+                         << describeNonStatic(vi);
+      return nullptr;
+    }
+    resultTypes.push_back(t);
+  }
+
+  builder.setInsertionPointToEnd(module->getBody());
+  auto func = func::FuncOp::create(builder, fileLoc, kEntryName,
+                                   builder.getFunctionType(argTypes,
+                                                           resultTypes));
+  auto ioAttrs = [&](const onnx::ValueInfoProto &vi) {
+    return builder.getDictionaryAttr(
+        {builder.getNamedAttr(kNameAttr, builder.getStringAttr(vi.name())),
+         builder.getNamedAttr(
+             kDTypeAttr,
+             builder.getI32IntegerAttr(vi.type().tensor_type().elem_type()))});
+  };
+  Block *entry = func.addEntryBlock();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    func.setArgAttrs(i, ioAttrs(*inputs[i]));
+    ictx.bindValue(inputs[i]->name(), entry->getArgument(i));
+  }
+  for (int i = 0; i < graph.output_size(); ++i)
+    func.setResultAttrs(i, ioAttrs(graph.output(i)));
+
+  ictx.b.setInsertionPointToEnd(entry);
+  for (const auto &node : graph.node()) {
+    ictx.setNode(node);
+    HandlerFn fn = lookupHandler(node.op_type(), opset);
+    if (failed(fn(ictx)))
+      return nullptr;
+    for (int i = 0; i < node.output_size(); ++i)
+      if (!node.output(i).empty() && !ictx.lookup(node.output(i)))
+        return (ictx.fail("produced no value for output '" + node.output(i) +
+                          "'"),
+                nullptr);
+  }
+
+  SmallVector<Value> results;
+  for (int i = 0; i < graph.output_size(); ++i) {
+    Value v = ictx.lookup(graph.output(i).name());
+    if (!v || v.getType() != resultTypes[i]) {
+      emitError(fileLoc) << "graph output '" << graph.output(i).name()
+                         << "' has type "
+                         << (v ? v.getType() : Type()) << ", expected "
+                         << resultTypes[i];
+      return nullptr;
+    }
+    results.push_back(v);
+  }
+  ictx.b.setLoc(fileLoc);
+  func::ReturnOp::create(ictx.b, results);
+  return module;
+}

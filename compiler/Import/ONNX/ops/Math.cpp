@@ -1,0 +1,390 @@
+//===- Math.cpp - ONNX elementwise, activation and matrix operators -------===//
+//
+// Add/Sub/Mul/Div with numpy broadcasting, activations (Relu, LeakyRelu,
+// Clip, Sigmoid, Tanh), Softmax, ReduceMean, Gemm and MatMul, as TOSA.
+// Broadcasting is made explicit by reshaping operands to the result rank;
+// TOSA then broadcasts unit dimensions itself.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Import/ONNX/ImportContext.h"
+
+#include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
+
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+using namespace mlir;
+using namespace mlir::dlc;
+
+namespace {
+
+/// Runs the shared prologue of a handler: every listed input present and a
+/// static output type known.
+RankedTensorType prologue(ImportContext &c, unsigned requiredInputs) {
+  for (unsigned i = 0; i < requiredInputs; ++i)
+    if (!c.input(i))
+      return (void)c.fail("input " + std::to_string(i) + " is missing"),
+             nullptr;
+  return c.outputType(0);
+}
+
+template <typename OpTy>
+LogicalResult binary(ImportContext &c) {
+  RankedTensorType type = prologue(c, 2);
+  if (!type)
+    return failure();
+  int64_t rank = type.getRank();
+  c.setOutput(0, OpTy::create(c.b, type, c.expandToRank(c.input(0), rank),
+                              c.expandToRank(c.input(1), rank)));
+  return success();
+}
+
+LogicalResult importMul(ImportContext &c) {
+  RankedTensorType type = prologue(c, 2);
+  if (!type)
+    return failure();
+  c.setOutput(0, c.mul(c.input(0), c.input(1), type));
+  return success();
+}
+
+LogicalResult importDiv(ImportContext &c) {
+  RankedTensorType type = prologue(c, 2);
+  if (!type)
+    return failure();
+  int64_t rank = type.getRank();
+  Value lhs = c.expandToRank(c.input(0), rank);
+  Value rhs = c.expandToRank(c.input(1), rank);
+  if (isa<FloatType>(type.getElementType())) {
+    // TOSA has no float divide; x * (1/y) is within 2 ulp of x / y.
+    Value recip = tosa::ReciprocalOp::create(c.b, rhs.getType(), rhs);
+    c.setOutput(0, c.mul(lhs, recip, type));
+    return success();
+  }
+  if (!type.getElementType().isInteger(32))
+    return c.fail("integer Div is supported for int32 only");
+  c.setOutput(0, tosa::IntDivOp::create(c.b, type, lhs, rhs));
+  return success();
+}
+
+template <typename OpTy>
+LogicalResult unary(ImportContext &c) {
+  RankedTensorType type = prologue(c, 1);
+  if (!type)
+    return failure();
+  c.setOutput(0, OpTy::create(c.b, type, c.input(0)));
+  return success();
+}
+
+/// min/max bounds as attributes of the element type; infinities for floats.
+Attribute bound(ImportContext &c, Type elt, std::optional<double> v,
+                bool upper) {
+  if (auto ft = dyn_cast<FloatType>(elt)) {
+    APFloat f = v ? APFloat(*v) : APFloat::getInf(APFloat::IEEEdouble(), !upper);
+    bool lost;
+    f.convert(ft.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+    return c.b.getFloatAttr(elt, f);
+  }
+  unsigned w = elt.getIntOrFloatBitWidth();
+  bool isUnsigned = elt.isUnsignedInteger();
+  APInt lim = upper ? (isUnsigned ? APInt::getMaxValue(w)
+                                  : APInt::getSignedMaxValue(w))
+                    : (isUnsigned ? APInt::getMinValue(w)
+                                  : APInt::getSignedMinValue(w));
+  if (v)
+    lim = APInt(w, static_cast<uint64_t>(static_cast<int64_t>(*v)), true,
+                true);
+  return c.b.getIntegerAttr(elt, lim);
+}
+
+Value clamp(ImportContext &c, Value x, RankedTensorType type,
+            std::optional<double> lo, std::optional<double> hi) {
+  Type elt = type.getElementType();
+  return tosa::ClampOp::create(c.b, type, x, bound(c, elt, lo, false),
+                               bound(c, elt, hi, true));
+}
+
+LogicalResult importRelu(ImportContext &c) {
+  RankedTensorType type = prologue(c, 1);
+  if (!type)
+    return failure();
+  c.setOutput(0, clamp(c, c.input(0), type, 0.0, std::nullopt));
+  return success();
+}
+
+LogicalResult importLeakyRelu(ImportContext &c) {
+  RankedTensorType type = prologue(c, 1);
+  if (!type)
+    return failure();
+  float alpha = c.attrFloat("alpha", 0.01f);
+  Value x = c.input(0);
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> ones(rank, 1);
+  Value zero = c.constF32(ones, {0.0f});
+  auto boolType = RankedTensorType::get(type.getShape(), c.b.getI1Type());
+  Value positive = tosa::GreaterEqualOp::create(c.b, boolType, x, zero);
+  Value scaled = c.mul(x, c.constF32(ones, {alpha}), type);
+  c.setOutput(0, tosa::SelectOp::create(c.b, type, positive, x, scaled));
+  return success();
+}
+
+/// Clip-6: bounds are attributes.
+LogicalResult importClip6(ImportContext &c) {
+  RankedTensorType type = prologue(c, 1);
+  if (!type)
+    return failure();
+  std::optional<double> lo, hi;
+  if (c.hasAttr("min"))
+    lo = c.attrFloat("min", 0);
+  if (c.hasAttr("max"))
+    hi = c.attrFloat("max", 0);
+  c.setOutput(0, clamp(c, c.input(0), type, lo, hi));
+  return success();
+}
+
+/// Clip-11+: bounds are optional inputs, usually constants.
+LogicalResult importClip11(ImportContext &c) {
+  RankedTensorType type = prologue(c, 1);
+  if (!type)
+    return failure();
+  std::optional<double> lo, hi;
+  Value x = c.input(0);
+  for (unsigned i : {1u, 2u}) {
+    if (!c.hasInput(i))
+      continue;
+    if (auto k = c.constInput(i)) {
+      auto vals = k->floats();
+      if (vals.size() != 1)
+        return c.fail("Clip bounds must be scalars");
+      (i == 1 ? lo : hi) = vals[0];
+      continue;
+    }
+    // A runtime bound: maximum/minimum with the broadcast scalar.
+    Value bnd = c.expandToRank(c.input(i), type.getRank());
+    x = i == 1 ? Value(tosa::MaximumOp::create(c.b, type, x, bnd))
+               : Value(tosa::MinimumOp::create(c.b, type, x, bnd));
+  }
+  c.setOutput(0, (lo || hi) ? clamp(c, x, type, lo, hi) : x);
+  return success();
+}
+
+/// Numerically stable softmax over `axis`: exp(x - max) / sum.
+Value softmax(ImportContext &c, Value x, int64_t axis) {
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> reduced(type.getShape());
+  reduced[axis] = 1;
+  auto redType = RankedTensorType::get(reduced, type.getElementType());
+  Value max = tosa::ReduceMaxOp::create(c.b, redType, x,
+                                        c.b.getI32IntegerAttr(axis));
+  Value shifted = tosa::SubOp::create(c.b, type, x, max);
+  Value e = tosa::ExpOp::create(c.b, type, shifted);
+  Value sum = c.reduceSum(e, axis);
+  Value inv = tosa::ReciprocalOp::create(c.b, redType, sum);
+  return c.mul(e, inv, type);
+}
+
+LogicalResult importSoftmax(ImportContext &c) {
+  RankedTensorType type = prologue(c, 1);
+  if (!type)
+    return failure();
+  int64_t rank = type.getRank();
+  bool legacy = c.opset < 13;
+  int64_t axis = c.attrInt("axis", legacy ? 1 : -1);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return c.fail("axis out of range");
+  Value x = c.input(0);
+  if (!legacy) {
+    c.setOutput(0, softmax(c, x, axis));
+    return success();
+  }
+  // Softmax-1/11: the input is coerced to 2-D [prod(0..axis), prod(axis..)].
+  auto shape = type.getShape();
+  int64_t outer = std::accumulate(shape.begin(), shape.begin() + axis,
+                                  int64_t(1), std::multiplies<int64_t>());
+  int64_t inner = std::accumulate(shape.begin() + axis, shape.end(),
+                                  int64_t(1), std::multiplies<int64_t>());
+  Value flat = c.reshape(x, {outer, inner});
+  c.setOutput(0, c.reshape(softmax(c, flat, 1), shape));
+  return success();
+}
+
+LogicalResult importReduceMean(ImportContext &c) {
+  RankedTensorType type = prologue(c, 1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  auto inType = cast<RankedTensorType>(x.getType());
+  int64_t rank = inType.getRank();
+  std::vector<int64_t> axes = c.attrInts("axes");
+  if (c.opset >= 18 && c.hasInput(1)) {
+    auto k = c.constInput(1);
+    if (!k)
+      return c.fail("axes must be a constant");
+    axes = k->ints();
+  }
+  if (axes.empty())
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+  int64_t count = 1;
+  for (int64_t &a : axes) {
+    if (a < 0)
+      a += rank;
+    if (a < 0 || a >= rank)
+      return c.fail("axis out of range");
+    count *= inType.getDimSize(a);
+    x = c.reduceSum(x, a);
+  }
+  auto keptType = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> ones(rank, 1);
+  x = c.mul(x, c.constF32(ones, {1.0f / static_cast<float>(count)}),
+            keptType);
+  c.setOutput(0, c.reshape(x, type.getShape()));
+  return success();
+}
+
+/// A 2-D transposed copy of a constant, made on the host so that weights
+/// are not transposed at every run.
+Value transposedConstant2D(ImportContext &c, const ConstTensor &k,
+                           llvm::StringRef name) {
+  int64_t rows = k.shape[0], cols = k.shape[1];
+  std::vector<float> src = k.floats(), dst(src.size());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t col = 0; col < cols; ++col)
+      dst[col * rows + r] = src[r * cols + col];
+  return c.constBlob({cols, rows}, std::move(dst), name);
+}
+
+LogicalResult importGemm(ImportContext &c) {
+  RankedTensorType type = prologue(c, 2);
+  if (!type)
+    return failure();
+  if (!isa<FloatType>(type.getElementType()))
+    return c.fail("Gemm supports floating-point data only");
+  bool transA = c.attrInt("transA", 0), transB = c.attrInt("transB", 0);
+  float alpha = c.attrFloat("alpha", 1.0f), beta = c.attrFloat("beta", 1.0f);
+  Value a = c.input(0);
+  if (transA)
+    a = c.transpose(a, {1, 0});
+  Value bv;
+  auto kb = c.constInput(1);
+  if (transB && kb && kb->shape.size() == 2 &&
+      kb->dtype == onnx::TensorProto::FLOAT)
+    bv = transposedConstant2D(c, *kb, c.node->input(1));
+  else
+    bv = transB ? c.transpose(c.input(1), {1, 0}) : c.input(1);
+  auto aType = cast<RankedTensorType>(a.getType());
+  auto bType = cast<RankedTensorType>(bv.getType());
+  int64_t m = aType.getDimSize(0), k = aType.getDimSize(1),
+          n = bType.getDimSize(1);
+  auto mmType = RankedTensorType::get({1, m, n}, type.getElementType());
+  Value y = tosa::MatMulOp::create(c.b, mmType, c.reshape(a, {1, m, k}),
+                                   c.reshape(bv, {1, k, n}));
+  y = c.reshape(y, {m, n});
+  if (alpha != 1.0f)
+    y = c.mul(y, c.constF32({1, 1}, {alpha}), type);
+  if (c.hasInput(2) && beta != 0.0f) {
+    Value cv = c.expandToRank(c.input(2), 2);
+    if (beta != 1.0f)
+      cv = c.mul(cv, c.constF32({1, 1}, {beta}),
+                 cast<RankedTensorType>(cv.getType()));
+    y = tosa::AddOp::create(c.b, type, y, cv);
+  }
+  c.setOutput(0, y);
+  return success();
+}
+
+LogicalResult importMatMul(ImportContext &c) {
+  RankedTensorType type = prologue(c, 2);
+  if (!type)
+    return failure();
+  Value a = c.input(0), bv = c.input(1);
+  auto aType = cast<RankedTensorType>(a.getType());
+  auto bType = cast<RankedTensorType>(bv.getType());
+  Type elt = type.getElementType();
+  // numpy promotion of 1-D operands.
+  if (aType.getRank() == 1)
+    a = c.reshape(a, {1, aType.getDimSize(0)});
+  if (bType.getRank() == 1)
+    bv = c.reshape(bv, {bType.getDimSize(0), 1});
+  aType = cast<RankedTensorType>(a.getType());
+  bType = cast<RankedTensorType>(bv.getType());
+  int64_t m = aType.getDimSize(aType.getRank() - 2);
+  int64_t k = aType.getDimSize(aType.getRank() - 1);
+  int64_t n = bType.getDimSize(bType.getRank() - 1);
+  auto batchOf = [](RankedTensorType t) {
+    return SmallVector<int64_t>(t.getShape().drop_back(2));
+  };
+  SmallVector<int64_t> ba = batchOf(aType), bb = batchOf(bType);
+  auto prod = [](ArrayRef<int64_t> s) {
+    return std::accumulate(s.begin(), s.end(), int64_t(1),
+                           std::multiplies<int64_t>());
+  };
+  Value y;
+  if (prod(bb) == 1) {
+    // Shared right operand: fold the batch into the rows.
+    int64_t rows = prod(ba) * m;
+    auto mmType = RankedTensorType::get({1, rows, n}, elt);
+    y = tosa::MatMulOp::create(c.b, mmType, c.reshape(a, {1, rows, k}),
+                               c.reshape(bv, {1, k, n}));
+  } else {
+    // Broadcast both batches to the result's batch with tosa.tile.
+    size_t rank = std::max(ba.size(), bb.size());
+    SmallVector<int64_t> batch(rank, 1);
+    auto pad = [&](SmallVector<int64_t> s) {
+      s.insert(s.begin(), rank - s.size(), 1);
+      return s;
+    };
+    ba = pad(ba);
+    bb = pad(bb);
+    for (size_t i = 0; i < rank; ++i)
+      batch[i] = std::max(ba[i], bb[i]);
+    auto broadcast = [&](Value v, SmallVector<int64_t> vb, int64_t r,
+                         int64_t col) {
+      SmallVector<int64_t> shape(vb), mult;
+      shape.push_back(r);
+      shape.push_back(col);
+      v = c.reshape(v, shape);
+      bool needed = false;
+      for (size_t i = 0; i < rank; ++i) {
+        mult.push_back(vb[i] == batch[i] ? 1 : batch[i]);
+        needed |= vb[i] != batch[i];
+      }
+      mult.push_back(1);
+      mult.push_back(1);
+      if (needed) {
+        SmallVector<int64_t> full(batch);
+        full.push_back(r);
+        full.push_back(col);
+        v = tosa::TileOp::create(c.b, RankedTensorType::get(full, elt), v,
+                                 tosa::getTosaConstShape(c.b, mult));
+      }
+      return c.reshape(v, {prod(batch), r, col});
+    };
+    Value a3 = broadcast(a, ba, m, k), b3 = broadcast(bv, bb, k, n);
+    auto mmType = RankedTensorType::get({prod(batch), m, n}, elt);
+    y = tosa::MatMulOp::create(c.b, mmType, a3, b3);
+  }
+  c.setOutput(0, c.reshape(y, type.getShape()));
+  return success();
+}
+
+} // namespace
+
+void mlir::dlc::appendMathHandlers(std::vector<OpHandler> &t) {
+  t.push_back({"Add", 7, binary<tosa::AddOp>});
+  t.push_back({"Sub", 7, binary<tosa::SubOp>});
+  t.push_back({"Mul", 7, importMul});
+  t.push_back({"Div", 7, importDiv});
+  t.push_back({"Relu", 6, importRelu});
+  t.push_back({"LeakyRelu", 6, importLeakyRelu});
+  t.push_back({"Clip", 6, importClip6});
+  t.push_back({"Clip", 11, importClip11});
+  t.push_back({"Sigmoid", 6, unary<tosa::SigmoidOp>});
+  t.push_back({"Tanh", 6, unary<tosa::TanhOp>});
+  t.push_back({"Softmax", 1, importSoftmax});
+  t.push_back({"ReduceMean", 1, importReduceMean});
+  t.push_back({"Gemm", 7, importGemm});
+  t.push_back({"MatMul", 1, importMatMul});
+}

@@ -1,0 +1,130 @@
+//===- Pipeline.cpp - the dlc compilation pipeline, in one place ----------===//
+//
+// import -> graph -> kernels -> memory -> target lowering -> artifact.
+// Each phase is a pass list written with mlir-opt names, so any step can be
+// replayed with `dlc-opt`, and `--emit=<phase>` stops after it.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Pipeline/Pipeline.h"
+
+#include "compiler/Import/ONNX/Importer.h"
+#include "targets/LLVMCommon/Emit.h"
+#include "targets/ModelSignature.h"
+#include "targets/Target.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::dlc;
+
+std::optional<Phase> mlir::dlc::parsePhase(llvm::StringRef name) {
+  return llvm::StringSwitch<std::optional<Phase>>(name)
+      .Case("import", Phase::Import)
+      .Case("graph", Phase::Graph)
+      .Case("kernels", Phase::Kernels)
+      .Case("memory", Phase::Memory)
+      .Case("llvm", Phase::LLVM)
+      .Case("llvmir", Phase::LLVMIR)
+      .Case("asm", Phase::Asm)
+      .Case("obj", Phase::Object)
+      .Case("so", Phase::Library)
+      .Default(std::nullopt);
+}
+
+static void addPipeline(OpPassManager &pm, llvm::StringRef text) {
+  if (failed(parsePassPipeline(text, pm)))
+    llvm::report_fatal_error("dlc: malformed pass pipeline: " + text);
+}
+
+void mlir::dlc::buildGraphPipeline(OpPassManager &pm) {
+  // Cancels the NCHW<->NHWC transposes the importer wraps around windowed ops.
+  addPipeline(pm, "func.func(canonicalize,cse,tosa-reduce-transposes,"
+                  "canonicalize,cse)");
+}
+
+void mlir::dlc::buildKernelPipeline(OpPassManager &pm) {
+  addPipeline(pm, "func.func(tosa-optional-decompositions,canonicalize,"
+                  "tosa-make-broadcastable,tosa-to-linalg-named,canonicalize,"
+                  "tosa-to-linalg,tosa-to-arith,tosa-to-tensor,dlc-lower-pad,"
+                  "canonicalize,linalg-fuse-elementwise-ops,cse,canonicalize)");
+}
+
+void mlir::dlc::buildMemoryPipeline(OpPassManager &pm) {
+  addPipeline(pm,
+              "one-shot-bufferize{bufferize-function-boundaries=1 "
+              "function-boundary-type-conversion=identity-layout-map},"
+              "buffer-results-to-out-params{hoist-static-allocs=1 "
+              "modify-public-functions=1},"
+              "func.func(canonicalize,dlc-plan-memory,canonicalize)");
+}
+
+static LogicalResult printModule(ModuleOp module, llvm::StringRef outputPath) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os);
+  return writeOutputFile(module.getLoc(), outputPath, text);
+}
+
+LogicalResult mlir::dlc::compileModel(MLIRContext &context,
+                                      const CompilerOptions &options,
+                                      llvm::StringRef inputPath,
+                                      llvm::StringRef outputPath) {
+  Location loc = FileLineColLoc::get(&context, inputPath, 0, 0);
+  std::string error;
+  std::unique_ptr<Target> target =
+      createTarget(options.target, options.cpu, options.features, error);
+  if (!target)
+    return emitError(loc) << error;
+
+  // 1. import
+  std::unique_ptr<OnnxModel> model = loadOnnxModel(inputPath, options, error);
+  if (!model)
+    return emitError(loc) << error;
+  OwningOpRef<ModuleOp> module = importOnnxModel(&context, *model, options);
+  if (!module || failed(verify(*module)))
+    return failure();
+  if (options.emit == Phase::Import)
+    return printModule(*module, outputPath);
+  auto entry = module->lookupSymbol<func::FuncOp>(kEntryName);
+  ModelSignature signature = extractSignature(entry, options.name);
+
+  // 2-5. graph, kernels, memory: target-independent.
+  struct Step {
+    Phase phase;
+    void (*build)(OpPassManager &);
+  };
+  for (Step step : {Step{Phase::Graph, buildGraphPipeline},
+                    Step{Phase::Kernels, buildKernelPipeline},
+                    Step{Phase::Memory, buildMemoryPipeline}}) {
+    PassManager pm(&context);
+    step.build(pm);
+    if (failed(pm.run(*module)))
+      return failure();
+    if (options.emit == step.phase)
+      return printModule(*module, outputPath);
+  }
+  entry = module->lookupSymbol<func::FuncOp>(kEntryName);
+  if (auto ws = entry->getAttrOfType<IntegerAttr>(kWorkspaceSizeAttr))
+    signature.workspaceSize = ws.getInt();
+
+  // 6. target lowering.
+  PassManager pm(&context);
+  target->buildLoweringPipeline(pm);
+  if (failed(pm.run(*module)))
+    return failure();
+  if (options.emit == Phase::LLVM)
+    return printModule(*module, outputPath);
+
+  // 7. artifact.
+  ArtifactKind kind = options.emit == Phase::LLVMIR ? ArtifactKind::LLVMIR
+                      : options.emit == Phase::Asm  ? ArtifactKind::Assembly
+                      : options.emit == Phase::Object
+                          ? ArtifactKind::Object
+                          : ArtifactKind::SharedObject;
+  if (outputPath.ends_with(".o") && options.emit == Phase::Library)
+    kind = ArtifactKind::Object;
+  return target->emit(*module, signature, options, kind, outputPath);
+}

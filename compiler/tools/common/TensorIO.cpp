@@ -1,0 +1,190 @@
+//===- TensorIO.cpp - tensors for the command-line tools ------------------===//
+//
+// TensorProto files through the ONNX library's own parser (onnx::ParseData
+// handles every storage field), converted to the dense layout the model ABI
+// uses.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/tools/common/TensorIO.h"
+
+#include "onnx/defs/tensor_proto_util.h"
+#include "onnx/onnx_pb.h"
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+using namespace dlc::tools;
+
+static int64_t elementSize(int32_t dtype) {
+  switch (dtype) {
+  case 1: case 6: case 12: return 4;
+  case 2: case 3: case 9: return 1;
+  case 4: case 5: case 10: case 16: return 2;
+  case 7: case 11: case 13: return 8;
+  default: return 0;
+  }
+}
+
+template <typename T>
+static void pack(const std::vector<T> &v, std::vector<char> &out) {
+  out.resize(v.size() * sizeof(T));
+  if (!v.empty())
+    std::memcpy(out.data(), v.data(), out.size());
+}
+
+bool dlc::tools::readTensorFile(const std::string &path, HostTensor &out,
+                                std::string &error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot open '" + path + "'";
+    return false;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string bytes = ss.str();
+  onnx::TensorProto t;
+  if (!t.ParseFromString(bytes)) {
+    error = "'" + path + "' is not a valid TensorProto";
+    return false;
+  }
+  out.name = t.name();
+  out.dtype = t.data_type();
+  out.shape.assign(t.dims().begin(), t.dims().end());
+  int64_t n = 1;
+  for (int64_t d : out.shape)
+    n *= d;
+  int64_t esize = elementSize(out.dtype);
+  if (!esize) {
+    error = "'" + path + "' has unsupported data type " +
+            std::to_string(out.dtype);
+    return false;
+  }
+  try {
+    if (t.has_raw_data()) {
+      out.data.assign(t.raw_data().begin(), t.raw_data().end());
+    } else {
+      switch (out.dtype) {
+      case 1: pack(onnx::ParseData<float>(&t), out.data); break;
+      case 11: pack(onnx::ParseData<double>(&t), out.data); break;
+      case 6: pack(onnx::ParseData<int32_t>(&t), out.data); break;
+      case 7: pack(onnx::ParseData<int64_t>(&t), out.data); break;
+      default: {
+        // Narrow types live in int32_data.
+        out.data.resize(n * esize);
+        for (int64_t i = 0; i < n && i < t.int32_data_size(); ++i) {
+          int32_t v = t.int32_data(i);
+          std::memcpy(out.data.data() + i * esize, &v, esize);
+        }
+      }
+      }
+    }
+  } catch (const std::exception &e) {
+    error = "'" + path + "': " + e.what();
+    return false;
+  }
+  if (static_cast<int64_t>(out.data.size()) != n * esize) {
+    error = "'" + path + "' holds " + std::to_string(out.data.size()) +
+            " bytes, expected " + std::to_string(n * esize);
+    return false;
+  }
+  return true;
+}
+
+bool dlc::tools::writeTensorFile(const std::string &path, const HostTensor &t,
+                                 std::string &error) {
+  onnx::TensorProto p;
+  p.set_name(t.name);
+  p.set_data_type(t.dtype);
+  for (int64_t d : t.shape)
+    p.add_dims(d);
+  p.set_raw_data(std::string(t.data.begin(), t.data.end()));
+  std::ofstream os(path, std::ios::binary);
+  if (!os || !p.SerializeToOstream(&os)) {
+    error = "cannot write '" + path + "'";
+    return false;
+  }
+  return true;
+}
+
+std::string dlc::tools::shapeString(const std::vector<int64_t> &shape) {
+  if (shape.empty())
+    return "scalar";
+  std::string s;
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "x" : "") + std::to_string(shape[i]);
+  return s;
+}
+
+std::string dlc::tools::shapeString(const dlc_tensor_desc_t &desc) {
+  return shapeString(std::vector<int64_t>(desc.shape, desc.shape + desc.rank));
+}
+
+bool dlc::tools::matchesDesc(const HostTensor &t, const dlc_tensor_desc_t &desc,
+                             std::string &error) {
+  std::vector<int64_t> want(desc.shape, desc.shape + desc.rank);
+  if (t.dtype != desc.dtype) {
+    error = "'" + std::string(desc.name) + "' has data type " +
+            std::to_string(t.dtype) + ", the model expects " +
+            std::to_string(desc.dtype);
+    return false;
+  }
+  if (t.shape != want) {
+    error = "'" + std::string(desc.name) + "' has shape " +
+            shapeString(t.shape) + ", the model expects " + shapeString(want);
+    return false;
+  }
+  return true;
+}
+
+static double valueAt(const HostTensor &t, size_t i) {
+  const char *p = t.data.data();
+  switch (t.dtype) {
+  case 1: { float v; std::memcpy(&v, p + 4 * i, 4); return v; }
+  case 11: { double v; std::memcpy(&v, p + 8 * i, 8); return v; }
+  case 6: { int32_t v; std::memcpy(&v, p + 4 * i, 4); return v; }
+  case 7: { int64_t v; std::memcpy(&v, p + 8 * i, 8); return double(v); }
+  case 3: return static_cast<int8_t>(p[i]);
+  case 2: case 9: return static_cast<uint8_t>(p[i]);
+  case 5: { int16_t v; std::memcpy(&v, p + 2 * i, 2); return v; }
+  default: return 0;
+  }
+}
+
+bool dlc::tools::allClose(const HostTensor &actual, const HostTensor &expected,
+                          double rtol, double atol, std::string &error) {
+  if (actual.dtype != expected.dtype || actual.shape != expected.shape) {
+    error = "expected " + shapeString(expected.shape) + " of type " +
+            std::to_string(expected.dtype) + ", got " +
+            shapeString(actual.shape) + " of type " +
+            std::to_string(actual.dtype);
+    return false;
+  }
+  bool exact = expected.dtype != 1 && expected.dtype != 11;
+  size_t n = expected.data.size() / std::max<int64_t>(1, elementSize(expected.dtype));
+  size_t bad = 0, first = 0;
+  double worst = 0;
+  for (size_t i = 0; i < n; ++i) {
+    double a = valueAt(actual, i), e = valueAt(expected, i);
+    if (std::isnan(a) && std::isnan(e))
+      continue;
+    double diff = std::fabs(a - e);
+    bool ok = exact ? a == e : diff <= atol + rtol * std::fabs(e);
+    if (std::isinf(e) && a == e)
+      ok = true;
+    if (!ok) {
+      if (!bad++)
+        first = i;
+      worst = std::max(worst, std::isnan(diff) ? INFINITY : diff);
+    }
+  }
+  if (!bad)
+    return true;
+  std::ostringstream os;
+  os << bad << " of " << n << " elements differ; first at index " << first
+     << ": got " << valueAt(actual, first) << ", expected "
+     << valueAt(expected, first) << "; max abs error " << worst;
+  error = os.str();
+  return false;
+}

@@ -1,0 +1,54 @@
+//===- TensorIO.h - tensors for the command-line tools --------------------===//
+//
+// Reading and writing ONNX TensorProto (.pb) files as dense host buffers,
+// checking them against a model's ABI descriptor, and comparing results with
+// the tolerances all numeric tests share.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_COMPILER_TOOLS_COMMON_TENSORIO_H
+#define DLC_COMPILER_TOOLS_COMMON_TENSORIO_H
+
+#include "dlc/model_abi.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dlc::tools {
+
+/// The tolerances of every numeric comparison (numpy.allclose semantics:
+/// |actual - expected| <= atol + rtol * |expected|). The ONNX backend suite
+/// uses rtol 1e-3; atol is 1e-5 rather than 1e-7 because dlc inlines
+/// polynomial approximations of exp/tanh/erf instead of calling libm.
+constexpr double kDefaultRtol = 1e-3;
+constexpr double kDefaultAtol = 1e-5;
+
+struct HostTensor {
+  std::string name;
+  int32_t dtype = 0;
+  std::vector<int64_t> shape;
+  std::vector<char> data; // Dense, row-major.
+};
+
+/// Reads a TensorProto file. Returns false and sets `error` on failure.
+bool readTensorFile(const std::string &path, HostTensor &out,
+                    std::string &error);
+/// Writes a TensorProto file.
+bool writeTensorFile(const std::string &path, const HostTensor &t,
+                     std::string &error);
+
+/// Checks dtype and shape against the model's description of the tensor.
+bool matchesDesc(const HostTensor &t, const dlc_tensor_desc_t &desc,
+                 std::string &error);
+
+/// Compares `actual` to `expected`; on mismatch `error` names the first bad
+/// element and the largest error.
+bool allClose(const HostTensor &actual, const HostTensor &expected,
+              double rtol, double atol, std::string &error);
+
+std::string shapeString(const std::vector<int64_t> &shape);
+std::string shapeString(const dlc_tensor_desc_t &desc);
+
+} // namespace dlc::tools
+
+#endif // DLC_COMPILER_TOOLS_COMMON_TENSORIO_H

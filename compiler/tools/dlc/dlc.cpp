@@ -1,0 +1,132 @@
+//===- dlc.cpp - the dlc compiler driver ----------------------------------===//
+//
+//   dlc model.onnx -target=x86-64 -o model.so
+//
+// Parses the command line into CompilerOptions and runs the pipeline. All
+// flags live here; the libraries take everything through CompilerOptions.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/InitAll.h"
+#include "compiler/Pipeline/Pipeline.h"
+#include "targets/Target.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+using namespace mlir;
+
+static cl::OptionCategory dlcCategory("dlc options");
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.onnx>"),
+                                      cl::Required, cl::cat(dlcCategory));
+static cl::opt<std::string>
+    outputFile("o", cl::desc("Output file (.so shared object, .o object; '-' "
+                             "for textual --emit phases)"),
+               cl::value_desc("file"), cl::init("-"), cl::cat(dlcCategory));
+static cl::opt<std::string>
+    targetName("target",
+               cl::desc("Code generation target: host, x86-64, x86-64-avx512 "
+                        "(see --list-targets)"),
+               cl::init("host"), cl::cat(dlcCategory));
+static cl::opt<std::string> mcpu("mcpu", cl::desc("Override the target CPU"),
+                                 cl::cat(dlcCategory));
+static cl::opt<std::string>
+    mattr("mattr", cl::desc("Add target features, LLVM syntax (+avx2,-fma)"),
+          cl::cat(dlcCategory));
+static cl::opt<std::string> emit(
+    "emit",
+    cl::desc("Stop after a phase and write it: import, graph, kernels, memory "
+             "(MLIR), llvm (LLVM dialect), llvmir, asm, obj, so (default)"),
+    cl::init("so"), cl::cat(dlcCategory));
+static cl::opt<std::string>
+    modelName("name",
+              cl::desc("Symbol prefix of the model (<name>_run); default "
+                       "'model'"),
+              cl::init("model"), cl::cat(dlcCategory));
+static cl::list<std::string> inputShapes(
+    "input-shape",
+    cl::desc("Pin an input's shape, e.g. --input-shape data=1x3x224x224 "
+             "(repeatable)"),
+    cl::cat(dlcCategory));
+static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level 0-3"),
+                                  cl::init(3), cl::Prefix,
+                                  cl::cat(dlcCategory));
+static cl::opt<bool> listTargets("list-targets",
+                                 cl::desc("Print the known targets and exit"),
+                                 cl::cat(dlcCategory));
+
+static bool parseInputShape(StringRef spec, std::string &name,
+                            std::vector<int64_t> &dims) {
+  auto [lhs, rhs] = spec.rsplit('=');
+  if (lhs.empty() || rhs.empty())
+    return false;
+  name = lhs.str();
+  SmallVector<StringRef> parts;
+  rhs.split(parts, 'x');
+  for (StringRef p : parts) {
+    int64_t d;
+    if (p.getAsInteger(10, d) || d < 0 || d > (int64_t(1) << 31))
+      return false;
+    dims.push_back(d);
+  }
+  return true;
+}
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  // --list-targets needs no input; check for it before Required applies.
+  for (int i = 1; i < argc; ++i)
+    if (StringRef(argv[i]) == "--list-targets" ||
+        StringRef(argv[i]) == "-list-targets") {
+      for (const auto &t : dlc::listTargets())
+        outs() << t.name << "\t" << t.description << "\n";
+      return 0;
+    }
+  cl::HideUnrelatedOptions(dlcCategory);
+  cl::ParseCommandLineOptions(argc, argv,
+                              "dlc: ahead-of-time compiler for ONNX models\n\n"
+                              "  dlc model.onnx -target=x86-64 -o model.so\n");
+
+  dlc::CompilerOptions options;
+  options.target = targetName;
+  options.cpu = mcpu;
+  options.features = mattr;
+  options.name = modelName;
+  options.optLevel = optLevel;
+  auto phase = dlc::parsePhase(emit);
+  if (!phase) {
+    errs() << "dlc: error: unknown --emit phase '" << emit << "'\n";
+    return 1;
+  }
+  options.emit = *phase;
+  if ((options.emit >= dlc::Phase::Object) && outputFile == "-") {
+    errs() << "dlc: error: -o <file> is required for binary output\n";
+    return 1;
+  }
+  for (const std::string &spec : inputShapes) {
+    std::string name;
+    std::vector<int64_t> dims;
+    if (!parseInputShape(spec, name, dims)) {
+      errs() << "dlc: error: malformed --input-shape '" << spec
+             << "' (expected name=1x3x224x224)\n";
+      return 1;
+    }
+    options.inputShapes[name] = dims;
+  }
+
+  DialectRegistry registry;
+  dlc::registerAllDialects(registry);
+  dlc::registerAllPasses();
+  MLIRContext context(registry);
+  SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context, errs());
+  if (failed(dlc::compileModel(context, options, inputFile, outputFile)))
+    return 1;
+  return 0;
+}

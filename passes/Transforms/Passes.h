@@ -1,0 +1,35 @@
+//===- Passes.h - dlc transformation passes -------------------------------===//
+//
+// Declarations of dlc's same-level passes (generated from Passes.td) and the
+// pattern populators they expose.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_PASSES_TRANSFORMS_PASSES_H
+#define DLC_PASSES_TRANSFORMS_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class RewritePatternSet;
+namespace dlc {
+
+#define GEN_PASS_DECL
+#include "passes/Transforms/Passes.h.inc"
+
+/// Rewrites dlc.pad into tensor/linalg ops.
+void populateLowerPadPatterns(RewritePatternSet &patterns);
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Transforms/Passes.h.inc"
+
+} // namespace dlc
+} // namespace mlir
+
+#endif // DLC_PASSES_TRANSFORMS_PASSES_H

@@ -1,0 +1,63 @@
+// Passes of dlc that stay at one IR level. Each description states what the
+// pass matches, what it produces, and its pre- and postconditions.
+#ifndef DLC_PASSES_TRANSFORMS_PASSES_TD
+#define DLC_PASSES_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def PlanMemory : Pass<"dlc-plan-memory", "func::FuncOp"> {
+  let summary = "Places every intermediate buffer in one workspace arena";
+  let description = [{
+    Matches: a bufferized function whose intermediates are statically shaped
+    `memref.alloc` ops with the identity layout, all in the function's entry
+    block (buffer results already turned into out-params).
+
+    Produces: one extra trailing argument `memref<Nxi8>` (the workspace) and a
+    `memref.view` into it for each former allocation. Offsets come from a
+    liveness-based first-fit placement over the entry block's op order: two
+    buffers share bytes only when their live ranges (the allocation up to the
+    last op that touches it or any view of it) do not overlap. The function
+    gets a `dlc.workspace_size` attribute (bytes, a multiple of `alignment`).
+
+    Postcondition: no `memref.alloc` or `memref.dealloc` remains, so the
+    generated code never calls malloc. A dynamically shaped or nested
+    allocation is an error.
+  }];
+  let dependentDialects = ["memref::MemRefDialect", "arith::ArithDialect"];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", /*default=*/"64",
+           "Byte alignment of every buffer placed in the workspace">,
+  ];
+}
+
+def LowerPad : Pass<"dlc-lower-pad", "func::FuncOp"> {
+  let summary = "Lowers dlc.pad (reflect/edge) to tensor slices and concats";
+  let description = [{
+    Matches: `dlc.pad` ops on ranked, statically shaped tensors.
+
+    Produces: for each padded dimension, slices of the input border (reversed
+    with `linalg.generic` for reflect mode, single-element slices broadcast for
+    edge mode) joined to the input by `tensor.concat`.
+
+    Postcondition: no `dlc.pad` remains; the IR is linalg/tensor on tensors.
+  }];
+  let dependentDialects = ["tensor::TensorDialect", "linalg::LinalgDialect"];
+}
+
+def ApproximateMath : Pass<"dlc-approximate-math", "func::FuncOp"> {
+  let summary = "Inlines polynomial approximations of transcendental math ops";
+  let description = [{
+    Matches: math.exp, math.tanh, math.erf, math.log, math.sin, ... on f32
+    scalars or vectors.
+
+    Produces: arith/math.fma sequences from upstream
+    `populateMathPolynomialApproximationPatterns` (about 2 ulp for exp/log,
+    a few ulp for tanh/erf).
+
+    Postcondition: the approximated ops no longer need libm.
+  }];
+  let dependentDialects = ["arith::ArithDialect", "math::MathDialect",
+                           "vector::VectorDialect"];
+}
+
+#endif // DLC_PASSES_TRANSFORMS_PASSES_TD

@@ -1,0 +1,71 @@
+/*===- dlc/model_abi.h - the versioned ABI of a compiled model ------------===
+ *
+ * Every artifact dlc writes describes itself with one constant
+ * dlc_model_desc_t, returned by its query symbol (dlc_model_query in shared
+ * objects, <name>_query in firmware objects). A loader asks for the version
+ * it understands and gets NULL if the artifact does not provide it. The
+ * layout is frozen per version: add fields only with a version bump.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef DLC_MODEL_ABI_H
+#define DLC_MODEL_ABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DLC_MODEL_ABI_VERSION 1u
+
+/* Element types use the ONNX TensorProto codes. */
+typedef enum {
+  DLC_DTYPE_FLOAT32 = 1,
+  DLC_DTYPE_UINT8 = 2,
+  DLC_DTYPE_INT8 = 3,
+  DLC_DTYPE_INT16 = 5,
+  DLC_DTYPE_INT32 = 6,
+  DLC_DTYPE_INT64 = 7,
+  DLC_DTYPE_BOOL = 9,
+  DLC_DTYPE_FLOAT16 = 10,
+  DLC_DTYPE_FLOAT64 = 11,
+  DLC_DTYPE_BFLOAT16 = 16
+} dlc_dtype_t;
+
+typedef struct dlc_tensor_desc {
+  const char *name;     /* ONNX value name. */
+  int32_t dtype;        /* dlc_dtype_t. */
+  int32_t rank;
+  const int64_t *shape; /* rank entries; dense row-major layout. */
+  uint64_t size_bytes;
+} dlc_tensor_desc_t;
+
+/* Runs the model. inputs[i]/outputs[i] point at dense buffers of
+ * inputs[i].size_bytes; workspace points at workspace_size bytes aligned to
+ * workspace_align. Returns 0 on success. Never allocates. */
+typedef int32_t (*dlc_run_fn)(const void *const *inputs, void *const *outputs,
+                              void *workspace);
+
+typedef struct dlc_model_desc {
+  uint32_t abi_version;
+  uint32_t num_inputs;
+  uint32_t num_outputs;
+  uint32_t reserved;
+  const dlc_tensor_desc_t *inputs;
+  const dlc_tensor_desc_t *outputs;
+  uint64_t workspace_size;
+  uint64_t workspace_align;
+  dlc_run_fn run;
+  const char *name;     /* --name of the compile. */
+  const char *producer; /* "dlc <version>". */
+} dlc_model_desc_t;
+
+typedef const dlc_model_desc_t *(*dlc_model_query_fn)(uint32_t abi_version);
+
+#define DLC_MODEL_QUERY_SYMBOL "dlc_model_query"
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DLC_MODEL_ABI_H */

@@ -1,0 +1,45 @@
+//===- CPUTarget.cpp - CPU backend ----------------------------------------===//
+//
+// The CPU lowering: linalg -> scf loops -> LLVM dialect with the bare-pointer
+// calling convention (every buffer is one pointer, which is what the model
+// ABI's run entry passes), then LLVM codegen for the target's CPU/features.
+//
+//===----------------------------------------------------------------------===//
+#include "targets/CPU/CPUTarget.h"
+
+#include "targets/LLVMCommon/Emit.h"
+
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+using namespace mlir::dlc;
+
+namespace {
+class CPUTarget : public Target {
+public:
+  explicit CPUTarget(TargetDesc desc) : Target(std::move(desc)) {}
+
+  void buildLoweringPipeline(OpPassManager &pm) const override {
+    // Pass names as in mlir-opt, so each step can be replayed with dlc-opt.
+    const char *pipeline =
+        "func.func(convert-linalg-to-loops,dlc-approximate-math,lower-affine,"
+        "convert-scf-to-cf,canonicalize),"
+        "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
+        "convert-math-to-llvm,convert-arith-to-llvm,convert-cf-to-llvm,"
+        "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
+        "convert-ub-to-llvm,reconcile-unrealized-casts,canonicalize";
+    if (failed(parsePassPipeline(pipeline, pm)))
+      llvm::report_fatal_error("dlc: malformed CPU lowering pipeline");
+  }
+
+  LogicalResult emit(ModuleOp module, const ModelSignature &signature,
+                     const CompilerOptions &options, ArtifactKind kind,
+                     llvm::StringRef outputPath) const override {
+    return emitWithLLVM(module, signature, desc_, options, kind, outputPath);
+  }
+};
+} // namespace
+
+std::unique_ptr<Target> mlir::dlc::createCPUTarget(TargetDesc desc) {
+  return std::make_unique<CPUTarget>(std::move(desc));
+}

@@ -58,7 +58,8 @@ void mlir::dlc::buildMemoryPipeline(OpPassManager &pm) {
               "function-boundary-type-conversion=identity-layout-map},"
               "buffer-results-to-out-params{hoist-static-allocs=1 "
               "modify-public-functions=1},"
-              "func.func(canonicalize,dlc-plan-memory,canonicalize)");
+              "func.func(canonicalize,dlc-plan-memory,dlc-expand-strided-copies,"
+              "canonicalize)");
 }
 
 static LogicalResult printModule(ModuleOp module, llvm::StringRef outputPath) {

@@ -60,4 +60,19 @@ def ApproximateMath : Pass<"dlc-approximate-math", "func::FuncOp"> {
                            "vector::VectorDialect"];
 }
 
+def ExpandStridedCopies : Pass<"dlc-expand-strided-copies", "func::FuncOp"> {
+  let summary = "Turns memref.copy between strided views into linalg.copy";
+  let description = [{
+    Matches: `memref.copy` where either side has a non-identity layout (e.g.
+    the subview a padded tensor is written into).
+
+    Produces: `linalg.copy` on the same operands, which later becomes loops.
+
+    Postcondition: every remaining `memref.copy` is between contiguous
+    buffers, so it lowers to an `llvm.memcpy` intrinsic instead of a call to
+    MLIR's `memrefCopy` runtime helper, which artifacts must not need.
+  }];
+  let dependentDialects = ["linalg::LinalgDialect"];
+}
+
 #endif // DLC_PASSES_TRANSFORMS_PASSES_TD

@@ -102,10 +102,11 @@ void ImportContext::setNode(const onnx::NodeProto &n) {
 }
 
 LogicalResult ImportContext::fail(const llvm::Twine &msg) {
-  std::string name = node->name().empty() ? "output " + node->output(0)
-                                          : node->name();
+  std::string who = node->name().empty()
+                        ? "the node producing '" + node->output(0) + "'"
+                        : "node '" + node->name() + "'";
   return emitError(b.getLoc())
-         << "node '" << name << "' (" << node->op_type() << "): " << msg;
+         << who << " (" << node->op_type() << "): " << msg;
 }
 
 size_t ImportContext::numInputs() const { return node->input_size(); }

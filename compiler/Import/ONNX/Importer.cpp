@@ -92,8 +92,20 @@ mlir::dlc::loadOnnxModel(llvm::StringRef path, const CompilerOptions &options,
   }
   onnx::ModelProto &proto = *model->proto;
   if (path.ends_with(".onnxtext")) {
-    auto status =
-        onnx::OnnxParser::Parse(proto, (*buffer)->getBufferStart());
+    // Lines starting with '//' or '#' are comments (lit RUN/CHECK lines);
+    // they are blanked so parser positions still match the file's lines.
+    std::string text = (*buffer)->getBuffer().str();
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t end = text.find('\n', pos);
+      if (end == std::string::npos)
+        end = text.size();
+      size_t first = text.find_first_not_of(" \t", pos);
+      if (first < end && (text.compare(first, 2, "//") == 0 || text[first] == '#'))
+        std::fill(text.begin() + first, text.begin() + end, ' ');
+      pos = end + 1;
+    }
+    auto status = onnx::OnnxParser::Parse(proto, text.c_str());
     if (!status.IsOK()) {
       error = "'" + path.str() + "' is not valid ONNX text: " +
               status.ErrorMessage();

@@ -165,11 +165,14 @@ Value layoutWeight(ImportContext &c, unsigned input, ArrayRef<int64_t> shape4,
 
 LogicalResult importConv(ImportContext &c) {
   RankedTensorType outType = c.outputType(0);
-  Value x = c.input(0), w = c.input(1);
-  if (!outType || !x || !w)
+  Value x = c.input(0);
+  if (!outType || !x || !c.hasInput(1))
     return outType ? c.fail("X and W are required") : failure();
   auto xType = cast<RankedTensorType>(x.getType());
-  auto wType = cast<RankedTensorType>(w.getType());
+  // A constant kernel is only read on the host: never materialise it as is.
+  auto wConst = c.constInput(1);
+  auto wType = wConst ? RankedTensorType::get(wConst->shape, c.b.getF32Type())
+                      : cast<RankedTensorType>(c.input(1).getType());
   if (xType.getRank() != 3 && xType.getRank() != 4)
     return c.fail("only 1-D and 2-D convolutions are supported (input rank " +
                   std::to_string(xType.getRank()) + ")");
@@ -309,7 +312,7 @@ LogicalResult importBatchNorm(ImportContext &c) {
   if (!outType)
     return failure();
   for (unsigned i = 0; i < 5; ++i)
-    if (!c.input(i))
+    if (!c.hasInput(i))
       return c.fail("input " + std::to_string(i) + " is missing");
   if (c.attrInt("training_mode", 0))
     return c.fail("training_mode=1 is not supported by an inference compiler");

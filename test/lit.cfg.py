@@ -1,0 +1,39 @@
+# lit configuration of the dlc regression suite. Tests mirror the source tree:
+# dialects/, passes/, compiler/Import/ONNX/ (importer handlers on .onnxtext
+# models), targets/ (codegen), tools/ (driver behaviour and errors), e2e/
+# (numeric end-to-end tests against reference data).
+import os
+import shutil
+
+import lit.formats
+
+config.name = "dlc"
+config.test_format = lit.formats.ShTest(True)
+config.suffixes = [".mlir", ".onnxtext", ".test"]
+config.excludes = ["Inputs", "lit.cfg.py", "CMakeLists.txt"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.dlc_obj_root, "test")
+
+# Tools first from the build, then LLVM's (FileCheck, not, ...).
+config.environment["PATH"] = os.pathsep.join(
+    [config.dlc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
+# Debian's python3 has onnx, numpy and torch; a pyenv python may not.
+python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else shutil.which("python3")
+config.substitutions.append(("%python", python))
+config.substitutions.append(("%dlc_src", config.dlc_src_root))
+config.substitutions.append(("%dlc_bin", config.dlc_tools_dir))
+
+testdata = "/usr/share/libonnx-testdata/data"
+if os.path.isdir(testdata):
+    config.available_features.add("onnx-testdata")
+    config.substitutions.append(("%onnx_testdata", testdata))
+
+def has_module(mod):
+    import subprocess
+    return subprocess.call([python, "-c", "import " + mod],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0
+
+if has_module("torch"):
+    config.available_features.add("torch")
+if shutil.which("qemu-aarch64"):
+    config.available_features.add("qemu-aarch64")

@@ -53,6 +53,8 @@ static int64_t lastUse(Value root, Block &entry,
       continue;
     for (OpOperand &use : v.getUses()) {
       Operation *user = use.getOwner();
+      if (isa<memref::DeallocOp>(user)) // Erased; not a use of the bytes.
+        continue;
       last = std::max(last, topLevelIndex(user, entry, index));
       for (Value r : user->getResults())
         if (isa<BaseMemRefType>(r.getType()))

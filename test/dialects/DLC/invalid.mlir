@@ -1,0 +1,26 @@
+// RUN: dlc-opt %s --split-input-file -verify-diagnostics
+
+// Tests that an unknown padding mode is rejected.
+func.func @mode(%x: tensor<4xf32>) -> tensor<6xf32> {
+  // expected-error @+1 {{'dlc.pad' op expects mode "reflect" or "edge", got "wrap"}}
+  %0 = dlc.pad %x low [1] high [1] mode "wrap" : tensor<4xf32> -> tensor<6xf32>
+  return %0 : tensor<6xf32>
+}
+
+// -----
+
+// Tests that reflect padding may not reach past the border.
+func.func @too_wide(%x: tensor<2xf32>) -> tensor<6xf32> {
+  // expected-error @+1 {{'dlc.pad' op reflect padding must be smaller than dimension 0 (size 2)}}
+  %0 = dlc.pad %x low [2] high [2] mode "reflect" : tensor<2xf32> -> tensor<6xf32>
+  return %0 : tensor<6xf32>
+}
+
+// -----
+
+// Tests that the result shape must add up.
+func.func @shape(%x: tensor<4xf32>) -> tensor<5xf32> {
+  // expected-error @+1 {{'dlc.pad' op result dimension 0 must be 6}}
+  %0 = dlc.pad %x low [1] high [1] mode "edge" : tensor<4xf32> -> tensor<5xf32>
+  return %0 : tensor<5xf32>
+}

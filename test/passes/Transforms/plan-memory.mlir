@@ -7,16 +7,17 @@
 // CHECK-SAME: %[[WS:.*]]: memref<128xi8>
 // CHECK-SAME: dlc.workspace_size = 128 : i64
 func.func @reuse(%in: memref<16xf32>, %out: memref<16xf32>) {
-  // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
-  // CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
+  // CHECK: %[[C0:.*]] = arith.constant 0 : index
   // CHECK: memref.view %[[WS]][%[[C0]]][] : memref<128xi8> to memref<16xf32>
   %a = memref.alloc() : memref<16xf32>
   memref.copy %in, %a : memref<16xf32> to memref<16xf32>
+  // CHECK: %[[C64:.*]] = arith.constant 64 : index
   // CHECK: memref.view %[[WS]][%[[C64]]][] : memref<128xi8> to memref<16xf32>
   %b = memref.alloc() : memref<16xf32>
   memref.copy %a, %b : memref<16xf32> to memref<16xf32>
   // %a is dead here, so %c reuses its bytes.
-  // CHECK: memref.view %[[WS]][%[[C0]]][] : memref<128xi8> to memref<16xf32>
+  // CHECK: %[[C0B:.*]] = arith.constant 0 : index
+  // CHECK: memref.view %[[WS]][%[[C0B]]][] : memref<128xi8> to memref<16xf32>
   %c = memref.alloc() : memref<16xf32>
   memref.copy %b, %c : memref<16xf32> to memref<16xf32>
   memref.copy %c, %out : memref<16xf32> to memref<16xf32>

@@ -4,7 +4,7 @@
 // buffer live at the same time as another gets its own aligned offset, and
 // that the workspace argument and size attribute are added.
 // CHECK-LABEL: func.func @reuse
-// CHECK-SAME: %[[WS:.*]]: memref<128xi8>
+// CHECK-SAME: %[[WS:[a-z0-9]+]]: memref<128xi8>
 // CHECK-SAME: dlc.workspace_size = 128 : i64
 func.func @reuse(%in: memref<16xf32>, %out: memref<16xf32>) {
   // CHECK: %[[C0:.*]] = arith.constant 0 : index

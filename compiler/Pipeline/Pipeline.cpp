@@ -91,6 +91,12 @@ LogicalResult mlir::dlc::compileModel(MLIRContext &context,
     return printModule(*module, outputPath);
   auto entry = module->lookupSymbol<func::FuncOp>(kEntryName);
   ModelSignature signature = extractSignature(entry, options.name);
+  // The signature now lives in `signature`; LLVM translation would warn
+  // about the argument attributes that carried it.
+  for (unsigned i = 0; i < entry.getNumArguments(); ++i)
+    entry.setArgAttrs(i, ArrayRef<NamedAttribute>{});
+  for (unsigned i = 0; i < entry.getNumResults(); ++i)
+    entry.setResultAttrs(i, ArrayRef<NamedAttribute>{});
 
   // 2-5. graph, kernels, memory: target-independent.
   struct Step {

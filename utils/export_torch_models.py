@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+"""Exports small real networks from PyTorch as ONNX backend-test folders.
+
+For each network: DIR/<name>/model.onnx and DIR/<name>/test_data_set_0/
+{input_0.pb, output_0.pb}, where output_0.pb is PyTorch's fp32 result. Weights
+are random with a fixed seed, so the folders are reproducible and no binary
+model is committed. Run with Debian's python3 (python3-torch, python3-onnx).
+
+    /usr/bin/python3 utils/export_torch_models.py OUT_DIR [--opset N]
+"""
+import argparse
+import os
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(64, 128)
+        self.fc2 = nn.Linear(128, 64)
+        self.fc3 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = F.relu(self.fc1(x))
+        x = torch.tanh(self.fc2(x))
+        return F.softmax(self.fc3(x), dim=-1)
+
+
+class LeNet5(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = F.avg_pool2d(torch.sigmoid(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                      nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return F.relu(y + (x if self.down is None else self.down(x)))
+
+
+class ResNetSmall(nn.Module):
+    """ResNet-style: 7x7 stem, max pool, residual stages, global pool, FC."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 16, 7, 2, 3, bias=False)
+        self.bn = nn.BatchNorm2d(16)
+        self.layers = nn.Sequential(BasicBlock(16, 16, 1), BasicBlock(16, 32, 2),
+                                    BasicBlock(32, 64, 2))
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn(self.stem(x))), 3, 2, 1)
+        x = self.layers(x)
+        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
+        return self.fc(x)
+
+
+def randomize_batchnorm(model, gen):
+    # Non-trivial running statistics, so BatchNorm is really exercised.
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            c = m.num_features
+            m.running_mean.copy_(torch.randn(c, generator=gen) * 0.1)
+            m.running_var.copy_(torch.rand(c, generator=gen) + 0.5)
+            m.weight.data.copy_(torch.rand(c, generator=gen) + 0.5)
+            m.bias.data.copy_(torch.randn(c, generator=gen) * 0.1)
+
+
+MODELS = {
+    "mlp": (MLP, (4, 64)),
+    "lenet5": (LeNet5, (2, 1, 28, 28)),
+    "resnet_small": (ResNetSmall, (1, 3, 64, 64)),
+}
+
+
+def export(name, out_dir, opset):
+    cls, shape = MODELS[name]
+    gen = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    model = cls().eval()
+    with torch.no_grad():
+        randomize_batchnorm(model, gen)
+        x = torch.randn(*shape, generator=gen)
+        y = model(x)
+    folder = os.path.join(out_dir, name)
+    data = os.path.join(folder, "test_data_set_0")
+    os.makedirs(data, exist_ok=True)
+    path = os.path.join(folder, "model.onnx")
+    # Constant folding off: keep BatchNormalization for dlc to handle.
+    torch.onnx.export(model, x, path, input_names=["input"], output_names=["output"],
+                      opset_version=opset, do_constant_folding=False,
+                      training=torch.onnx.TrainingMode.EVAL)
+    onnx.checker.check_model(onnx.load(path))
+    for fname, t, tname in (("input_0.pb", x, "input"), ("output_0.pb", y, "output")):
+        tensor = numpy_helper.from_array(t.numpy().astype(np.float32), tname)
+        with open(os.path.join(data, fname), "wb") as f:
+            f.write(tensor.SerializeToString())
+    return folder
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out_dir")
+    ap.add_argument("--opset", type=int, default=13)
+    ap.add_argument("--models", default=",".join(MODELS))
+    args = ap.parse_args()
+    for name in args.models.split(","):
+        print(export(name, args.out_dir, args.opset))
+
+
+if __name__ == "__main__":
+    main()

@@ -25,6 +25,8 @@ namespace dlc {
 
 /// Rewrites dlc.pad into tensor/linalg ops.
 void populateLowerPadPatterns(RewritePatternSet &patterns);
+/// Rewrites dlc.pool into tensor.pad + linalg.generic.
+void populateLowerPoolPatterns(RewritePatternSet &patterns);
 /// Rewrites strided memref.copy into linalg.copy.
 void populateExpandStridedCopiesPatterns(RewritePatternSet &patterns);
 

@@ -75,4 +75,20 @@ def ExpandStridedCopies : Pass<"dlc-expand-strided-copies", "func::FuncOp"> {
   let dependentDialects = ["linalg::LinalgDialect"];
 }
 
+def LowerPool : Pass<"dlc-lower-pool", "func::FuncOp"> {
+  let summary = "Lowers dlc.pool to tensor.pad and linalg.generic";
+  let description = [{
+    Matches: `dlc.pool` on statically shaped float tensors.
+
+    Produces: a `tensor.pad` with the neutral element (-inf for max, 0 for
+    avg), one `linalg.generic` reducing over the window dimensions, and for
+    averages a second `linalg.generic` multiplying by a compile-time constant
+    of reciprocal divisors.
+
+    Postcondition: no `dlc.pool` remains.
+  }];
+  let dependentDialects = ["tensor::TensorDialect", "linalg::LinalgDialect",
+                           "arith::ArithDialect"];
+}
+
 #endif // DLC_PASSES_TRANSFORMS_PASSES_TD

@@ -45,5 +45,38 @@ LogicalResult PadOp::verify() {
   return success();
 }
 
+LogicalResult PoolOp::verify() {
+  auto inType = getInput().getType();
+  auto outType = getOutput().getType();
+  int64_t rank = inType.getRank(), k = rank - 2;
+  if (k < 1)
+    return emitOpError("expects [N, C, spatial...] input");
+  if (getKind() != "max" && getKind() != "avg")
+    return emitOpError("expects kind \"max\" or \"avg\", got \"")
+           << getKind() << "\"";
+  for (ArrayRef<int64_t> a : {getKernel(), getStrides(), getDilations(),
+                              getPadsLow(), getPadsHigh()})
+    if (static_cast<int64_t>(a.size()) != k)
+      return emitOpError("expects ") << k << " window entries per attribute";
+  if (outType.getRank() != rank || outType.getDimSize(0) != inType.getDimSize(0) ||
+      outType.getDimSize(1) != inType.getDimSize(1))
+    return emitOpError("result must keep N and C");
+  for (int64_t i = 0; i < k; ++i) {
+    if (getKernel()[i] < 1 || getStrides()[i] < 1 || getDilations()[i] < 1 ||
+        getPadsLow()[i] < 0 || getPadsHigh()[i] < 0)
+      return emitOpError("window attributes out of range");
+    int64_t extent = (getKernel()[i] - 1) * getDilations()[i] + 1;
+    int64_t in = inType.getDimSize(2 + i);
+    int64_t floorOut =
+        (in + getPadsLow()[i] + getPadsHigh()[i] - extent) / getStrides()[i] + 1;
+    int64_t out = outType.getDimSize(2 + i);
+    // ceil_mode adds at most one window beyond the floor result.
+    if (out < 1 || out < floorOut || out > floorOut + 1)
+      return emitOpError("result spatial dimension ")
+             << i << " (" << out << ") does not match the window";
+  }
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dialects/DLC/IR/DLCOps.cpp.inc"

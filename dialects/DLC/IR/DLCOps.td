@@ -32,4 +32,37 @@ def DLC_PadOp : DLC_Op<"pad", [Pure]> {
   let hasVerifier = 1;
 }
 
+def DLC_PoolOp : DLC_Op<"pool", [Pure]> {
+  let summary = "N-D max or average pooling on channels-first tensors";
+  let description = [{
+    ONNX `MaxPool`/`AveragePool` on `[N, C, D1, ..., Dk]` for any k, with
+    strides, dilations and explicit padding. TOSA only pools 2-D NHWC
+    windows without dilation; this op keeps ONNX's layout and generality.
+
+    `pads_low`/`pads_high` are the ONNX pads: with `count_include_pad` they
+    count in an average's divisor. The result shape may need more high
+    padding than given (ONNX `ceil_mode`); that extra padding never counts.
+    Lowered by `--dlc-lower-pool` to `tensor.pad` and `linalg.generic`.
+
+    Example:
+    ```mlir
+    %0 = dlc.pool %x kind "max" kernel [3, 3] strides [2, 2] dilations [1, 1]
+        pads_low [1, 1] pads_high [1, 1] count_include_pad false
+        : tensor<1x8x16x16xf32> -> tensor<1x8x8x8xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, StrAttr:$kind,
+                   DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$strides,
+                   DenseI64ArrayAttr:$dilations, DenseI64ArrayAttr:$pads_low,
+                   DenseI64ArrayAttr:$pads_high, BoolAttr:$count_include_pad);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = [{
+    $input `kind` $kind `kernel` $kernel `strides` $strides
+    `dilations` $dilations `pads_low` $pads_low `pads_high` $pads_high
+    `count_include_pad` $count_include_pad attr-dict
+    `:` type($input) `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // DLC_OPS_TD

@@ -24,3 +24,21 @@ func.func @shape(%x: tensor<4xf32>) -> tensor<5xf32> {
   %0 = dlc.pad %x low [1] high [1] mode "edge" : tensor<4xf32> -> tensor<5xf32>
   return %0 : tensor<5xf32>
 }
+
+// -----
+
+// Tests that a pool's window attributes must match its spatial rank.
+func.func @pool_rank(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32> {
+  // expected-error @+1 {{'dlc.pool' op expects 2 window entries per attribute}}
+  %0 = dlc.pool %x kind "max" kernel [2] strides [2] dilations [1] pads_low [0] pads_high [0] count_include_pad false : tensor<1x1x4x4xf32> -> tensor<1x1x2x2xf32>
+  return %0 : tensor<1x1x2x2xf32>
+}
+
+// -----
+
+// Tests that the result shape must follow from the window.
+func.func @pool_shape(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
+  // expected-error @+1 {{'dlc.pool' op result spatial dimension 0 (4) does not match the window}}
+  %0 = dlc.pool %x kind "max" kernel [2, 2] strides [2, 2] dilations [1, 1] pads_low [0, 0] pads_high [0, 0] count_include_pad false : tensor<1x1x4x4xf32> -> tensor<1x1x4x4xf32>
+  return %0 : tensor<1x1x4x4xf32>
+}

@@ -385,6 +385,6 @@ void mlir::dlc::appendMathHandlers(std::vector<OpHandler> &t) {
   t.push_back({"Tanh", 6, unary<tosa::TanhOp>});
   t.push_back({"Softmax", 1, importSoftmax});
   t.push_back({"ReduceMean", 1, importReduceMean});
-  t.push_back({"Gemm", 7, importGemm});
+  t.push_back({"Gemm", 1, importGemm});
   t.push_back({"MatMul", 1, importMatMul});
 }

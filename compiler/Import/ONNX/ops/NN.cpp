@@ -1,13 +1,15 @@
 //===- NN.cpp - ONNX convolution, pooling and normalisation ---------------===//
 //
-// Conv (groups, dilations, strides, pads, auto_pad; 1-D and 2-D), MaxPool,
-// AveragePool, GlobalAveragePool and inference BatchNormalization. ONNX is
-// NCHW and TOSA's windowed ops are NHWC, so each op is wrapped in transposes
-// (the graph phase cancels adjacent pairs); constant kernels are re-laid out
-// on the host once instead of at every run.
+// Conv (groups, dilations, strides, pads, auto_pad; 1-D to 3-D), MaxPool and
+// AveragePool (any rank, as dlc.pool), GlobalAveragePool and inference
+// BatchNormalization. ONNX is channels-first and TOSA's convolutions are
+// channels-last, so each is wrapped in transposes (the graph phase cancels
+// adjacent pairs); constant kernels are re-laid out on the host once.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
+
+#include "dialects/DLC/IR/DLCDialect.h"
 
 #include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
 
@@ -85,82 +87,103 @@ FailureOr<WindowAttrs> readWindow(ImportContext &c, ArrayRef<int64_t> kernel,
   return w;
 }
 
-/// NCHW value to NHWC, optionally lifting 1-D (NCL) to 2-D (NCL1) and
-/// cropping the unused tail that fitting the window produced.
-Value toNHWC(ImportContext &c, Value x, const WindowAttrs &w) {
+/// Channels-first to channels-last ([N, C, S...] -> [N, S..., C]), lifting
+/// 1-D (NCL) to 2-D (NCL1) and cropping the unused tail that fitting the
+/// window produced.
+Value toChannelsLast(ImportContext &c, Value x, const WindowAttrs &w) {
   auto type = cast<RankedTensorType>(x.getType());
   if (type.getRank() == 3)
     x = c.reshape(x, {type.getDimSize(0), type.getDimSize(1),
                       type.getDimSize(2), 1});
-  x = c.transpose(x, {0, 2, 3, 1});
+  int32_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  SmallVector<int32_t> perm{0};
+  for (int32_t i = 2; i < rank; ++i)
+    perm.push_back(i);
+  perm.push_back(1);
+  x = c.transpose(x, perm);
   auto t = cast<RankedTensorType>(x.getType());
-  SmallVector<int64_t> size(t.getShape());
+  SmallVector<int64_t> size(t.getShape()), start(rank, 0);
   for (size_t i = 0; i < w.dims.size(); ++i)
     size[1 + i] -= w.dims[i].crop;
-  return c.slice(x, {0, 0, 0, 0}, size);
+  return c.slice(x, start, size);
 }
 
-/// NHWC result back to the ONNX output type (NCHW or NCL).
-Value fromNHWC(ImportContext &c, Value y, RankedTensorType outType) {
-  y = c.transpose(y, {0, 3, 1, 2});
-  return c.reshape(y, outType.getShape());
+/// Channels-last result back to the ONNX output type.
+Value fromChannelsLast(ImportContext &c, Value y, RankedTensorType outType) {
+  int32_t rank = cast<RankedTensorType>(y.getType()).getRank();
+  SmallVector<int32_t> perm{0, rank - 1};
+  for (int32_t i = 1; i < rank - 1; ++i)
+    perm.push_back(i);
+  return c.reshape(c.transpose(y, perm), outType.getShape());
 }
 
 SmallVector<int64_t> spatial(RankedTensorType t) {
   return SmallVector<int64_t>(t.getShape().drop_front(2));
 }
 
-/// Pads in TOSA order [top, bottom, left, right]; a 1-D window gets a unit
+/// Pads in TOSA order [d0 lo, d0 hi, d1 lo, ...]; a 1-D window gets a unit
 /// second dimension.
 SmallVector<int64_t> tosaPads(const WindowAttrs &w) {
+  SmallVector<int64_t> pads;
+  for (const Window &d : w.dims) {
+    pads.push_back(d.padLo);
+    pads.push_back(d.padHi);
+  }
   if (w.dims.size() == 1)
-    return {w.dims[0].padLo, w.dims[0].padHi, 0, 0};
-  return {w.dims[0].padLo, w.dims[0].padHi, w.dims[1].padLo, w.dims[1].padHi};
+    pads.append({0, 0});
+  return pads;
 }
-SmallVector<int64_t> pair(const WindowAttrs &w, int64_t Window::*field) {
+SmallVector<int64_t> perDim(const WindowAttrs &w, int64_t Window::*field) {
+  SmallVector<int64_t> v;
+  for (const Window &d : w.dims)
+    v.push_back(d.*field);
   if (w.dims.size() == 1)
-    return {w.dims[0].*field, 1};
-  return {w.dims[0].*field, w.dims[1].*field};
+    v.push_back(1);
+  return v;
 }
 
-RankedTensorType nhwcType(RankedTensorType nchw) {
-  auto s = nchw.getShape();
+RankedTensorType channelsLastType(RankedTensorType t) {
+  auto s = t.getShape();
+  SmallVector<int64_t> shape{s[0]};
+  shape.append(s.begin() + 2, s.end());
   if (s.size() == 3)
-    return RankedTensorType::get({s[0], s[2], 1, s[1]},
-                                 nchw.getElementType());
-  return RankedTensorType::get({s[0], s[2], s[3], s[1]},
-                               nchw.getElementType());
+    shape.push_back(1);
+  shape.push_back(s[1]);
+  return RankedTensorType::get(shape, t.getElementType());
 }
 
-/// Permutes a constant 4-D float tensor on the host.
+/// Permutes a constant float tensor of `shape` on the host.
 Value permutedConstant(ImportContext &c, const ConstTensor &k,
-                       ArrayRef<int64_t> shape4, ArrayRef<int32_t> perm,
+                       ArrayRef<int64_t> shape, ArrayRef<int32_t> perm,
                        llvm::StringRef name) {
   std::vector<float> src = k.floats(), dst(src.size());
-  int64_t outShape[4], inStride[4] = {shape4[1] * shape4[2] * shape4[3],
-                                      shape4[2] * shape4[3], shape4[3], 1};
-  for (int i = 0; i < 4; ++i)
-    outShape[i] = shape4[perm[i]];
-  int64_t idx = 0;
-  for (int64_t a = 0; a < outShape[0]; ++a)
-    for (int64_t b = 0; b < outShape[1]; ++b)
-      for (int64_t d = 0; d < outShape[2]; ++d)
-        for (int64_t e = 0; e < outShape[3]; ++e) {
-          int64_t o[4] = {a, b, d, e}, off = 0;
-          for (int i = 0; i < 4; ++i)
-            off += o[i] * inStride[perm[i]];
-          dst[idx++] = src[off];
-        }
-  return c.constBlob(ArrayRef<int64_t>(outShape, 4), std::move(dst), name);
+  size_t rank = shape.size();
+  SmallVector<int64_t> inStride(rank, 1), outShape(rank), idx(rank, 0);
+  for (int64_t i = rank - 2; i >= 0; --i)
+    inStride[i] = inStride[i + 1] * shape[i + 1];
+  for (size_t i = 0; i < rank; ++i)
+    outShape[i] = shape[perm[i]];
+  for (size_t n = 0; n < dst.size(); ++n) {
+    int64_t off = 0;
+    for (size_t i = 0; i < rank; ++i)
+      off += idx[i] * inStride[perm[i]];
+    dst[n] = src[off];
+    for (int64_t i = rank - 1; i >= 0; --i) {
+      if (++idx[i] < outShape[i])
+        break;
+      idx[i] = 0;
+    }
+  }
+  return c.constBlob(outShape, std::move(dst), name);
 }
 
-/// The weight as a 4-D tensor in `perm` order: host-permuted if constant.
-Value layoutWeight(ImportContext &c, unsigned input, ArrayRef<int64_t> shape4,
+/// The weight reshaped to `shape` and permuted: on the host if constant.
+Value layoutWeight(ImportContext &c, unsigned input, ArrayRef<int64_t> shape,
                    ArrayRef<int32_t> perm) {
   auto k = c.constInput(input);
   if (k && k->dtype == onnx::TensorProto::FLOAT)
-    return permutedConstant(c, *k, shape4, perm, c.node->input(input));
-  return c.transpose(c.reshape(c.input(input), shape4), perm);
+    return permutedConstant(c, *k, shape, perm, c.node->input(input));
+  return c.transpose(c.reshape(c.input(input), shape), perm);
 }
 
 LogicalResult importConv(ImportContext &c) {
@@ -173,9 +196,10 @@ LogicalResult importConv(ImportContext &c) {
   auto wConst = c.constInput(1);
   auto wType = wConst ? RankedTensorType::get(wConst->shape, c.b.getF32Type())
                       : cast<RankedTensorType>(c.input(1).getType());
-  if (xType.getRank() != 3 && xType.getRank() != 4)
-    return c.fail("only 1-D and 2-D convolutions are supported (input rank " +
-                  std::to_string(xType.getRank()) + ")");
+  int64_t rank = xType.getRank();
+  if (rank < 3 || rank > 5 || wType.getRank() != rank)
+    return c.fail("only 1-D, 2-D and 3-D convolutions are supported (input "
+                  "rank " + std::to_string(rank) + ")");
   if (!xType.getElementType().isF32())
     return c.fail("Conv supports float32 data only");
   SmallVector<int64_t> kernel = spatial(wType);
@@ -189,51 +213,72 @@ LogicalResult importConv(ImportContext &c) {
     return c.fail("channel counts do not match group=" +
                   std::to_string(group));
 
-  Value xh = toNHWC(c, x, *win);
-  int64_t kh = kernel[0], kw = kernel.size() > 1 ? kernel[1] : 1;
-  SmallVector<int64_t> shape4 = {cout, cin / group, kh, kw};
+  Value xl = toChannelsLast(c, x, *win);
+  // The kernel as [O, I/g, S...] (1-D lifted to 2-D) and its channels-last
+  // permutation [O, S..., I/g].
+  SmallVector<int64_t> wShape{cout, cin / group};
+  wShape.append(kernel.begin(), kernel.end());
+  if (kernel.size() == 1)
+    wShape.push_back(1);
+  int32_t wRank = wShape.size();
+  SmallVector<int32_t> ohwi{0};
+  for (int32_t i = 2; i < wRank; ++i)
+    ohwi.push_back(i);
+  ohwi.push_back(1);
   Value bias = c.hasInput(2) ? c.input(2)
                              : c.constF32({cout}, std::vector<float>(cout, 0));
   auto pad = c.b.getDenseI64ArrayAttr(tosaPads(*win));
-  auto stride = c.b.getDenseI64ArrayAttr(pair(*win, &Window::stride));
-  auto dilation = c.b.getDenseI64ArrayAttr(pair(*win, &Window::dilation));
+  auto stride = c.b.getDenseI64ArrayAttr(perDim(*win, &Window::stride));
+  auto dilation = c.b.getDenseI64ArrayAttr(perDim(*win, &Window::dilation));
   auto acc = TypeAttr::get(c.b.getF32Type());
-  RankedTensorType yType = nhwcType(outType);
+  RankedTensorType yType = channelsLastType(outType);
+  bool is3D = wRank == 5;
+  auto conv = [&](RankedTensorType t, Value in, Value w, Value b) -> Value {
+    if (is3D)
+      return tosa::Conv3DOp::create(c.b, t, in, w, b, pad, stride, dilation,
+                                    acc);
+    return tosa::Conv2DOp::create(c.b, t, in, w, b, pad, stride, dilation,
+                                  acc);
+  };
   Value y;
   if (group == 1) {
-    Value wt = layoutWeight(c, 1, shape4, {0, 2, 3, 1}); // OHWI
-    y = tosa::Conv2DOp::create(c.b, yType, xh, wt, bias, pad, stride,
-                               dilation, acc);
-  } else if (group == cin) {
+    y = conv(yType, xl, layoutWeight(c, 1, wShape, ohwi), bias);
+  } else if (group == cin && !is3D) {
     // Depthwise: [C*M, 1, KH, KW] -> [KH, KW, C, M].
     int64_t m = cout / cin;
-    Value wt = layoutWeight(c, 1, {cin, m, kh, kw}, {2, 3, 0, 1});
-    y = tosa::DepthwiseConv2DOp::create(c.b, yType, xh, wt, bias, pad, stride,
+    Value wt =
+        layoutWeight(c, 1, {cin, m, wShape[2], wShape[3]}, {2, 3, 0, 1});
+    y = tosa::DepthwiseConv2DOp::create(c.b, yType, xl, wt, bias, pad, stride,
                                         dilation, acc);
   } else {
     // General groups: one convolution per group, joined on channels.
-    Value wt = layoutWeight(c, 1, shape4, {0, 2, 3, 1});
-    auto xhType = cast<RankedTensorType>(xh.getType());
+    Value wt = layoutWeight(c, 1, wShape, ohwi);
+    auto xlType = cast<RankedTensorType>(xl.getType());
     int64_t cg = cin / group, og = cout / group;
     SmallVector<Value> parts;
     for (int64_t g = 0; g < group; ++g) {
-      Value xg = c.slice(xh, {0, 0, 0, g * cg},
-                         {xhType.getDimSize(0), xhType.getDimSize(1),
-                          xhType.getDimSize(2), cg});
-      Value wg = c.slice(wt, {g * og, 0, 0, 0}, {og, kh, kw, cg});
-      Value bg = c.slice(bias, {g * og}, {og});
-      auto partType = RankedTensorType::get(
-          {yType.getDimSize(0), yType.getDimSize(1), yType.getDimSize(2), og},
-          yType.getElementType());
-      parts.push_back(tosa::Conv2DOp::create(c.b, partType, xg, wg, bg, pad,
-                                             stride, dilation, acc));
+      SmallVector<int64_t> xStart(wRank, 0), xSize(xlType.getShape());
+      xStart.back() = g * cg;
+      xSize.back() = cg;
+      SmallVector<int64_t> wStart(wRank, 0),
+          wSize(cast<RankedTensorType>(wt.getType()).getShape());
+      wStart[0] = g * og;
+      wSize[0] = og;
+      SmallVector<int64_t> partShape(yType.getShape());
+      partShape.back() = og;
+      parts.push_back(conv(
+          RankedTensorType::get(partShape, yType.getElementType()),
+          c.slice(xl, xStart, xSize), c.slice(wt, wStart, wSize),
+          c.slice(bias, {g * og}, {og})));
     }
-    y = tosa::ConcatOp::create(c.b, yType, parts, c.b.getI32IntegerAttr(3));
+    y = tosa::ConcatOp::create(c.b, yType, parts,
+                               c.b.getI32IntegerAttr(wRank - 1));
   }
-  c.setOutput(0, fromNHWC(c, y, outType));
+  c.setOutput(0, fromChannelsLast(c, y, outType));
   return success();
 }
 
+/// MaxPool and AveragePool of any rank, as dlc.pool in ONNX's own layout.
 LogicalResult importPool(ImportContext &c, bool isMax) {
   RankedTensorType outType = c.outputType(0);
   Value x = c.input(0);
@@ -242,47 +287,32 @@ LogicalResult importPool(ImportContext &c, bool isMax) {
   if (c.numOutputs() > 1 && !c.node->output(1).empty())
     return c.fail("the Indices output is not supported");
   auto xType = cast<RankedTensorType>(x.getType());
-  if (xType.getRank() != 3 && xType.getRank() != 4)
-    return c.fail("only 1-D and 2-D pooling is supported (input rank " +
-                  std::to_string(xType.getRank()) + ")");
+  if (xType.getRank() < 3)
+    return c.fail("expects an [N, C, spatial...] input");
+  if (!isa<FloatType>(xType.getElementType()))
+    return c.fail("pooling supports floating-point data only");
   std::vector<int64_t> kernel = c.attrInts("kernel_shape");
   if (kernel.size() != static_cast<size_t>(xType.getRank() - 2))
     return c.fail("kernel_shape must have one entry per spatial dimension");
   auto win = readWindow(c, kernel, spatial(xType));
   if (failed(win))
     return failure();
-  for (const Window &d : win->dims)
-    if (d.dilation != 1)
-      return c.fail("dilated pooling is not supported");
-  // count_include_pad: pad with zeros explicitly so TOSA counts them.
-  if (!isMax && c.attrInt("count_include_pad", 0)) {
-    SmallVector<int64_t> padding(2 * xType.getRank(), 0), shape(
-                                                             xType.getShape());
-    for (size_t i = 0; i < win->dims.size(); ++i) {
-      padding[2 * (i + 2)] = win->dims[i].padLo;
-      padding[2 * (i + 2) + 1] = win->dims[i].padHi;
-      shape[i + 2] += win->dims[i].padLo + win->dims[i].padHi;
-      win->dims[i].padLo = win->dims[i].padHi = 0;
-    }
-    auto padType = RankedTensorType::get(shape, xType.getElementType());
-    x = tosa::PadOp::create(c.b, padType, x,
-                            tosa::getTosaConstShape(c.b, padding),
-                            c.constF32({1}, {0.0f}));
-    xType = padType;
+  SmallVector<int64_t> strides, dilations, lo, hi;
+  for (const Window &d : win->dims) {
+    strides.push_back(d.stride);
+    dilations.push_back(d.dilation);
+    lo.push_back(d.padLo);
+    hi.push_back(d.padHi);
   }
-  if (failed(win->fit(c, spatial(xType), spatial(outType))))
-    return failure();
-  Value xh = toNHWC(c, x, *win);
-  auto kernelAttr = c.b.getDenseI64ArrayAttr(pair(*win, &Window::kernel));
-  auto stride = c.b.getDenseI64ArrayAttr(pair(*win, &Window::stride));
-  auto pad = c.b.getDenseI64ArrayAttr(tosaPads(*win));
-  RankedTensorType yType = nhwcType(outType);
-  Value y = isMax ? Value(tosa::MaxPool2dOp::create(c.b, yType, xh, kernelAttr,
-                                                    stride, pad))
-                  : Value(tosa::AvgPool2dOp::create(
-                        c.b, yType, xh, kernelAttr, stride, pad,
-                        TypeAttr::get(c.b.getF32Type())));
-  c.setOutput(0, fromNHWC(c, y, outType));
+  bool countPad = !isMax && c.attrInt("count_include_pad", 0);
+  c.setOutput(0, PoolOp::create(c.b, outType, x,
+                                c.b.getStringAttr(isMax ? "max" : "avg"),
+                                c.b.getDenseI64ArrayAttr(kernel),
+                                c.b.getDenseI64ArrayAttr(strides),
+                                c.b.getDenseI64ArrayAttr(dilations),
+                                c.b.getDenseI64ArrayAttr(lo),
+                                c.b.getDenseI64ArrayAttr(hi),
+                                c.b.getBoolAttr(countPad)));
   return success();
 }
 
@@ -307,6 +337,45 @@ LogicalResult importGlobalAveragePool(ImportContext &c) {
   return success();
 }
 
+/// BatchNormalization-14+ with training_mode=1: normalise with the batch's
+/// own mean and (biased) variance and emit the updated running statistics.
+LogicalResult importBatchNormTraining(ImportContext &c,
+                                      RankedTensorType outType) {
+  float eps = c.attrFloat("epsilon", 1e-5f);
+  float momentum = c.attrFloat("momentum", 0.9f);
+  Value x = c.input(0);
+  int64_t rank = outType.getRank(), channels = outType.getDimSize(1);
+  int64_t count = outType.getNumElements() / channels;
+  SmallVector<int64_t> bshape(rank, 1), ones(rank, 1);
+  bshape[1] = channels;
+  auto bType = RankedTensorType::get(bshape, outType.getElementType());
+  auto mean = [&](Value v) {
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != 1)
+        v = c.reduceSum(v, d);
+    return c.mul(v, c.constF32(ones, {1.0f / float(count)}), bType);
+  };
+  Value mu = mean(x);
+  Value centered = tosa::SubOp::create(c.b, outType, x, mu);
+  Value var = mean(c.mul(centered, centered, outType));
+  Value inv = tosa::RsqrtOp::create(
+      c.b, bType, tosa::AddOp::create(c.b, bType, var, c.constF32(ones, {eps})));
+  auto param = [&](unsigned i) { return c.reshape(c.input(i), bshape); };
+  Value y = c.mul(c.mul(centered, inv, outType), param(1), outType);
+  c.setOutput(0, tosa::AddOp::create(c.b, outType, y, param(2)));
+  // running = input_running * momentum + current * (1 - momentum).
+  auto blend = [&](unsigned input, Value current) {
+    Value a = c.mul(param(input), c.constF32(ones, {momentum}), bType);
+    Value b = c.mul(current, c.constF32(ones, {1.0f - momentum}), bType);
+    return c.reshape(tosa::AddOp::create(c.b, bType, a, b), {channels});
+  };
+  if (c.numOutputs() > 1 && !c.node->output(1).empty())
+    c.setOutput(1, blend(3, mu));
+  if (c.numOutputs() > 2 && !c.node->output(2).empty())
+    c.setOutput(2, blend(4, var));
+  return success();
+}
+
 LogicalResult importBatchNorm(ImportContext &c) {
   RankedTensorType outType = c.outputType(0);
   if (!outType)
@@ -315,10 +384,10 @@ LogicalResult importBatchNorm(ImportContext &c) {
     if (!c.hasInput(i))
       return c.fail("input " + std::to_string(i) + " is missing");
   if (c.attrInt("training_mode", 0))
-    return c.fail("training_mode=1 is not supported by an inference compiler");
+    return importBatchNormTraining(c, outType);
   for (size_t i = 1; i < c.numOutputs(); ++i)
     if (!c.node->output(i).empty())
-      return c.fail("training outputs (running mean/var) are not supported");
+      return c.fail("running mean/var outputs need training_mode=1");
   float eps = c.attrFloat("epsilon", 1e-5f);
   int64_t rank = outType.getRank(), channels = outType.getDimSize(1);
   SmallVector<int64_t> bshape(rank, 1);

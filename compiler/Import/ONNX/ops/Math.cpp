@@ -29,6 +29,24 @@ RankedTensorType prologue(ImportContext &c, unsigned requiredInputs) {
   return c.outputType(0);
 }
 
+/// The second operand of a binary op at the result rank. Before opset 7,
+/// broadcasting was opt-in (broadcast=1) and aligned B at `axis` instead of
+/// at the trailing dimensions.
+Value secondOperand(ImportContext &c, int64_t rank) {
+  Value rhs = c.input(1);
+  auto t = cast<RankedTensorType>(rhs.getType());
+  if (c.opset < 7 && c.attrInt("broadcast", 0) && c.hasAttr("axis")) {
+    int64_t axis = c.attrInt("axis", 0);
+    if (axis < 0)
+      axis += rank;
+    SmallVector<int64_t> shape(axis, 1);
+    shape.append(t.getShape().begin(), t.getShape().end());
+    shape.resize(rank, 1);
+    return c.reshape(rhs, shape);
+  }
+  return c.expandToRank(rhs, rank);
+}
+
 template <typename OpTy>
 LogicalResult binary(ImportContext &c) {
   RankedTensorType type = prologue(c, 2);
@@ -36,7 +54,7 @@ LogicalResult binary(ImportContext &c) {
     return failure();
   int64_t rank = type.getRank();
   c.setOutput(0, OpTy::create(c.b, type, c.expandToRank(c.input(0), rank),
-                              c.expandToRank(c.input(1), rank)));
+                              secondOperand(c, rank)));
   return success();
 }
 
@@ -44,7 +62,7 @@ LogicalResult importMul(ImportContext &c) {
   RankedTensorType type = prologue(c, 2);
   if (!type)
     return failure();
-  c.setOutput(0, c.mul(c.input(0), c.input(1), type));
+  c.setOutput(0, c.mul(c.input(0), secondOperand(c, type.getRank()), type));
   return success();
 }
 
@@ -54,7 +72,7 @@ LogicalResult importDiv(ImportContext &c) {
     return failure();
   int64_t rank = type.getRank();
   Value lhs = c.expandToRank(c.input(0), rank);
-  Value rhs = c.expandToRank(c.input(1), rank);
+  Value rhs = secondOperand(c, rank);
   if (isa<FloatType>(type.getElementType())) {
     // TOSA has no float divide; x * (1/y) is within 2 ulp of x / y.
     Value recip = tosa::ReciprocalOp::create(c.b, rhs.getType(), rhs);
@@ -62,7 +80,9 @@ LogicalResult importDiv(ImportContext &c) {
     return success();
   }
   if (!type.getElementType().isInteger(32))
-    return c.fail("integer Div is supported for int32 only");
+    return c.fail("integer Div is supported for int32 only (got " +
+                  std::to_string(type.getElementType().getIntOrFloatBitWidth()) +
+                  "-bit integers)");
   c.setOutput(0, tosa::IntDivOp::create(c.b, type, lhs, rhs));
   return success();
 }
@@ -373,10 +393,10 @@ LogicalResult importMatMul(ImportContext &c) {
 } // namespace
 
 void mlir::dlc::appendMathHandlers(std::vector<OpHandler> &t) {
-  t.push_back({"Add", 7, binary<tosa::AddOp>});
-  t.push_back({"Sub", 7, binary<tosa::SubOp>});
-  t.push_back({"Mul", 7, importMul});
-  t.push_back({"Div", 7, importDiv});
+  t.push_back({"Add", 1, binary<tosa::AddOp>});
+  t.push_back({"Sub", 1, binary<tosa::SubOp>});
+  t.push_back({"Mul", 1, importMul});
+  t.push_back({"Div", 1, importDiv});
   t.push_back({"Relu", 6, importRelu});
   t.push_back({"LeakyRelu", 6, importLeakyRelu});
   t.push_back({"Clip", 6, importClip6});

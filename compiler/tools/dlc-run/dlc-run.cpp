@@ -150,7 +150,7 @@ int main(int argc, char **argv) {
         return fail(error);
     }
   }
-  std::printf("latency: median %.3f ms, min %.3f ms over %d runs "
+  std::printf("latency: median %.4g ms, min %.4g ms over %d runs "
               "(workspace %llu bytes)\n",
               times[times.size() / 2], times.front(), repeat,
               static_cast<unsigned long long>(desc->workspace_size));

@@ -22,7 +22,7 @@ std::vector<TargetDesc> mlir::dlc::listTargets() {
        "any x86-64 Linux machine (SSE2 baseline)"},
       {"x86-64-avx512", "x86_64-unknown-linux-gnu", "skylake-avx512",
        "+avx512f,+avx512bw,+avx512vl,+avx512dq,+fma",
-       "x86-64 with AVX-512 (Skylake-SP and later)"},
+       "x86-64 with AVX-512 (Skylake-SP and later)", 512},
   };
 }
 

@@ -28,6 +28,9 @@ struct TargetDesc {
   std::string cpu;
   std::string features;
   std::string description;
+  /// Widest vectors the loop vectorizer should use, in bits (0: the CPU's
+  /// default; Skylake-SP's default is 256 even with AVX-512).
+  unsigned preferVectorWidth = 0;
 };
 
 /// The artifact kinds a backend can write, chosen by the output extension or

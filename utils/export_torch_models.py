@@ -86,6 +86,49 @@ class ResNetSmall(nn.Module):
         return self.fc(x)
 
 
+class Bottleneck(nn.Module):
+    def __init__(self, cin, width, stride):
+        super().__init__()
+        cout = width * 4
+        self.conv1 = nn.Conv2d(cin, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, cout, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                      nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = F.relu(self.bn2(self.conv2(y)))
+        y = self.bn3(self.conv3(y))
+        return F.relu(y + (x if self.down is None else self.down(x)))
+
+
+class ResNet50(nn.Module):
+    """The ResNet-50 topology (25.6M parameters), for compile-time checks."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn = nn.BatchNorm2d(64)
+        blocks, cin = [], 64
+        for width, count, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
+            for i in range(count):
+                blocks.append(Bottleneck(cin, width, stride if i == 0 else 1))
+                cin = width * 4
+        self.layers = nn.Sequential(*blocks)
+        self.fc = nn.Linear(2048, 1000)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn(self.stem(x))), 3, 2, 1)
+        x = self.layers(x)
+        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
 def randomize_batchnorm(model, gen):
     # Non-trivial running statistics, so BatchNorm is really exercised.
     for m in model.modules():
@@ -102,10 +145,12 @@ MODELS = {
     "lenet5": (LeNet5, (2, 1, 28, 28)),
     "resnet_small": (ResNetSmall, (1, 3, 64, 64)),
 }
+# Exported only when asked for by name (--models resnet50).
+EXTRA_MODELS = {"resnet50": (ResNet50, (1, 3, 224, 224))}
 
 
 def export(name, out_dir, opset):
-    cls, shape = MODELS[name]
+    cls, shape = {**MODELS, **EXTRA_MODELS}[name]
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     model = cls().eval()

@@ -163,6 +163,9 @@ LogicalResult mlir::dlc::emitWithLLVM(ModuleOp module,
     if (!desc.features.empty())
       fn.addFnAttr("target-features", desc.features);
     fn.addFnAttr(llvm::Attribute::NoUnwind);
+    if (desc.preferVectorWidth)
+      fn.addFnAttr("prefer-vector-width",
+                   std::to_string(desc.preferVectorWidth));
   }
   if (llvm::verifyModule(*llvmModule, &llvm::errs()))
     return emitError(loc) << "generated LLVM IR is invalid";

@@ -35,6 +35,16 @@ Type mlir::dlc::onnxElementType(MLIRContext *ctx, int32_t dtype) {
   }
 }
 
+bool mlir::dlc::isReasonableSize(RankedTensorType type) {
+  int64_t bytes = std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
+  for (int64_t d : type.getShape()) {
+    if (d < 0 || (d > 0 && bytes > kMaxTensorBytes / d))
+      return false;
+    bytes *= std::max<int64_t>(d, 1);
+  }
+  return bytes <= kMaxTensorBytes;
+}
+
 //===----------------------------------------------------------------------===//
 // ConstTensor
 //===----------------------------------------------------------------------===//
@@ -133,9 +143,19 @@ RankedTensorType ImportContext::outputType(unsigned i) {
   auto it = types.find(node->output(i));
   RankedTensorType t =
       it == types.end() ? nullptr : staticType(*it->second);
-  if (!t)
+  if (!t) {
     (void)fail("cannot determine a static shape for output '" +
                node->output(i) + "'");
+    return nullptr;
+  }
+  if (!isReasonableSize(t)) {
+    std::string s;
+    llvm::raw_string_ostream os(s);
+    os << t;
+    (void)fail("output '" + node->output(i) + "' of type " + s +
+               " exceeds the largest supported tensor");
+    return nullptr;
+  }
   return t;
 }
 

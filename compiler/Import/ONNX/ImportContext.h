@@ -24,6 +24,11 @@
 
 namespace mlir::dlc {
 
+/// The largest tensor dlc accepts (bytes); larger shapes are rejected with a
+/// message rather than overflowing size computations downstream.
+constexpr int64_t kMaxTensorBytes = int64_t(1) << 34;
+bool isReasonableSize(RankedTensorType type);
+
 /// Maps an ONNX element type code to an MLIR type; null if unsupported.
 Type onnxElementType(MLIRContext *ctx, int32_t dtype);
 

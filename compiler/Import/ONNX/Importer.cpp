@@ -236,6 +236,12 @@ OwningOpRef<ModuleOp> mlir::dlc::importOnnxModel(MLIRContext *context,
                          << describeNonStatic(vi);
       return nullptr;
     }
+    if (!isReasonableSize(t)) {
+      emitError(fileLoc) << "input '" << vi.name() << "' of type " << t
+                         << " exceeds the largest supported tensor ("
+                         << kMaxTensorBytes << " bytes)";
+      return nullptr;
+    }
     argTypes.push_back(t);
     inputs.push_back(&vi);
   }
@@ -272,8 +278,14 @@ OwningOpRef<ModuleOp> mlir::dlc::importOnnxModel(MLIRContext *context,
   for (const auto &node : graph.node()) {
     ictx.setNode(node);
     HandlerFn fn = lookupHandler(node.op_type(), opset);
-    if (failed(fn(ictx)))
+    try {
+      if (failed(fn(ictx)))
+        return nullptr;
+    } catch (const std::exception &e) {
+      // The ONNX library reports malformed tensors by throwing.
+      (void)ictx.fail(e.what());
       return nullptr;
+    }
     for (int i = 0; i < node.output_size(); ++i)
       if (!node.output(i).empty() && !ictx.lookup(node.output(i)))
         return (ictx.fail("produced no value for output '" + node.output(i) +

@@ -164,6 +164,21 @@ void ImportContext::setOutput(unsigned i, Value v) {
     values[node->output(i)] = v;
 }
 
+RankedTensorType ImportContext::resultType(unsigned requiredInputs) {
+  for (unsigned i = 0; i < requiredInputs; ++i)
+    if (!input(i))
+      return (void)fail("input " + std::to_string(i) + " is missing"),
+             nullptr;
+  return outputType(0);
+}
+
+void ImportContext::setConstantOutput(unsigned i, onnx::TensorProto t) {
+  if (static_cast<int>(i) >= node->output_size() || node->output(i).empty())
+    return;
+  t.set_name(node->output(i));
+  addConstant(node->output(i), own(std::move(t)));
+}
+
 bool ImportContext::hasAttr(llvm::StringRef name) const {
   for (const auto &a : node->attribute())
     if (a.name() == name)
@@ -416,4 +431,16 @@ Value ImportContext::reduceSum(Value v, int64_t axis) {
   shape[axis] = 1;
   auto out = RankedTensorType::get(shape, type.getElementType());
   return tosa::ReduceSumOp::create(b, out, v, b.getI32IntegerAttr(axis));
+}
+
+Value ImportContext::splat(RankedTensorType type, double value) {
+  SmallVector<int64_t> ones(type.getRank(), 1);
+  auto t = RankedTensorType::get(ones, type.getElementType());
+  Attribute elt;
+  if (auto ft = dyn_cast<FloatType>(type.getElementType()))
+    elt = b.getFloatAttr(ft, value);
+  else
+    elt = b.getIntegerAttr(type.getElementType(),
+                           static_cast<int64_t>(value));
+  return tosa::ConstOp::create(b, t, DenseElementsAttr::get(t, elt));
 }

@@ -86,6 +86,13 @@ public:
   void addValueInfo(const onnx::ValueInfoProto &vi);
   RankedTensorType staticType(const onnx::TypeProto &type) const;
 
+  /// Checks that inputs 0..required-1 are present and returns the static
+  /// type of output 0 (reporting and returning null otherwise).
+  RankedTensorType resultType(unsigned requiredInputs);
+  /// Registers a compile-time tensor as the value of output `i`, so later
+  /// nodes (Reshape shapes, Slice bounds, ...) can read it on the host.
+  void setConstantOutput(unsigned i, onnx::TensorProto t);
+
   // --- TOSA building blocks ----------------------------------------------
   /// A tosa.const holding `t`. Float data is referenced, not copied, through
   /// a dense_resource blob when the proto stores raw bytes.
@@ -104,6 +111,8 @@ public:
   Value slice(Value v, llvm::ArrayRef<int64_t> start,
               llvm::ArrayRef<int64_t> size);
   Value reduceSum(Value v, int64_t axis);
+  /// A scalar of `type`'s element type broadcastable to `type`'s rank.
+  Value splat(RankedTensorType type, double value);
 
 private:
   const onnx::GraphProto &graph;
@@ -132,6 +141,8 @@ std::vector<std::string> handledOperators(int64_t opset);
 void appendMathHandlers(std::vector<OpHandler> &table);
 void appendNNHandlers(std::vector<OpHandler> &table);
 void appendTensorHandlers(std::vector<OpHandler> &table);
+void appendElementwiseHandlers(std::vector<OpHandler> &table);
+void appendReduceHandlers(std::vector<OpHandler> &table);
 
 } // namespace mlir::dlc
 

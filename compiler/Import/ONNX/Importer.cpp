@@ -40,6 +40,8 @@ static const std::vector<OpHandler> &handlerTable() {
     appendMathHandlers(t);
     appendNNHandlers(t);
     appendTensorHandlers(t);
+    appendElementwiseHandlers(t);
+    appendReduceHandlers(t);
     return t;
   }();
   return table;

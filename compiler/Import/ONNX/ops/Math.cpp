@@ -1,7 +1,7 @@
 //===- Math.cpp - ONNX elementwise, activation and matrix operators -------===//
 //
 // Add/Sub/Mul/Div with numpy broadcasting, activations (Relu, LeakyRelu,
-// Clip, Sigmoid, Tanh), Softmax, ReduceMean, Gemm and MatMul, as TOSA.
+// Clip, Sigmoid, Tanh), Softmax, Gemm and MatMul, as TOSA.
 // Broadcasting is made explicit by reshaping operands to the result rank;
 // TOSA then broadcasts unit dimensions itself.
 //
@@ -230,40 +230,6 @@ LogicalResult importSoftmax(ImportContext &c) {
   return success();
 }
 
-LogicalResult importReduceMean(ImportContext &c) {
-  RankedTensorType type = prologue(c, 1);
-  if (!type)
-    return failure();
-  Value x = c.input(0);
-  auto inType = cast<RankedTensorType>(x.getType());
-  int64_t rank = inType.getRank();
-  std::vector<int64_t> axes = c.attrInts("axes");
-  if (c.opset >= 18 && c.hasInput(1)) {
-    auto k = c.constInput(1);
-    if (!k)
-      return c.fail("axes must be a constant");
-    axes = k->ints();
-  }
-  if (axes.empty())
-    for (int64_t i = 0; i < rank; ++i)
-      axes.push_back(i);
-  int64_t count = 1;
-  for (int64_t &a : axes) {
-    if (a < 0)
-      a += rank;
-    if (a < 0 || a >= rank)
-      return c.fail("axis out of range");
-    count *= inType.getDimSize(a);
-    x = c.reduceSum(x, a);
-  }
-  auto keptType = cast<RankedTensorType>(x.getType());
-  SmallVector<int64_t> ones(rank, 1);
-  x = c.mul(x, c.constF32(ones, {1.0f / static_cast<float>(count)}),
-            keptType);
-  c.setOutput(0, c.reshape(x, type.getShape()));
-  return success();
-}
-
 /// A 2-D transposed copy of a constant, made on the host so that weights
 /// are not transposed at every run.
 Value transposedConstant2D(ImportContext &c, const ConstTensor &k,
@@ -404,7 +370,6 @@ void mlir::dlc::appendMathHandlers(std::vector<OpHandler> &t) {
   t.push_back({"Sigmoid", 6, unary<tosa::SigmoidOp>});
   t.push_back({"Tanh", 6, unary<tosa::TanhOp>});
   t.push_back({"Softmax", 1, importSoftmax});
-  t.push_back({"ReduceMean", 1, importReduceMean});
   t.push_back({"Gemm", 1, importGemm});
   t.push_back({"MatMul", 1, importMatMul});
 }

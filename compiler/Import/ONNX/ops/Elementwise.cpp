@@ -1,0 +1,377 @@
+//===- Elementwise.cpp - ONNX unary, comparison, logic and activations ----===//
+//
+// The elementwise long tail of ONNX as TOSA: unary math, variadic Max/Min/
+// Sum/Mean, Pow, comparisons, boolean logic, Where, Cast, and activation
+// functions written as the formulas of the ONNX spec. Operands are reshaped
+// to the result rank; TOSA broadcasts unit dimensions.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Import/ONNX/ImportContext.h"
+
+#include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
+
+using namespace mlir;
+using namespace mlir::dlc;
+
+namespace {
+
+Value at(ImportContext &c, unsigned i, int64_t rank) {
+  return c.expandToRank(c.input(i), rank);
+}
+
+RankedTensorType withElement(RankedTensorType t, Type elt) {
+  return RankedTensorType::get(t.getShape(), elt);
+}
+
+template <typename OpTy>
+LogicalResult unaryOp(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  c.setOutput(0, OpTy::create(c.b, type, c.input(0)));
+  return success();
+}
+
+LogicalResult importNeg(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  if (isa<FloatType>(type.getElementType()))
+    c.setOutput(0, tosa::NegateOp::create(c.b, type, c.input(0)));
+  else // 0 - x keeps integer wrap-around semantics.
+    c.setOutput(0, tosa::SubOp::create(c.b, type, c.splat(type, 0),
+                                       c.input(0)));
+  return success();
+}
+
+LogicalResult importSqrt(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  // sqrt(x) = 1 / rsqrt(x): exact at 0 (1/inf) and NaN below it.
+  Value r = tosa::RsqrtOp::create(c.b, type, c.input(0));
+  c.setOutput(0, tosa::ReciprocalOp::create(c.b, type, r));
+  return success();
+}
+
+/// Folds a variadic op pairwise (Max, Min, Sum; Mean divides afterwards).
+template <typename OpTy>
+LogicalResult variadic(ImportContext &c, bool mean = false) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  int64_t rank = type.getRank();
+  Value acc = at(c, 0, rank);
+  for (unsigned i = 1; i < c.numInputs(); ++i) {
+    if (!c.input(i))
+      return c.fail("input " + std::to_string(i) + " is missing");
+    auto accType = cast<RankedTensorType>(acc.getType());
+    auto inType = cast<RankedTensorType>(at(c, i, rank).getType());
+    SmallVector<int64_t> shape;
+    for (int64_t d = 0; d < rank; ++d)
+      shape.push_back(std::max(accType.getDimSize(d), inType.getDimSize(d)));
+    acc = OpTy::create(c.b, withElement(type, type.getElementType())
+                                .clone(shape),
+                       acc, at(c, i, rank));
+  }
+  if (cast<RankedTensorType>(acc.getType()) != type) {
+    // A single input smaller than the result: broadcast with a tile.
+    auto accType = cast<RankedTensorType>(acc.getType());
+    SmallVector<int64_t> mult;
+    for (int64_t d = 0; d < rank; ++d)
+      mult.push_back(type.getDimSize(d) / accType.getDimSize(d));
+    acc = tosa::TileOp::create(c.b, type, acc,
+                               tosa::getTosaConstShape(c.b, mult));
+  }
+  if (mean)
+    acc = c.mul(acc, c.splat(type, 1.0 / c.numInputs()), type);
+  c.setOutput(0, acc);
+  return success();
+}
+LogicalResult importMax(ImportContext &c) {
+  return variadic<tosa::MaximumOp>(c);
+}
+LogicalResult importMin(ImportContext &c) {
+  return variadic<tosa::MinimumOp>(c);
+}
+LogicalResult importSum(ImportContext &c) { return variadic<tosa::AddOp>(c); }
+LogicalResult importMean(ImportContext &c) {
+  return variadic<tosa::AddOp>(c, /*mean=*/true);
+}
+
+LogicalResult importPow(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  if (!isa<FloatType>(type.getElementType()))
+    return c.fail("Pow supports floating-point bases only");
+  int64_t rank = type.getRank();
+  Value y = at(c, 1, rank);
+  auto yType = cast<RankedTensorType>(y.getType());
+  if (yType.getElementType() != type.getElementType())
+    y = tosa::CastOp::create(c.b, withElement(yType, type.getElementType()),
+                             y);
+  c.setOutput(0, tosa::PowOp::create(c.b, type, at(c, 0, rank), y));
+  return success();
+}
+
+/// Comparisons; `swap` turns Less into Greater with swapped operands.
+template <typename OpTy, bool swap = false>
+LogicalResult compare(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  int64_t rank = type.getRank();
+  Value a = at(c, 0, rank), b = at(c, 1, rank);
+  c.setOutput(0, swap ? OpTy::create(c.b, type, b, a)
+                      : OpTy::create(c.b, type, a, b));
+  return success();
+}
+
+template <typename OpTy>
+LogicalResult logical(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  int64_t rank = type.getRank();
+  c.setOutput(0, OpTy::create(c.b, type, at(c, 0, rank), at(c, 1, rank)));
+  return success();
+}
+
+LogicalResult importWhere(ImportContext &c) {
+  RankedTensorType type = c.resultType(3);
+  if (!type)
+    return failure();
+  int64_t rank = type.getRank();
+  c.setOutput(0, tosa::SelectOp::create(c.b, type, at(c, 0, rank),
+                                        at(c, 1, rank), at(c, 2, rank)));
+  return success();
+}
+
+LogicalResult importCast(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  auto inType = cast<RankedTensorType>(x.getType());
+  if (inType == type) {
+    c.setOutput(0, x);
+    return success();
+  }
+  // ONNX truncates float -> int; TOSA's cast rounds to nearest even.
+  if (isa<FloatType>(inType.getElementType()) &&
+      type.getElementType().isInteger() &&
+      !type.getElementType().isInteger(1)) {
+    auto boolType = withElement(inType, c.b.getI1Type());
+    Value neg = tosa::GreaterOp::create(c.b, boolType, c.splat(inType, 0), x);
+    x = tosa::SelectOp::create(c.b, inType, neg,
+                               tosa::CeilOp::create(c.b, inType, x),
+                               tosa::FloorOp::create(c.b, inType, x));
+  }
+  c.setOutput(0, tosa::CastOp::create(c.b, type, x));
+  return success();
+}
+
+LogicalResult importNot(ImportContext &c) {
+  return unaryOp<tosa::LogicalNotOp>(c);
+}
+
+// --- Activations, as the formulas of the ONNX spec -------------------------
+
+Value gt0(ImportContext &c, Value x, RankedTensorType type) {
+  return tosa::GreaterOp::create(c.b, withElement(type, c.b.getI1Type()), x,
+                                 c.splat(type, 0));
+}
+
+/// alpha * (exp(x) - 1)
+Value expm1Scaled(ImportContext &c, Value x, RankedTensorType type,
+                  double alpha) {
+  Value e = tosa::SubOp::create(c.b, type, tosa::ExpOp::create(c.b, type, x),
+                                c.splat(type, 1));
+  return c.mul(e, c.splat(type, alpha), type);
+}
+
+LogicalResult importElu(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  double alpha = c.attrFloat("alpha", 1.0f);
+  c.setOutput(0, tosa::SelectOp::create(c.b, type, gt0(c, x, type), x,
+                                        expm1Scaled(c, x, type, alpha)));
+  return success();
+}
+
+LogicalResult importSelu(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  double alpha = c.attrFloat("alpha", 1.67326319217681884765625f);
+  double gamma = c.attrFloat("gamma", 1.05070102214813232421875f);
+  Value y = tosa::SelectOp::create(c.b, type, gt0(c, x, type), x,
+                                   expm1Scaled(c, x, type, alpha));
+  c.setOutput(0, c.mul(y, c.splat(type, gamma), type));
+  return success();
+}
+
+LogicalResult importCelu(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  double alpha = c.attrFloat("alpha", 1.0f);
+  Value scaled = c.mul(x, c.splat(type, 1.0 / alpha), type);
+  Value neg = tosa::MinimumOp::create(c.b, type, c.splat(type, 0),
+                                      expm1Scaled(c, scaled, type, alpha));
+  Value pos = tosa::MaximumOp::create(c.b, type, c.splat(type, 0), x);
+  c.setOutput(0, tosa::AddOp::create(c.b, type, pos, neg));
+  return success();
+}
+
+LogicalResult importPRelu(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  Value scaled = c.mul(x, at(c, 1, type.getRank()), type);
+  c.setOutput(0, tosa::SelectOp::create(c.b, type, gt0(c, x, type), x, scaled));
+  return success();
+}
+
+LogicalResult importThresholdedRelu(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  Value above = tosa::GreaterOp::create(
+      c.b, withElement(type, c.b.getI1Type()), x,
+      c.splat(type, c.attrFloat("alpha", 1.0f)));
+  c.setOutput(0, tosa::SelectOp::create(c.b, type, above, x,
+                                        c.splat(type, 0)));
+  return success();
+}
+
+/// clamp(alpha * x + beta, 0, 1)
+Value hardSigmoid(ImportContext &c, Value x, RankedTensorType type,
+                  double alpha, double beta) {
+  Value y = tosa::AddOp::create(c.b, type, c.mul(x, c.splat(type, alpha), type),
+                                c.splat(type, beta));
+  return tosa::ClampOp::create(c.b, type, y, c.b.getF32FloatAttr(0),
+                               c.b.getF32FloatAttr(1));
+}
+
+LogicalResult importHardSigmoid(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  c.setOutput(0, hardSigmoid(c, c.input(0), type, c.attrFloat("alpha", 0.2f),
+                             c.attrFloat("beta", 0.5f)));
+  return success();
+}
+
+LogicalResult importHardSwish(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  c.setOutput(0, c.mul(x, hardSigmoid(c, x, type, 1.0 / 6, 0.5), type));
+  return success();
+}
+
+LogicalResult importSoftplus(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  // log(1 + exp(x)) = max(x, 0) + log(1 + exp(-|x|)), stable for large |x|.
+  Value x = c.input(0);
+  Value negAbs = tosa::NegateOp::create(c.b, type,
+                                        tosa::AbsOp::create(c.b, type, x));
+  Value l = tosa::LogOp::create(
+      c.b, type,
+      tosa::AddOp::create(c.b, type, c.splat(type, 1),
+                          tosa::ExpOp::create(c.b, type, negAbs)));
+  c.setOutput(0, tosa::AddOp::create(
+                     c.b, type,
+                     tosa::MaximumOp::create(c.b, type, x, c.splat(type, 0)),
+                     l));
+  return success();
+}
+
+LogicalResult importSoftsign(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  Value d = tosa::AddOp::create(c.b, type, c.splat(type, 1),
+                                tosa::AbsOp::create(c.b, type, x));
+  c.setOutput(0, c.mul(x, tosa::ReciprocalOp::create(c.b, type, d), type));
+  return success();
+}
+
+LogicalResult importSign(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  auto boolType = withElement(type, c.b.getI1Type());
+  Value pos = tosa::GreaterOp::create(c.b, boolType, x, c.splat(type, 0));
+  Value neg = tosa::GreaterOp::create(c.b, boolType, c.splat(type, 0), x);
+  Value y = tosa::SelectOp::create(c.b, type, neg, c.splat(type, -1),
+                                   c.splat(type, 0));
+  c.setOutput(0, tosa::SelectOp::create(c.b, type, pos, c.splat(type, 1), y));
+  return success();
+}
+
+LogicalResult importIsNaN(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  Value same = tosa::EqualOp::create(c.b, type, x, x);
+  c.setOutput(0, tosa::LogicalNotOp::create(c.b, type, same));
+  return success();
+}
+
+} // namespace
+
+void mlir::dlc::appendElementwiseHandlers(std::vector<OpHandler> &t) {
+  t.push_back({"Abs", 6, unaryOp<tosa::AbsOp>});
+  t.push_back({"Neg", 6, importNeg});
+  t.push_back({"Exp", 6, unaryOp<tosa::ExpOp>});
+  t.push_back({"Log", 6, unaryOp<tosa::LogOp>});
+  t.push_back({"Reciprocal", 6, unaryOp<tosa::ReciprocalOp>});
+  t.push_back({"Floor", 6, unaryOp<tosa::FloorOp>});
+  t.push_back({"Ceil", 6, unaryOp<tosa::CeilOp>});
+  t.push_back({"Erf", 9, unaryOp<tosa::ErfOp>});
+  t.push_back({"Sin", 7, unaryOp<tosa::SinOp>});
+  t.push_back({"Cos", 7, unaryOp<tosa::CosOp>});
+  t.push_back({"Sqrt", 6, importSqrt});
+  t.push_back({"Max", 6, importMax});
+  t.push_back({"Min", 6, importMin});
+  t.push_back({"Sum", 6, importSum});
+  t.push_back({"Mean", 6, importMean});
+  t.push_back({"Pow", 7, importPow});
+  t.push_back({"Equal", 7, compare<tosa::EqualOp>});
+  t.push_back({"Greater", 7, compare<tosa::GreaterOp>});
+  t.push_back({"GreaterOrEqual", 12, compare<tosa::GreaterEqualOp>});
+  t.push_back({"Less", 7, compare<tosa::GreaterOp, true>});
+  t.push_back({"LessOrEqual", 12, compare<tosa::GreaterEqualOp, true>});
+  t.push_back({"Not", 1, importNot});
+  t.push_back({"And", 7, logical<tosa::LogicalAndOp>});
+  t.push_back({"Or", 7, logical<tosa::LogicalOrOp>});
+  t.push_back({"Xor", 7, logical<tosa::LogicalXorOp>});
+  t.push_back({"Where", 9, importWhere});
+  t.push_back({"Cast", 6, importCast});
+  t.push_back({"Elu", 6, importElu});
+  t.push_back({"Selu", 6, importSelu});
+  t.push_back({"Celu", 12, importCelu});
+  t.push_back({"PRelu", 7, importPRelu});
+  t.push_back({"ThresholdedRelu", 10, importThresholdedRelu});
+  t.push_back({"HardSigmoid", 6, importHardSigmoid});
+  t.push_back({"HardSwish", 14, importHardSwish});
+  t.push_back({"Softplus", 1, importSoftplus});
+  t.push_back({"Softsign", 1, importSoftsign});
+  t.push_back({"Sign", 9, importSign});
+  t.push_back({"IsNaN", 9, importIsNaN});
+}

@@ -1,0 +1,212 @@
+//===- Reduce.cpp - ONNX reductions, arg-reductions and LogSoftmax --------===//
+//
+// Every Reduce* operator is one of a few reductions (sum, max, min, product)
+// with a pre-map (abs, square) and a post-map (scale, sqrt, log), so one
+// routine covers them. Axes come from the attribute or, from the opset that
+// moved them there, a constant input.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Import/ONNX/ImportContext.h"
+
+#include <numeric>
+
+using namespace mlir;
+using namespace mlir::dlc;
+
+namespace {
+
+enum class Reduction { Sum, Mean, Max, Min, Prod, L1, L2, SumSquare, LogSum,
+                       LogSumExp };
+
+/// Normalised axes of a reduction, or failure. Empty means "none" when
+/// noop_with_empty_axes is set and "all" otherwise (already expanded).
+FailureOr<SmallVector<int64_t>> reductionAxes(ImportContext &c, int64_t rank,
+                                              int axesInputSince,
+                                              bool &identity) {
+  std::vector<int64_t> axes = c.attrInts("axes");
+  identity = false;
+  if (c.opset >= axesInputSince && c.hasInput(1)) {
+    auto k = c.constInput(1);
+    if (!k)
+      return c.fail("axes must be a compile-time constant");
+    axes = k->ints();
+  }
+  SmallVector<int64_t> out;
+  if (axes.empty()) {
+    if (c.opset >= axesInputSince && c.attrInt("noop_with_empty_axes", 0)) {
+      identity = true;
+      return out;
+    }
+    for (int64_t i = 0; i < rank; ++i)
+      out.push_back(i);
+    return out;
+  }
+  for (int64_t a : axes) {
+    if (a < 0)
+      a += rank;
+    if (a < 0 || a >= rank)
+      return c.fail("axis out of range");
+    if (!llvm::is_contained(out, a))
+      out.push_back(a);
+  }
+  return out;
+}
+
+Value reduceAll(ImportContext &c, Value x, ArrayRef<int64_t> axes,
+                Reduction r) {
+  for (int64_t a : axes) {
+    auto t = cast<RankedTensorType>(x.getType());
+    SmallVector<int64_t> shape(t.getShape());
+    shape[a] = 1;
+    auto out = t.clone(shape);
+    auto axis = c.b.getI32IntegerAttr(a);
+    switch (r) {
+    case Reduction::Max: x = tosa::ReduceMaxOp::create(c.b, out, x, axis); break;
+    case Reduction::Min: x = tosa::ReduceMinOp::create(c.b, out, x, axis); break;
+    case Reduction::Prod:
+      x = tosa::ReduceProductOp::create(c.b, out, x, axis);
+      break;
+    default: x = tosa::ReduceSumOp::create(c.b, out, x, axis); break;
+    }
+  }
+  return x;
+}
+
+LogicalResult reduce(ImportContext &c, Reduction r, int axesInputSince) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  auto inType = cast<RankedTensorType>(x.getType());
+  bool identity;
+  auto axes = reductionAxes(c, inType.getRank(), axesInputSince, identity);
+  if (failed(axes))
+    return failure();
+  if (identity) {
+    c.setOutput(0, x);
+    return success();
+  }
+  int64_t count = 1;
+  for (int64_t a : *axes)
+    count *= inType.getDimSize(a);
+  if (r == Reduction::L1)
+    x = tosa::AbsOp::create(c.b, inType, x);
+  if (r == Reduction::L2 || r == Reduction::SumSquare)
+    x = c.mul(x, x, inType);
+  Value y;
+  if (r == Reduction::LogSumExp) {
+    // log(sum(exp(x - max))) + max, stable for large inputs.
+    Value m = reduceAll(c, x, *axes, Reduction::Max);
+    Value e = tosa::ExpOp::create(c.b, inType,
+                                  tosa::SubOp::create(c.b, inType, x, m));
+    Value s = reduceAll(c, e, *axes, Reduction::Sum);
+    y = tosa::AddOp::create(c.b, s.getType(),
+                            tosa::LogOp::create(c.b, s.getType(), s), m);
+  } else {
+    y = reduceAll(c, x, *axes, r);
+  }
+  auto yType = cast<RankedTensorType>(y.getType());
+  if (r == Reduction::Mean)
+    y = c.mul(y, c.splat(yType, 1.0 / count), yType);
+  if (r == Reduction::L2)
+    y = tosa::ReciprocalOp::create(c.b, yType,
+                                   tosa::RsqrtOp::create(c.b, yType, y));
+  if (r == Reduction::LogSum)
+    y = tosa::LogOp::create(c.b, yType, y);
+  c.setOutput(0, c.reshape(y, type.getShape()));
+  return success();
+}
+
+template <Reduction R, int Since>
+LogicalResult reduceOp(ImportContext &c) {
+  return reduce(c, R, Since);
+}
+
+/// ArgMax/ArgMin via tosa.argmax (first index on ties); select_last_index
+/// reverses the axis first; ArgMin negates.
+LogicalResult argReduce(ImportContext &c, bool isMin) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  auto inType = cast<RankedTensorType>(x.getType());
+  int64_t rank = inType.getRank();
+  int64_t axis = c.attrInt("axis", 0);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return c.fail("axis out of range");
+  bool last = c.attrInt("select_last_index", 0);
+  if (isMin) {
+    if (!isa<FloatType>(inType.getElementType()))
+      return c.fail("integer ArgMin is not supported");
+    x = tosa::NegateOp::create(c.b, inType, x);
+  }
+  if (last)
+    x = tosa::ReverseOp::create(c.b, inType, x, c.b.getI32IntegerAttr(axis));
+  SmallVector<int64_t> reduced;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis)
+      reduced.push_back(inType.getDimSize(d));
+  auto idxType = RankedTensorType::get(reduced, c.b.getI32Type());
+  Value idx = tosa::ArgMaxOp::create(c.b, idxType, x,
+                                     c.b.getI32IntegerAttr(axis));
+  if (last)
+    idx = tosa::SubOp::create(
+        c.b, idxType, c.splat(idxType, inType.getDimSize(axis) - 1), idx);
+  auto castType = RankedTensorType::get(reduced, type.getElementType());
+  c.setOutput(0, c.reshape(tosa::CastOp::create(c.b, castType, idx),
+                           type.getShape()));
+  return success();
+}
+LogicalResult importArgMax(ImportContext &c) { return argReduce(c, false); }
+LogicalResult importArgMin(ImportContext &c) { return argReduce(c, true); }
+
+LogicalResult importLogSoftmax(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  int64_t rank = type.getRank();
+  bool legacy = c.opset < 13;
+  int64_t axis = c.attrInt("axis", legacy ? 1 : -1);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return c.fail("axis out of range");
+  Value x = c.input(0);
+  if (legacy) {
+    auto shape = type.getShape();
+    int64_t outer = std::accumulate(shape.begin(), shape.begin() + axis,
+                                    int64_t(1), std::multiplies<int64_t>());
+    x = c.reshape(x, {outer, type.getNumElements() / std::max<int64_t>(outer, 1)});
+    axis = 1;
+  }
+  // x - max - log(sum(exp(x - max)))
+  auto t = cast<RankedTensorType>(x.getType());
+  Value m = reduceAll(c, x, {axis}, Reduction::Max);
+  Value shifted = tosa::SubOp::create(c.b, t, x, m);
+  Value s = reduceAll(c, tosa::ExpOp::create(c.b, t, shifted), {axis},
+                      Reduction::Sum);
+  Value y = tosa::SubOp::create(c.b, t, shifted,
+                                tosa::LogOp::create(c.b, s.getType(), s));
+  c.setOutput(0, c.reshape(y, type.getShape()));
+  return success();
+}
+
+} // namespace
+
+void mlir::dlc::appendReduceHandlers(std::vector<OpHandler> &t) {
+  t.push_back({"ReduceSum", 1, reduceOp<Reduction::Sum, 13>});
+  t.push_back({"ReduceMean", 1, reduceOp<Reduction::Mean, 18>});
+  t.push_back({"ReduceMax", 1, reduceOp<Reduction::Max, 18>});
+  t.push_back({"ReduceMin", 1, reduceOp<Reduction::Min, 18>});
+  t.push_back({"ReduceProd", 1, reduceOp<Reduction::Prod, 18>});
+  t.push_back({"ReduceL1", 1, reduceOp<Reduction::L1, 18>});
+  t.push_back({"ReduceL2", 1, reduceOp<Reduction::L2, 18>});
+  t.push_back({"ReduceSumSquare", 1, reduceOp<Reduction::SumSquare, 18>});
+  t.push_back({"ReduceLogSum", 1, reduceOp<Reduction::LogSum, 18>});
+  t.push_back({"ReduceLogSumExp", 1, reduceOp<Reduction::LogSumExp, 18>});
+  t.push_back({"ArgMax", 1, importArgMax});
+  t.push_back({"ArgMin", 1, importArgMin});
+  t.push_back({"LogSoftmax", 1, importLogSoftmax});
+}

@@ -25,7 +25,7 @@ public:
         "func.func(convert-linalg-to-loops,dlc-approximate-math,lower-affine,"
         "convert-scf-to-cf,canonicalize),"
         "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
-        "convert-math-to-llvm,convert-arith-to-llvm,convert-cf-to-llvm,"
+        "convert-math-to-llvm,arith-expand{include-bf16=1},convert-arith-to-llvm,convert-cf-to-llvm,"
         "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
         "convert-ub-to-llvm,reconcile-unrealized-casts,canonicalize";
     if (failed(parsePassPipeline(pipeline, pm)))

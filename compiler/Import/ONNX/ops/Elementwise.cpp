@@ -103,15 +103,21 @@ LogicalResult importPow(ImportContext &c) {
   RankedTensorType type = c.resultType(2);
   if (!type)
     return failure();
-  if (!isa<FloatType>(type.getElementType()))
-    return c.fail("Pow supports floating-point bases only");
+  // Integer powers are computed in f32 (exact while results fit 24 bits).
   int64_t rank = type.getRank();
-  Value y = at(c, 1, rank);
-  auto yType = cast<RankedTensorType>(y.getType());
-  if (yType.getElementType() != type.getElementType())
-    y = tosa::CastOp::create(c.b, withElement(yType, type.getElementType()),
-                             y);
-  c.setOutput(0, tosa::PowOp::create(c.b, type, at(c, 0, rank), y));
+  Type f32 = c.b.getF32Type();
+  Type elt = isa<FloatType>(type.getElementType()) ? type.getElementType() : f32;
+  auto asElt = [&](Value v) {
+    auto t = cast<RankedTensorType>(v.getType());
+    return t.getElementType() == elt
+               ? v
+               : Value(tosa::CastOp::create(c.b, withElement(t, elt), v));
+  };
+  Value z = tosa::PowOp::create(c.b, withElement(type, elt),
+                                asElt(at(c, 0, rank)), asElt(at(c, 1, rank)));
+  if (elt != type.getElementType()) // TOSA's cast rounds to nearest.
+    z = tosa::CastOp::create(c.b, type, z);
+  c.setOutput(0, z);
   return success();
 }
 
@@ -366,7 +372,7 @@ void mlir::dlc::appendElementwiseHandlers(std::vector<OpHandler> &t) {
   t.push_back({"Elu", 6, importElu});
   t.push_back({"Selu", 6, importSelu});
   t.push_back({"Celu", 12, importCelu});
-  t.push_back({"PRelu", 7, importPRelu});
+  t.push_back({"PRelu", 1, importPRelu});
   t.push_back({"ThresholdedRelu", 10, importThresholdedRelu});
   t.push_back({"HardSigmoid", 6, importHardSigmoid});
   t.push_back({"HardSwish", 14, importHardSwish});

@@ -1,7 +1,8 @@
 //===- Tensor.cpp - ONNX data-movement operators --------------------------===//
 //
 // Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, Pad, Identity,
-// Dropout (inference: identity) and Constant. Shape-changing ops take their
+// Dropout (inference: identity), Constant, Shape, Size, ConstantOfShape,
+// Expand, Tile, Slice, Split, CastLike, Gather and Range. Shape-changing ops take their
 // result shape from ONNX shape inference, so every opset's way of passing the
 // shape (attribute or input) is handled by the ONNX library once.
 //
@@ -38,10 +39,29 @@ LogicalResult importIdentity(ImportContext &c) {
   return success();
 }
 
+/// Dropout at inference is the identity with an all-true mask. In training
+/// mode it is random, unless the ratio is 0.
 LogicalResult importDropout(ImportContext &c) {
-  if (c.numOutputs() > 1 && !c.node->output(1).empty())
-    return c.fail("the mask output is not supported");
-  return importIdentity(c);
+  if (c.hasInput(2)) {
+    auto training = c.constInput(2);
+    if (!training)
+      return c.fail("training_mode must be a compile-time constant");
+    bool ratioZero = false;
+    if (auto r = c.constInput(1))
+      ratioZero = r->floats().at(0) == 0.0f;
+    if (training->ints().at(0) && !ratioZero)
+      return c.fail("training-mode Dropout is random; not supported");
+  }
+  if (failed(importIdentity(c)))
+    return failure();
+  if (c.numOutputs() > 1 && !c.node->output(1).empty()) {
+    RankedTensorType mask = c.outputType(1);
+    if (!mask)
+      return failure();
+    c.setOutput(1, tosa::ConstOp::create(
+                       c.b, mask, DenseElementsAttr::get(mask, true)));
+  }
+  return success();
 }
 
 LogicalResult importConstant(ImportContext &c) {
@@ -199,6 +219,294 @@ LogicalResult importPad(ImportContext &c) {
   return success();
 }
 
+onnx::TensorProto int64Tensor(ArrayRef<int64_t> dims,
+                              ArrayRef<int64_t> values) {
+  onnx::TensorProto t;
+  t.set_data_type(onnx::TensorProto::INT64);
+  for (int64_t d : dims)
+    t.add_dims(d);
+  for (int64_t v : values)
+    t.add_int64_data(v);
+  return t;
+}
+
+/// Shape: a compile-time constant, since every shape is static.
+LogicalResult importShape(ImportContext &c) {
+  Value x = c.input(0);
+  if (!x)
+    return c.fail("input 0 is missing");
+  auto shape = cast<RankedTensorType>(x.getType()).getShape();
+  int64_t rank = shape.size();
+  int64_t start = c.attrInt("start", 0), end = c.attrInt("end", rank);
+  if (start < 0)
+    start += rank;
+  if (end < 0)
+    end += rank;
+  start = std::clamp<int64_t>(start, 0, rank);
+  end = std::clamp<int64_t>(end, start, rank);
+  SmallVector<int64_t> dims(shape.begin() + start, shape.begin() + end);
+  c.setConstantOutput(0, int64Tensor({int64_t(dims.size())}, dims));
+  return success();
+}
+
+LogicalResult importSize(ImportContext &c) {
+  Value x = c.input(0);
+  if (!x)
+    return c.fail("input 0 is missing");
+  c.setConstantOutput(
+      0, int64Tensor({}, {cast<RankedTensorType>(x.getType()).getNumElements()}));
+  return success();
+}
+
+/// ConstantOfShape: the shape is the inferred output type; the fill value
+/// comes from the `value` attribute (default float 0).
+LogicalResult importConstantOfShape(ImportContext &c) {
+  RankedTensorType type = c.outputType(0);
+  if (!type)
+    return failure();
+  const onnx::TensorProto *v = c.attrTensor("value");
+  double fill = 0;
+  if (v) {
+    ConstTensor k{v, {}, v->data_type()};
+    auto f = k.floats();
+    if (f.size() != 1)
+      return c.fail("value must hold one element");
+    fill = f[0];
+  }
+  Attribute elt = isa<FloatType>(type.getElementType())
+                      ? Attribute(c.b.getFloatAttr(type.getElementType(), fill))
+                      : Attribute(c.b.getIntegerAttr(type.getElementType(),
+                                                     int64_t(fill)));
+  c.setOutput(0, tosa::ConstOp::create(c.b, type,
+                                       DenseElementsAttr::get(type, elt)));
+  return success();
+}
+
+/// Broadcasts `x` to `type` with tosa.tile (any element type).
+Value broadcastTo(ImportContext &c, Value x, RankedTensorType type) {
+  x = c.expandToRank(x, type.getRank());
+  auto t = cast<RankedTensorType>(x.getType());
+  if (t == type)
+    return x;
+  SmallVector<int64_t> mult;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    mult.push_back(t.getDimSize(d) == type.getDimSize(d)
+                       ? 1
+                       : type.getDimSize(d) / std::max<int64_t>(t.getDimSize(d), 1));
+  return tosa::TileOp::create(c.b, type, x,
+                              tosa::getTosaConstShape(c.b, mult));
+}
+
+LogicalResult importExpand(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  c.setOutput(0, broadcastTo(c, c.input(0), type));
+  return success();
+}
+
+LogicalResult importTile(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  auto in = cast<RankedTensorType>(c.input(0).getType());
+  SmallVector<int64_t> mult;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    mult.push_back(in.getDimSize(d) ? type.getDimSize(d) / in.getDimSize(d) : 1);
+  c.setOutput(0, tosa::TileOp::create(c.b, type, c.input(0),
+                                      tosa::getTosaConstShape(c.b, mult)));
+  return success();
+}
+
+/// Slice with compile-time starts/ends/axes/steps (attributes before opset
+/// 10, inputs after). Steps other than 1 are a strided gather, not supported.
+LogicalResult importSlice(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  auto in = cast<RankedTensorType>(x.getType());
+  int64_t rank = in.getRank();
+  std::vector<int64_t> starts, ends, axes, steps;
+  if (c.opset < 10) {
+    starts = c.attrInts("starts");
+    ends = c.attrInts("ends");
+    axes = c.attrInts("axes");
+  } else {
+    std::vector<int64_t> *dst[] = {&starts, &ends, &axes, &steps};
+    for (unsigned i = 1; i <= 4; ++i) {
+      if (!c.hasInput(i))
+        continue;
+      auto k = c.constInput(i);
+      if (!k)
+        return c.fail("starts/ends/axes/steps must be compile-time constants");
+      *dst[i - 1] = k->ints();
+    }
+  }
+  if (axes.empty())
+    for (size_t i = 0; i < starts.size(); ++i)
+      axes.push_back(i);
+  if (steps.empty())
+    steps.assign(starts.size(), 1);
+  if (starts.size() != ends.size() || axes.size() != starts.size() ||
+      steps.size() != starts.size())
+    return c.fail("starts, ends, axes and steps must have equal lengths");
+  SmallVector<int64_t> begin(rank, 0), size(in.getShape());
+  SmallVector<int32_t> reversed;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    int64_t a = axes[i] < 0 ? axes[i] + rank : axes[i];
+    if (a < 0 || a >= rank)
+      return c.fail("axis out of range");
+    int64_t n = in.getDimSize(a), st = steps[i];
+    if (st != 1 && st != -1)
+      return c.fail("Slice steps other than 1 and -1 are not supported");
+    int64_t b = starts[i], e = ends[i];
+    if (b < 0)
+      b += n;
+    if (e < 0)
+      e += n;
+    if (st == 1) {
+      b = std::clamp<int64_t>(b, 0, n);
+      e = std::clamp<int64_t>(e, 0, n);
+      begin[a] = b;
+      size[a] = std::max<int64_t>(e - b, 0);
+    } else {
+      // Reverse order: elements b, b-1, ..., e+1 -> slice [e+1, b] reversed.
+      b = std::clamp<int64_t>(b, -1, n - 1);
+      e = std::clamp<int64_t>(e, -1, n - 1);
+      begin[a] = e + 1;
+      size[a] = std::max<int64_t>(b - e, 0);
+      reversed.push_back(a);
+    }
+  }
+  for (int64_t d : size)
+    if (d == 0)
+      return c.fail("empty slices are not supported");
+  Value y = c.slice(x, begin, size);
+  for (int32_t a : reversed)
+    y = tosa::ReverseOp::create(c.b, y.getType(), y, c.b.getI32IntegerAttr(a));
+  if (cast<RankedTensorType>(y.getType()) != type)
+    return c.fail("sliced shape does not match the inferred output shape");
+  c.setOutput(0, y);
+  return success();
+}
+
+/// Split into the inferred output shapes along `axis`.
+LogicalResult importSplit(ImportContext &c) {
+  Value x = c.input(0);
+  if (!x)
+    return c.fail("input 0 is missing");
+  auto in = cast<RankedTensorType>(x.getType());
+  int64_t axis = c.attrInt("axis", 0);
+  if (axis < 0)
+    axis += in.getRank();
+  if (axis < 0 || axis >= in.getRank())
+    return c.fail("axis out of range");
+  int64_t offset = 0;
+  for (unsigned i = 0; i < c.numOutputs(); ++i) {
+    RankedTensorType t = c.outputType(i);
+    if (!t)
+      return failure();
+    SmallVector<int64_t> begin(in.getRank(), 0);
+    begin[axis] = offset;
+    offset += t.getDimSize(axis);
+    c.setOutput(i, c.slice(x, begin, t.getShape()));
+  }
+  if (offset != in.getDimSize(axis))
+    return c.fail("split sizes do not add up to the dimension");
+  return success();
+}
+
+LogicalResult importCastLike(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  auto in = cast<RankedTensorType>(c.input(0).getType());
+  c.setOutput(0, in == type ? c.input(0)
+                            : Value(tosa::CastOp::create(c.b, type, c.input(0))));
+  return success();
+}
+
+/// Gather along `axis` as tosa.gather on [outer, axis, inner] views.
+LogicalResult importGather(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  Value data = c.input(0), indices = c.input(1);
+  auto dType = cast<RankedTensorType>(data.getType());
+  auto iType = cast<RankedTensorType>(indices.getType());
+  int64_t rank = dType.getRank();
+  int64_t axis = c.attrInt("axis", 0);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return c.fail("axis out of range");
+  auto shape = dType.getShape();
+  int64_t outer = 1, inner = 1, k = shape[axis];
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= shape[d];
+  for (int64_t d = axis + 1; d < rank; ++d)
+    inner *= shape[d];
+  int64_t w = std::max<int64_t>(iType.getNumElements(), 1);
+  // Negative indices count from the end: fold on the host when constant.
+  Value idx;
+  if (auto kIdx = c.constInput(1)) {
+    std::vector<int32_t> v;
+    for (int64_t i : kIdx->ints())
+      v.push_back(static_cast<int32_t>(i < 0 ? i + k : i));
+    auto t = RankedTensorType::get({1, w}, c.b.getI32Type());
+    idx = tosa::ConstOp::create(c.b, t,
+                                DenseElementsAttr::get(t, ArrayRef<int32_t>(v)));
+  } else {
+    auto i32 = RankedTensorType::get(iType.getShape(), c.b.getI32Type());
+    idx = iType.getElementType().isInteger(32)
+              ? indices
+              : Value(tosa::CastOp::create(c.b, i32, indices));
+    auto boolType = RankedTensorType::get(iType.getShape(), c.b.getI1Type());
+    Value neg = tosa::GreaterOp::create(c.b, boolType, c.splat(i32, 0), idx);
+    idx = tosa::SelectOp::create(
+        c.b, i32, neg, tosa::AddOp::create(c.b, i32, idx, c.splat(i32, k)), idx);
+    idx = c.reshape(idx, {1, w});
+  }
+  if (outer > 1) {
+    auto tiled = RankedTensorType::get({outer, w}, c.b.getI32Type());
+    idx = tosa::TileOp::create(c.b, tiled, idx,
+                               tosa::getTosaConstShape(c.b, {outer, 1}));
+  }
+  Value values = c.reshape(data, {outer, k, inner});
+  auto outType = RankedTensorType::get({outer, w, inner}, dType.getElementType());
+  Value y = tosa::GatherOp::create(c.b, outType, values, idx);
+  c.setOutput(0, c.reshape(y, type.getShape()));
+  return success();
+}
+
+/// Range with compile-time start/limit/delta: a constant.
+LogicalResult importRange(ImportContext &c) {
+  RankedTensorType type = c.outputType(0);
+  if (!type)
+    return failure();
+  auto s = c.constInput(0), l = c.constInput(1), d = c.constInput(2);
+  if (!s || !l || !d)
+    return c.fail("start, limit and delta must be compile-time constants");
+  double start = s->floats().at(0), delta = d->floats().at(0);
+  int64_t n = type.getDimSize(0);
+  if (isa<FloatType>(type.getElementType())) {
+    std::vector<float> v;
+    for (int64_t i = 0; i < n; ++i)
+      v.push_back(static_cast<float>(start + i * delta));
+    c.setOutput(0, tosa::ConstOp::create(
+                       c.b, type, DenseElementsAttr::get(type, ArrayRef<float>(v))));
+    return success();
+  }
+  SmallVector<APInt> v;
+  unsigned width = type.getElementTypeBitWidth();
+  int64_t is = s->ints().at(0), id = d->ints().at(0);
+  for (int64_t i = 0; i < n; ++i)
+    v.push_back(APInt(width, static_cast<uint64_t>(is + i * id), true, true));
+  c.setOutput(0, tosa::ConstOp::create(c.b, type, DenseElementsAttr::get(type, v)));
+  return success();
+}
+
 } // namespace
 
 void mlir::dlc::appendTensorHandlers(std::vector<OpHandler> &t) {
@@ -212,4 +520,14 @@ void mlir::dlc::appendTensorHandlers(std::vector<OpHandler> &t) {
   t.push_back({"Transpose", 1, importTranspose});
   t.push_back({"Concat", 4, importConcat});
   t.push_back({"Pad", 2, importPad});
+  t.push_back({"Shape", 1, importShape});
+  t.push_back({"Size", 1, importSize});
+  t.push_back({"ConstantOfShape", 9, importConstantOfShape});
+  t.push_back({"Expand", 8, importExpand});
+  t.push_back({"Tile", 6, importTile});
+  t.push_back({"Slice", 1, importSlice});
+  t.push_back({"Split", 2, importSplit});
+  t.push_back({"CastLike", 15, importCastLike});
+  t.push_back({"Gather", 1, importGather});
+  t.push_back({"Range", 11, importRange});
 }

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/Importer.h"
 
+#include "compiler/Import/ONNX/FoldConstants.h"
 #include "compiler/Import/ONNX/ImportContext.h"
 #include "dialects/DLC/IR/DLCDialect.h"
 #include "targets/ModelSignature.h"
@@ -155,6 +156,10 @@ mlir::dlc::loadOnnxModel(llvm::StringRef path, const CompilerOptions &options,
         proto, onnx::OpSchemaRegistry::Instance(), opts);
   } catch (const std::exception &e) {
     error = "shape inference failed on '" + path.str() + "': " + e.what();
+    return nullptr;
+  }
+  if (foldConstantSubgraphs(proto, error) < 0) {
+    error = "'" + path.str() + "': " + error;
     return nullptr;
   }
   return model;

@@ -1,0 +1,781 @@
+//===- FoldConstants.cpp - host-side folding of ONNX shape computations ---===//
+//
+// A small numpy-like evaluator over ONNX tensors, applied to nodes whose
+// inputs are all known: the shape-computation subgraphs of exported models,
+// small Constant nodes, and their arithmetic. Results replace the nodes as
+// initializers; ONNX shape inference then runs again, so later Reshape/Expand
+// /ConstantOfShape outputs get static types. Only small tensors are folded:
+// this never duplicates weights.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Import/ONNX/FoldConstants.h"
+
+#include "onnx/defs/schema.h"
+#include "onnx/defs/tensor_proto_util.h"
+#include "onnx/onnx_pb.h"
+#include "onnx/shape_inference/implementation.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+
+using namespace mlir::dlc;
+using onnx::TensorProto;
+
+namespace {
+
+constexpr int64_t kMaxFoldElements = 1 << 16;
+
+bool isFloatType(int32_t t) {
+  return t == TensorProto::FLOAT || t == TensorProto::DOUBLE;
+}
+bool isIntType(int32_t t) {
+  switch (t) {
+  case TensorProto::INT8: case TensorProto::INT16: case TensorProto::INT32:
+  case TensorProto::INT64: case TensorProto::UINT8: case TensorProto::UINT16:
+  case TensorProto::UINT32: case TensorProto::UINT64: case TensorProto::BOOL:
+    return true;
+  default:
+    return false;
+  }
+}
+
+int64_t product(const std::vector<int64_t> &s) {
+  int64_t n = 1;
+  for (int64_t d : s)
+    n *= d;
+  return n;
+}
+
+/// A host tensor: integers (and bools) exactly in `i`, floats in `f`.
+struct HT {
+  int32_t dtype = 0;
+  std::vector<int64_t> shape;
+  std::vector<int64_t> i;
+  std::vector<double> f;
+  bool isFloat() const { return isFloatType(dtype); }
+  int64_t size() const { return product(shape); }
+  double get(size_t k) const { return isFloat() ? f[k] : double(i[k]); }
+  int64_t geti(size_t k) const { return isFloat() ? int64_t(f[k]) : i[k]; }
+  static HT make(int32_t dtype, std::vector<int64_t> shape) {
+    HT t;
+    t.dtype = dtype;
+    t.shape = std::move(shape);
+    (t.isFloat() ? (void)t.f.resize(t.size()) : (void)t.i.resize(t.size()));
+    return t;
+  }
+  void set(size_t k, double v) {
+    if (isFloat())
+      f[k] = v;
+    else
+      i[k] = dtype == TensorProto::BOOL ? (v != 0) : int64_t(v);
+  }
+};
+
+std::optional<HT> fromProto(const TensorProto &p) {
+  HT t;
+  t.dtype = p.data_type();
+  t.shape.assign(p.dims().begin(), p.dims().end());
+  if (t.size() > kMaxFoldElements || p.data_location() == TensorProto::EXTERNAL)
+    return std::nullopt;
+  try {
+    switch (t.dtype) {
+    case TensorProto::FLOAT: {
+      auto v = onnx::ParseData<float>(&p);
+      t.f.assign(v.begin(), v.end());
+      break;
+    }
+    case TensorProto::DOUBLE: {
+      auto v = onnx::ParseData<double>(&p);
+      t.f.assign(v.begin(), v.end());
+      break;
+    }
+    case TensorProto::INT64: t.i = onnx::ParseData<int64_t>(&p); break;
+    case TensorProto::INT32: {
+      auto v = onnx::ParseData<int32_t>(&p);
+      t.i.assign(v.begin(), v.end());
+      break;
+    }
+    case TensorProto::UINT64: case TensorProto::UINT32: {
+      // No ParseData instantiation exists for unsigned types.
+      if (p.has_raw_data()) {
+        size_t w = t.dtype == TensorProto::UINT64 ? 8 : 4;
+        const std::string &raw = p.raw_data();
+        for (size_t k = 0; k + w <= raw.size(); k += w) {
+          uint64_t v = 0;
+          std::memcpy(&v, raw.data() + k, w);
+          t.i.push_back(int64_t(v));
+        }
+      } else {
+        for (uint64_t v : p.uint64_data())
+          t.i.push_back(int64_t(v));
+      }
+      break;
+    }
+    case TensorProto::INT8: case TensorProto::UINT8: case TensorProto::BOOL:
+    case TensorProto::INT16: case TensorProto::UINT16: {
+      if (p.has_raw_data()) {
+        const std::string &raw = p.raw_data();
+        size_t w = (t.dtype == TensorProto::INT16 || t.dtype == TensorProto::UINT16) ? 2 : 1;
+        for (size_t k = 0; k + w <= raw.size(); k += w) {
+          int64_t v = 0;
+          if (w == 1)
+            v = t.dtype == TensorProto::INT8 ? int64_t(int8_t(raw[k]))
+                                             : int64_t(uint8_t(raw[k]));
+          else {
+            uint16_t u = uint8_t(raw[k]) | (uint16_t(uint8_t(raw[k + 1])) << 8);
+            v = t.dtype == TensorProto::INT16 ? int64_t(int16_t(u)) : int64_t(u);
+          }
+          t.i.push_back(v);
+        }
+      } else {
+        for (int32_t v : p.int32_data())
+          t.i.push_back(v);
+      }
+      break;
+    }
+    default:
+      return std::nullopt;
+    }
+  } catch (const std::exception &) {
+    return std::nullopt;
+  }
+  if (int64_t(t.isFloat() ? t.f.size() : t.i.size()) != t.size())
+    return std::nullopt;
+  return t;
+}
+
+TensorProto toProto(const HT &t, const std::string &name) {
+  TensorProto p;
+  p.set_name(name);
+  p.set_data_type(t.dtype);
+  for (int64_t d : t.shape)
+    p.add_dims(d);
+  for (int64_t k = 0; k < t.size(); ++k) {
+    switch (t.dtype) {
+    case TensorProto::FLOAT: p.add_float_data(float(t.f[k])); break;
+    case TensorProto::DOUBLE: p.add_double_data(t.f[k]); break;
+    case TensorProto::INT64: p.add_int64_data(t.i[k]); break;
+    case TensorProto::UINT32: case TensorProto::UINT64:
+      p.add_uint64_data(uint64_t(t.i[k]));
+      break;
+    default: p.add_int32_data(int32_t(t.i[k])); break;
+    }
+  }
+  return p;
+}
+
+const onnx::AttributeProto *attr(const onnx::NodeProto &n, const char *name) {
+  for (const auto &a : n.attribute())
+    if (a.name() == name)
+      return &a;
+  return nullptr;
+}
+int64_t attrInt(const onnx::NodeProto &n, const char *name, int64_t d) {
+  auto *a = attr(n, name);
+  return a ? a->i() : d;
+}
+std::vector<int64_t> attrInts(const onnx::NodeProto &n, const char *name) {
+  auto *a = attr(n, name);
+  return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end())
+           : std::vector<int64_t>{};
+}
+
+std::vector<int64_t> strides(const std::vector<int64_t> &s) {
+  std::vector<int64_t> st(s.size(), 1);
+  for (int64_t d = int64_t(s.size()) - 2; d >= 0; --d)
+    st[d] = st[d + 1] * s[d + 1];
+  return st;
+}
+
+/// numpy broadcasting of any number of inputs; calls fn(outIndex, inIndices).
+bool broadcast(const std::vector<const HT *> &ins, std::vector<int64_t> &out,
+               const std::function<void(int64_t, const std::vector<int64_t> &)> &fn) {
+  size_t rank = 0;
+  for (auto *t : ins)
+    rank = std::max(rank, t->shape.size());
+  out.assign(rank, 1);
+  for (auto *t : ins)
+    for (size_t d = 0; d < t->shape.size(); ++d) {
+      int64_t &o = out[rank - t->shape.size() + d];
+      int64_t v = t->shape[d];
+      if (o != v && o != 1 && v != 1)
+        return false;
+      if (v != 1)
+        o = v;
+    }
+  if (product(out) > kMaxFoldElements)
+    return false;
+  std::vector<int64_t> ost = strides(out), idx(ins.size());
+  for (int64_t k = 0; k < product(out); ++k) {
+    for (size_t j = 0; j < ins.size(); ++j) {
+      const auto &s = ins[j]->shape;
+      std::vector<int64_t> st = strides(s);
+      int64_t lin = 0;
+      for (size_t d = 0; d < s.size(); ++d) {
+        int64_t coord = (k / ost[rank - s.size() + d]) % out[rank - s.size() + d];
+        lin += (s[d] == 1 ? 0 : coord) * st[d];
+      }
+      idx[j] = lin;
+    }
+    fn(k, idx);
+  }
+  return true;
+}
+
+using Inputs = std::vector<const HT *>;
+using Eval = std::function<bool(const onnx::NodeProto &, const Inputs &,
+                                int64_t opset, std::vector<HT> &)>;
+
+Eval binary(std::function<double(double, double)> ff,
+            std::function<int64_t(int64_t, int64_t)> fi, bool toBool = false) {
+  return [=](const onnx::NodeProto &, const Inputs &in, int64_t,
+             std::vector<HT> &out) {
+    if (in.size() != 2 || !in[0] || !in[1])
+      return false;
+    bool fl = in[0]->isFloat() || in[1]->isFloat();
+    HT r;
+    r.dtype = toBool ? int32_t(TensorProto::BOOL) : in[0]->dtype;
+    std::vector<int64_t> shape;
+    std::vector<std::pair<int64_t, double>> vals;
+    if (!broadcast(in, shape, [&](int64_t k, const std::vector<int64_t> &ix) {
+          double v = fl ? ff(in[0]->get(ix[0]), in[1]->get(ix[1]))
+                        : double(fi(in[0]->i[ix[0]], in[1]->i[ix[1]]));
+          vals.push_back({k, v});
+        }))
+      return false;
+    r = HT::make(r.dtype, shape);
+    if (!fl && !r.isFloat()) {
+      // Recompute exactly in integers (doubles lose int64 precision).
+      broadcast(in, shape, [&](int64_t k, const std::vector<int64_t> &ix) {
+        r.i[k] = fi(in[0]->i[ix[0]], in[1]->i[ix[1]]);
+        if (r.dtype == TensorProto::BOOL)
+          r.i[k] = r.i[k] != 0;
+      });
+    } else {
+      for (auto &[k, v] : vals)
+        r.set(k, v);
+    }
+    out.push_back(std::move(r));
+    return true;
+  };
+}
+
+Eval unary(std::function<double(double)> fn) {
+  return [=](const onnx::NodeProto &, const Inputs &in, int64_t,
+             std::vector<HT> &out) {
+    if (in.empty() || !in[0])
+      return false;
+    HT r = HT::make(in[0]->dtype, in[0]->shape);
+    for (int64_t k = 0; k < r.size(); ++k)
+      r.set(k, fn(in[0]->get(k)));
+    out.push_back(std::move(r));
+    return true;
+  };
+}
+
+/// Axes from the attribute or (from `since`) input 1.
+std::optional<std::vector<int64_t>> axesOf(const onnx::NodeProto &n,
+                                           const Inputs &in, int64_t opset,
+                                           int64_t since) {
+  if (opset >= since) {
+    if (in.size() > 1 && in[1]) {
+      std::vector<int64_t> a;
+      for (int64_t k = 0; k < in[1]->size(); ++k)
+        a.push_back(in[1]->geti(k));
+      return a;
+    }
+    if (in.size() > 1)
+      return std::nullopt;
+    return std::vector<int64_t>{};
+  }
+  return attrInts(n, "axes");
+}
+
+HT reshaped(const HT &t, std::vector<int64_t> shape) {
+  HT r = t;
+  r.shape = std::move(shape);
+  return r;
+}
+
+const std::map<std::string, Eval> &evaluators() {
+  static const std::map<std::string, Eval> table = [] {
+    std::map<std::string, Eval> m;
+    m["Identity"] = [](auto &, const Inputs &in, int64_t, auto &out) {
+      out.push_back(*in[0]);
+      return true;
+    };
+    m["Add"] = binary(std::plus<double>(), std::plus<int64_t>());
+    m["Sub"] = binary(std::minus<double>(), std::minus<int64_t>());
+    m["Mul"] = binary(std::multiplies<double>(), std::multiplies<int64_t>());
+    m["Div"] = binary(std::divides<double>(), [](int64_t a, int64_t b) {
+      return b ? a / b : 0;
+    });
+    m["Equal"] = binary([](double a, double b) { return double(a == b); },
+                        [](int64_t a, int64_t b) { return int64_t(a == b); }, true);
+    m["Less"] = binary([](double a, double b) { return double(a < b); },
+                       [](int64_t a, int64_t b) { return int64_t(a < b); }, true);
+    m["Greater"] = binary([](double a, double b) { return double(a > b); },
+                          [](int64_t a, int64_t b) { return int64_t(a > b); }, true);
+    m["And"] = binary([](double a, double b) { return double(a && b); },
+                      [](int64_t a, int64_t b) { return int64_t(a && b); }, true);
+    m["Or"] = binary([](double a, double b) { return double(a || b); },
+                     [](int64_t a, int64_t b) { return int64_t(a || b); }, true);
+    m["Max"] = binary([](double a, double b) { return std::max(a, b); },
+                      [](int64_t a, int64_t b) { return std::max(a, b); });
+    m["Min"] = binary([](double a, double b) { return std::min(a, b); },
+                      [](int64_t a, int64_t b) { return std::min(a, b); });
+    m["Neg"] = unary([](double v) { return -v; });
+    m["Abs"] = unary([](double v) { return std::fabs(v); });
+    m["Sqrt"] = unary([](double v) { return std::sqrt(v); });
+    m["Floor"] = unary([](double v) { return std::floor(v); });
+    m["Ceil"] = unary([](double v) { return std::ceil(v); });
+    m["Cos"] = unary([](double v) { return std::cos(v); });
+    m["Sin"] = unary([](double v) { return std::sin(v); });
+    m["Exp"] = unary([](double v) { return std::exp(v); });
+    m["Log"] = unary([](double v) { return std::log(v); });
+    m["Reciprocal"] = unary([](double v) { return 1.0 / v; });
+    m["Not"] = unary([](double v) { return double(v == 0); });
+    m["Where"] = [](auto &, const Inputs &in, int64_t, auto &out) {
+      if (in.size() != 3 || !in[0] || !in[1] || !in[2])
+        return false;
+      std::vector<int64_t> shape;
+      std::vector<std::array<int64_t, 4>> picks;
+      if (!broadcast(in, shape, [&](int64_t k, const std::vector<int64_t> &ix) {
+            picks.push_back({k, in[0]->i[ix[0]] ? 1 : 2, ix[1], ix[2]});
+          }))
+        return false;
+      HT r = HT::make(in[1]->dtype, shape);
+      for (auto &p : picks) {
+        const HT *src = in[p[1]];
+        int64_t at = p[1] == 1 ? p[2] : p[3];
+        if (r.isFloat())
+          r.f[p[0]] = src->get(at);
+        else
+          r.i[p[0]] = src->i[at];
+      }
+      out.push_back(std::move(r));
+      return true;
+    };
+    m["Cast"] = [](const onnx::NodeProto &n, const Inputs &in, int64_t,
+                   auto &out) {
+      int32_t to = int32_t(attrInt(n, "to", 0));
+      if (!isFloatType(to) && !isIntType(to))
+        return false;
+      HT r = HT::make(to, in[0]->shape);
+      for (int64_t k = 0; k < r.size(); ++k) {
+        if (r.isFloat())
+          r.f[k] = in[0]->get(k);
+        else if (in[0]->isFloat())
+          r.i[k] = to == TensorProto::BOOL ? in[0]->f[k] != 0
+                                           : int64_t(std::trunc(in[0]->f[k]));
+        else
+          r.i[k] = to == TensorProto::BOOL ? in[0]->i[k] != 0 : in[0]->i[k];
+      }
+      out.push_back(std::move(r));
+      return true;
+    };
+    m["Unsqueeze"] = [](const onnx::NodeProto &n, const Inputs &in,
+                        int64_t opset, auto &out) {
+      auto axes = axesOf(n, in, opset, 13);
+      if (!axes)
+        return false;
+      int64_t rank = in[0]->shape.size() + axes->size();
+      std::vector<int64_t> shape(rank, 0);
+      std::set<int64_t> at;
+      for (int64_t a : *axes)
+        at.insert(a < 0 ? a + rank : a);
+      for (int64_t d = 0, s = 0; d < rank; ++d)
+        shape[d] = at.count(d) ? 1 : in[0]->shape[s++];
+      out.push_back(reshaped(*in[0], shape));
+      return true;
+    };
+    m["Squeeze"] = [](const onnx::NodeProto &n, const Inputs &in,
+                      int64_t opset, auto &out) {
+      auto axes = axesOf(n, in, opset, 13);
+      if (!axes)
+        return false;
+      int64_t rank = in[0]->shape.size();
+      std::set<int64_t> at;
+      for (int64_t a : *axes)
+        at.insert(a < 0 ? a + rank : a);
+      std::vector<int64_t> shape;
+      for (int64_t d = 0; d < rank; ++d)
+        if (!(at.empty() ? in[0]->shape[d] == 1 : at.count(d) > 0))
+          shape.push_back(in[0]->shape[d]);
+      out.push_back(reshaped(*in[0], shape));
+      return true;
+    };
+    m["Reshape"] = [](const onnx::NodeProto &n, const Inputs &in, int64_t,
+                      auto &out) {
+      if (in.size() < 2 || !in[1])
+        return false;
+      std::vector<int64_t> shape;
+      int64_t infer = -1, known = 1;
+      bool allowZero = attrInt(n, "allowzero", 0);
+      for (int64_t k = 0; k < in[1]->size(); ++k) {
+        int64_t d = in[1]->i[k];
+        if (d == 0 && !allowZero)
+          d = k < int64_t(in[0]->shape.size()) ? in[0]->shape[k] : 1;
+        if (d == -1)
+          infer = k;
+        else
+          known *= d;
+        shape.push_back(d);
+      }
+      if (infer >= 0)
+        shape[infer] = known ? in[0]->size() / known : 0;
+      if (product(shape) != in[0]->size())
+        return false;
+      out.push_back(reshaped(*in[0], shape));
+      return true;
+    };
+    m["Concat"] = [](const onnx::NodeProto &n, const Inputs &in, int64_t,
+                     auto &out) {
+      int64_t rank = in[0]->shape.size();
+      int64_t axis = attrInt(n, "axis", 0);
+      if (axis < 0)
+        axis += rank;
+      std::vector<int64_t> shape = in[0]->shape;
+      shape[axis] = 0;
+      for (auto *t : in) {
+        if (!t || int64_t(t->shape.size()) != rank || t->dtype != in[0]->dtype)
+          return false;
+        shape[axis] += t->shape[axis];
+      }
+      HT r = HT::make(in[0]->dtype, shape);
+      int64_t outer = 1;
+      for (int64_t d = 0; d < axis; ++d)
+        outer *= shape[d];
+      int64_t k = 0;
+      for (int64_t o = 0; o < outer; ++o)
+        for (auto *t : in) {
+          int64_t chunk = t->size() / std::max<int64_t>(outer, 1);
+          for (int64_t j = 0; j < chunk; ++j, ++k)
+            r.isFloat() ? (void)(r.f[k] = t->f[o * chunk + j])
+                        : (void)(r.i[k] = t->i[o * chunk + j]);
+        }
+      out.push_back(std::move(r));
+      return true;
+    };
+    m["Gather"] = [](const onnx::NodeProto &n, const Inputs &in, int64_t,
+                     auto &out) {
+      const HT &d = *in[0], &ix = *in[1];
+      int64_t rank = d.shape.size(), axis = attrInt(n, "axis", 0);
+      if (axis < 0)
+        axis += rank;
+      if (axis < 0 || axis >= rank)
+        return false;
+      std::vector<int64_t> shape(d.shape.begin(), d.shape.begin() + axis);
+      shape.insert(shape.end(), ix.shape.begin(), ix.shape.end());
+      shape.insert(shape.end(), d.shape.begin() + axis + 1, d.shape.end());
+      int64_t outer = 1, inner = 1, k = d.shape[axis];
+      for (int64_t a = 0; a < axis; ++a)
+        outer *= d.shape[a];
+      for (int64_t a = axis + 1; a < rank; ++a)
+        inner *= d.shape[a];
+      HT r = HT::make(d.dtype, shape);
+      int64_t w = 0;
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t j = 0; j < ix.size(); ++j) {
+          int64_t at = ix.geti(j);
+          if (at < 0)
+            at += k;
+          if (at < 0 || at >= k)
+            return false;
+          for (int64_t q = 0; q < inner; ++q, ++w) {
+            int64_t src = (o * k + at) * inner + q;
+            d.isFloat() ? (void)(r.f[w] = d.f[src]) : (void)(r.i[w] = d.i[src]);
+          }
+        }
+      out.push_back(std::move(r));
+      return true;
+    };
+    m["Slice"] = [](const onnx::NodeProto &n, const Inputs &in, int64_t opset,
+                    auto &out) {
+      const HT &d = *in[0];
+      int64_t rank = d.shape.size();
+      std::vector<int64_t> starts, ends, axes, steps;
+      if (opset < 10) {
+        starts = attrInts(n, "starts");
+        ends = attrInts(n, "ends");
+        axes = attrInts(n, "axes");
+      } else {
+        std::vector<int64_t> *dst[] = {&starts, &ends, &axes, &steps};
+        for (size_t j = 1; j < in.size() && j <= 4; ++j) {
+          if (!in[j])
+            return false;
+          for (int64_t k = 0; k < in[j]->size(); ++k)
+            dst[j - 1]->push_back(in[j]->geti(k));
+        }
+      }
+      if (axes.empty())
+        for (size_t k = 0; k < starts.size(); ++k)
+          axes.push_back(k);
+      if (steps.empty())
+        steps.assign(starts.size(), 1);
+      std::vector<int64_t> b(rank, 0), st(rank, 1), shape = d.shape;
+      for (size_t k = 0; k < starts.size(); ++k) {
+        int64_t a = axes[k] < 0 ? axes[k] + rank : axes[k];
+        int64_t dim = d.shape[a], s = steps[k];
+        if (s == 0)
+          return false;
+        int64_t lo = starts[k] < 0 ? starts[k] + dim : starts[k];
+        int64_t hi = ends[k] < 0 ? ends[k] + dim : ends[k];
+        if (s > 0) {
+          lo = std::clamp<int64_t>(lo, 0, dim);
+          hi = std::clamp<int64_t>(hi, 0, dim);
+          shape[a] = std::max<int64_t>(0, (hi - lo + s - 1) / s);
+        } else {
+          lo = std::clamp<int64_t>(lo, 0, dim - 1);
+          hi = std::clamp<int64_t>(hi, -1, dim - 1);
+          shape[a] = std::max<int64_t>(0, (lo - hi + (-s) - 1) / (-s));
+        }
+        b[a] = lo;
+        st[a] = s;
+      }
+      HT r = HT::make(d.dtype, shape);
+      std::vector<int64_t> ost = strides(shape), ist = strides(d.shape);
+      for (int64_t k = 0; k < r.size(); ++k) {
+        int64_t src = 0;
+        for (int64_t a = 0; a < rank; ++a)
+          src += (b[a] + ((k / ost[a]) % shape[a]) * st[a]) * ist[a];
+        d.isFloat() ? (void)(r.f[k] = d.f[src]) : (void)(r.i[k] = d.i[src]);
+      }
+      out.push_back(std::move(r));
+      return true;
+    };
+    m["Range"] = [](auto &, const Inputs &in, int64_t, auto &out) {
+      double s = in[0]->get(0), l = in[1]->get(0), dl = in[2]->get(0);
+      if (dl == 0)
+        return false;
+      int64_t count = std::max<int64_t>(0, int64_t(std::ceil((l - s) / dl)));
+      if (count > kMaxFoldElements)
+        return false;
+      HT r = HT::make(in[0]->dtype, {count});
+      for (int64_t k = 0; k < count; ++k)
+        r.isFloat() ? (void)(r.f[k] = s + k * dl)
+                    : (void)(r.i[k] = in[0]->i[0] + k * in[2]->i[0]);
+      out.push_back(std::move(r));
+      return true;
+    };
+    m["ConstantOfShape"] = [](const onnx::NodeProto &n, const Inputs &in,
+                              int64_t, auto &out) {
+      std::vector<int64_t> shape;
+      for (int64_t k = 0; k < in[0]->size(); ++k)
+        shape.push_back(in[0]->i[k]);
+      if (product(shape) > kMaxFoldElements)
+        return false;
+      HT fill = HT::make(TensorProto::FLOAT, {});
+      if (auto *v = attr(n, "value")) {
+        auto t = fromProto(v->t());
+        if (!t || t->size() != 1)
+          return false;
+        fill = *t;
+      }
+      HT r = HT::make(fill.dtype, shape);
+      for (int64_t k = 0; k < r.size(); ++k)
+        r.isFloat() ? (void)(r.f[k] = fill.f[0]) : (void)(r.i[k] = fill.i[0]);
+      out.push_back(std::move(r));
+      return true;
+    };
+    m["Expand"] = [](auto &, const Inputs &in, int64_t, auto &out) {
+      HT target = HT::make(TensorProto::INT64, {});
+      std::vector<int64_t> shape;
+      for (int64_t k = 0; k < in[1]->size(); ++k)
+        shape.push_back(in[1]->i[k]);
+      HT ones = HT::make(in[0]->dtype, shape);
+      std::vector<int64_t> outShape;
+      std::vector<std::pair<int64_t, int64_t>> picks;
+      if (!broadcast({in[0], &ones}, outShape,
+                     [&](int64_t k, const std::vector<int64_t> &ix) {
+                       picks.push_back({k, ix[0]});
+                     }))
+        return false;
+      HT r = HT::make(in[0]->dtype, outShape);
+      for (auto [k, src] : picks)
+        r.isFloat() ? (void)(r.f[k] = in[0]->f[src]) : (void)(r.i[k] = in[0]->i[src]);
+      out.push_back(std::move(r));
+      return true;
+    };
+    return m;
+  }();
+  return table;
+}
+
+int64_t defaultOpset(const onnx::ModelProto &m) {
+  for (const auto &o : m.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx")
+      return o.version();
+  return 1;
+}
+
+/// Static shapes of every value shape inference knows fully.
+std::map<std::string, std::vector<int64_t>> staticShapes(const onnx::GraphProto &g) {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  auto add = [&](const onnx::ValueInfoProto &vi) {
+    if (!vi.type().has_tensor_type() || !vi.type().tensor_type().has_shape())
+      return;
+    std::vector<int64_t> s;
+    for (const auto &d : vi.type().tensor_type().shape().dim()) {
+      if (!d.has_dim_value())
+        return;
+      s.push_back(d.dim_value());
+    }
+    shapes[vi.name()] = s;
+  };
+  for (const auto &vi : g.input()) add(vi);
+  for (const auto &vi : g.value_info()) add(vi);
+  for (const auto &vi : g.output()) add(vi);
+  for (const auto &t : g.initializer())
+    shapes[t.name()] = std::vector<int64_t>(t.dims().begin(), t.dims().end());
+  return shapes;
+}
+
+/// One sweep; returns the number of nodes folded.
+int sweep(onnx::ModelProto &model) {
+  onnx::GraphProto &g = *model.mutable_graph();
+  int64_t opset = defaultOpset(model);
+  std::map<std::string, std::optional<HT>> known; // lazily parsed
+  std::map<std::string, const TensorProto *> inits;
+  for (const auto &t : g.initializer())
+    inits[t.name()] = &t;
+  std::set<std::string> graphInputs;
+  for (const auto &vi : g.input())
+    if (!inits.count(vi.name()))
+      graphInputs.insert(vi.name());
+  auto shapes = staticShapes(g);
+  auto lookup = [&](const std::string &name) -> const HT * {
+    auto it = known.find(name);
+    if (it == known.end()) {
+      auto i = inits.find(name);
+      if (i == inits.end() || graphInputs.count(name))
+        return nullptr;
+      it = known.emplace(name, fromProto(*i->second)).first;
+    }
+    return it->second ? &*it->second : nullptr;
+  };
+
+  std::vector<bool> folded(g.node_size(), false);
+  std::vector<std::pair<std::string, HT>> results;
+  int count = 0;
+  for (int n = 0; n < g.node_size(); ++n) {
+    const onnx::NodeProto &node = g.node(n);
+    if (!node.domain().empty() && node.domain() != "ai.onnx")
+      continue;
+    std::vector<HT> out;
+    const std::string &op = node.op_type();
+    if ((op == "Shape" || op == "Size") && node.input_size() == 1) {
+      auto s = shapes.find(node.input(0));
+      if (s == shapes.end())
+        continue;
+      std::vector<int64_t> dims = s->second;
+      if (op == "Size") {
+        HT r = HT::make(TensorProto::INT64, {});
+        r.i[0] = product(dims);
+        out.push_back(r);
+      } else {
+        int64_t rank = dims.size();
+        int64_t b = attrInt(node, "start", 0), e = attrInt(node, "end", rank);
+        b = std::clamp<int64_t>(b < 0 ? b + rank : b, 0, rank);
+        e = std::clamp<int64_t>(e < 0 ? e + rank : e, b, rank);
+        HT r = HT::make(TensorProto::INT64, {e - b});
+        for (int64_t k = b; k < e; ++k)
+          r.i[k - b] = dims[k];
+        out.push_back(r);
+      }
+    } else if (op == "Constant") {
+      auto *v = attr(node, "value");
+      if (!v)
+        continue;
+      auto t = fromProto(v->t());
+      if (!t)
+        continue;
+      out.push_back(*t);
+    } else {
+      auto ev = evaluators().find(op);
+      if (ev == evaluators().end())
+        continue;
+      Inputs ins;
+      bool all = true;
+      for (const auto &name : node.input()) {
+        if (name.empty()) {
+          ins.push_back(nullptr);
+          continue;
+        }
+        const HT *t = lookup(name);
+        all &= t != nullptr;
+        ins.push_back(t);
+      }
+      if (!all || ins.empty() || !ins[0])
+        continue;
+      try {
+        if (!ev->second(node, ins, opset, out))
+          continue;
+      } catch (const std::exception &) {
+        continue;
+      }
+    }
+    if (out.size() != size_t(node.output_size()))
+      continue;
+    bool small = true;
+    for (const HT &t : out)
+      small &= t.size() <= kMaxFoldElements;
+    if (!small)
+      continue;
+    folded[n] = true;
+    ++count;
+    for (int k = 0; k < node.output_size(); ++k) {
+      known[node.output(k)] = out[k];
+      results.push_back({node.output(k), out[k]});
+    }
+  }
+  if (!count)
+    return 0;
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
+  for (int n = 0; n < g.node_size(); ++n)
+    if (!folded[n])
+      *kept.Add() = g.node(n);
+  g.mutable_node()->Swap(&kept);
+  for (auto &[name, t] : results)
+    *g.add_initializer() = toProto(t, name);
+  // Stale value_info for folded names would disagree with nothing, but drop
+  // it so inference re-derives types from the initializers.
+  std::set<std::string> names;
+  for (auto &r : results)
+    names.insert(r.first);
+  google::protobuf::RepeatedPtrField<onnx::ValueInfoProto> vis;
+  for (const auto &vi : g.value_info())
+    if (!names.count(vi.name()))
+      *vis.Add() = vi;
+  g.mutable_value_info()->Swap(&vis);
+  return count;
+}
+
+} // namespace
+
+int mlir::dlc::foldConstantSubgraphs(onnx::ModelProto &model,
+                                     std::string &error) {
+  int total = 0;
+  for (int iter = 0; iter < 32; ++iter) {
+    int n = sweep(model);
+    if (!n)
+      break;
+    total += n;
+    try {
+      onnx::ShapeInferenceOptions opts(false, 0, true);
+      onnx::shape_inference::InferShapes(
+          model, onnx::OpSchemaRegistry::Instance(), opts);
+    } catch (const std::exception &e) {
+      error = std::string("shape inference failed after constant folding: ") +
+              e.what();
+      return -1;
+    }
+  }
+  return total;
+}

@@ -1,0 +1,28 @@
+//===- FoldConstants.h - host-side folding of ONNX shape computations -----===//
+//
+// Exported models compute shapes at run time (Shape -> Gather -> Concat ->
+// Reshape). With static shapes these subgraphs are constants: this pass
+// evaluates them on the ModelProto, replaces them by initializers and lets
+// ONNX shape inference see the results, as onnx-simplifier does.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_COMPILER_IMPORT_ONNX_FOLDCONSTANTS_H
+#define DLC_COMPILER_IMPORT_ONNX_FOLDCONSTANTS_H
+
+#include <string>
+
+namespace onnx {
+class ModelProto;
+} // namespace onnx
+
+namespace mlir::dlc {
+
+/// Folds every node whose inputs are compile-time constants (or, for Shape
+/// and Size, whose input shape is static) and whose results are small, then
+/// re-runs shape inference, until nothing changes. Returns the number of
+/// nodes folded; on an evaluation error sets `error` and returns -1.
+int foldConstantSubgraphs(onnx::ModelProto &model, std::string &error);
+
+} // namespace mlir::dlc
+
+#endif // DLC_COMPILER_IMPORT_ONNX_FOLDCONSTANTS_H

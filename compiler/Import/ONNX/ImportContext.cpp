@@ -263,6 +263,11 @@ void ImportContext::addValueInfo(const onnx::ValueInfoProto &vi) {
   types[vi.name()] = &vi.type();
 }
 
+RankedTensorType ImportContext::knownType(const std::string &name) const {
+  auto it = types.find(name);
+  return it == types.end() ? nullptr : staticType(*it->second);
+}
+
 RankedTensorType ImportContext::staticType(const onnx::TypeProto &type) const {
   if (!type.has_tensor_type() || !type.tensor_type().has_shape())
     return nullptr;

@@ -85,6 +85,8 @@ public:
   std::optional<ConstTensor> lookupConstant(const std::string &name) const;
   void addValueInfo(const onnx::ValueInfoProto &vi);
   RankedTensorType staticType(const onnx::TypeProto &type) const;
+  /// The static type shape inference gave `name`, or null.
+  RankedTensorType knownType(const std::string &name) const;
 
   /// Checks that inputs 0..required-1 are present and returns the static
   /// type of output 0 (reporting and returning null otherwise).
@@ -143,6 +145,8 @@ void appendNNHandlers(std::vector<OpHandler> &table);
 void appendTensorHandlers(std::vector<OpHandler> &table);
 void appendElementwiseHandlers(std::vector<OpHandler> &table);
 void appendReduceHandlers(std::vector<OpHandler> &table);
+void appendLossHandlers(std::vector<OpHandler> &table);
+void appendIndexHandlers(std::vector<OpHandler> &table);
 
 } // namespace mlir::dlc
 

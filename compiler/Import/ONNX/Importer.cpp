@@ -15,6 +15,7 @@
 #include "targets/ModelSignature.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -43,6 +44,8 @@ static const std::vector<OpHandler> &handlerTable() {
     appendTensorHandlers(t);
     appendElementwiseHandlers(t);
     appendReduceHandlers(t);
+    appendLossHandlers(t);
+    appendIndexHandlers(t);
     return t;
   }();
   return table;
@@ -189,10 +192,36 @@ static std::string describeNonStatic(const onnx::ValueInfoProto &vi) {
   return "has an unsupported element type";
 }
 
+/// True (and outputs bound to tensor.empty) if every output of `node` is a
+/// statically known tensor with zero elements.
+static bool producesOnlyEmptyTensors(ImportContext &ictx,
+                                     const onnx::NodeProto &node) {
+  SmallVector<RankedTensorType> types;
+  for (const auto &name : node.output()) {
+    if (name.empty())
+      continue;
+    RankedTensorType t = ictx.knownType(name);
+    if (!t || t.getNumElements() != 0)
+      return false;
+    types.push_back(t);
+  }
+  if (types.empty())
+    return false;
+  unsigned k = 0;
+  for (int i = 0; i < node.output_size(); ++i)
+    if (!node.output(i).empty()) {
+      RankedTensorType t = types[k++];
+      ictx.setOutput(i, tensor::EmptyOp::create(ictx.b, t.getShape(),
+                                                t.getElementType()));
+    }
+  return true;
+}
+
 OwningOpRef<ModuleOp> mlir::dlc::importOnnxModel(MLIRContext *context,
                                                  const OnnxModel &model,
                                                  const CompilerOptions &) {
-  context->loadDialect<func::FuncDialect, tosa::TosaDialect, DLCDialect>();
+  context->loadDialect<func::FuncDialect, tosa::TosaDialect, DLCDialect,
+                      tensor::TensorDialect>();
   const onnx::ModelProto &proto = *model.proto;
   const onnx::GraphProto &graph = proto.graph();
   int64_t opset = defaultOpset(proto);
@@ -285,6 +314,10 @@ OwningOpRef<ModuleOp> mlir::dlc::importOnnxModel(MLIRContext *context,
   for (const auto &node : graph.node()) {
     ictx.setNode(node);
     HandlerFn fn = lookupHandler(node.op_type(), opset);
+    // A node whose outputs are all empty computes nothing: its results are
+    // empty tensors (TOSA has no zero-sized tensors, so its ops are skipped).
+    if (producesOnlyEmptyTensors(ictx, node))
+      continue;
     try {
       if (failed(fn(ictx)))
         return nullptr;

@@ -1,0 +1,116 @@
+//===- Index.cpp - ONNX index-driven operators ----------------------------===//
+//
+// GatherElements and Trilu. GatherElements compares the indices against an
+// iota of the gathered axis (a one-hot select and a sum), so runtime indices
+// need no gather primitive; Trilu selects through a mask built on the host.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Import/ONNX/ImportContext.h"
+
+using namespace mlir;
+using namespace mlir::dlc;
+
+namespace {
+
+LogicalResult importGatherElements(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  Value data = c.input(0), indices = c.input(1);
+  auto dt = cast<RankedTensorType>(data.getType());
+  auto it = cast<RankedTensorType>(indices.getType());
+  int64_t rank = dt.getRank();
+  int64_t axis = c.attrInt("axis", 0);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank || it.getRank() != rank)
+    return c.fail("axis out of range or rank mismatch");
+  int64_t k = dt.getDimSize(axis);
+  // data restricted to the index extent on the other axes, with a unit
+  // dimension inserted before the gathered one: [.., 1, K, ..].
+  SmallVector<int64_t> size(it.getShape());
+  size[axis] = k;
+  data = c.slice(data, SmallVector<int64_t>(rank, 0), size);
+  SmallVector<int64_t> dShape(size);
+  dShape.insert(dShape.begin() + axis, 1);
+  data = c.reshape(data, dShape);
+  // indices [.., S, 1, ..] as i32 with negatives wrapped.
+  auto i32 = c.b.getI32Type();
+  auto iT = RankedTensorType::get(it.getShape(), i32);
+  Value idx = tosa::CastOp::create(c.b, iT, indices);
+  auto bT = RankedTensorType::get(it.getShape(), c.b.getI1Type());
+  Value neg = tosa::GreaterOp::create(c.b, bT, c.splat(iT, 0), idx);
+  idx = tosa::SelectOp::create(c.b, iT, neg,
+                               tosa::AddOp::create(c.b, iT, idx, c.splat(iT, k)),
+                               idx);
+  SmallVector<int64_t> iShape(it.getShape());
+  iShape.insert(iShape.begin() + axis + 1, 1);
+  idx = c.reshape(idx, iShape);
+  SmallVector<int64_t> iotaShape(rank + 1, 1);
+  iotaShape[axis + 1] = k;
+  std::vector<int32_t> iota(k);
+  for (int64_t q = 0; q < k; ++q)
+    iota[q] = q;
+  auto iotaT = RankedTensorType::get(iotaShape, i32);
+  Value iotaV = tosa::ConstOp::create(
+      c.b, iotaT, DenseElementsAttr::get(iotaT, ArrayRef<int32_t>(iota)));
+  SmallVector<int64_t> full(iShape);
+  full[axis + 1] = k;
+  auto fullB = RankedTensorType::get(full, c.b.getI1Type());
+  auto fullT = RankedTensorType::get(full, dt.getElementType());
+  Value onehot = tosa::EqualOp::create(c.b, fullB, idx, iotaV);
+  Value sel = tosa::SelectOp::create(c.b, fullT, onehot, data,
+                                     c.splat(fullT, 0));
+  c.setOutput(0, c.reshape(c.reduceSum(sel, axis + 1), type.getShape()));
+  return success();
+}
+
+/// Trilu keeps x where (j - i) >= k (upper) or <= k (lower); k may be a
+/// runtime scalar, so the comparison runs against a host-built j - i table.
+LogicalResult importTrilu(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  int64_t rank = type.getRank();
+  if (rank < 2)
+    return c.fail("expects a rank >= 2 input");
+  bool upper = c.attrInt("upper", 1);
+  int64_t n = type.getDimSize(rank - 2), m = type.getDimSize(rank - 1);
+  SmallVector<int64_t> shape(rank, 1);
+  shape[rank - 2] = n;
+  shape[rank - 1] = m;
+  auto i32 = c.b.getI32Type();
+  std::vector<int32_t> diff;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < m; ++j)
+      diff.push_back(static_cast<int32_t>(j - i));
+  auto dt = RankedTensorType::get(shape, i32);
+  Value diffV = tosa::ConstOp::create(
+      c.b, dt, DenseElementsAttr::get(dt, ArrayRef<int32_t>(diff)));
+  Value k = c.splat(dt, 0);
+  if (c.hasInput(1)) {
+    Value kin = c.input(1);
+    auto kt = cast<RankedTensorType>(kin.getType());
+    kin = c.reshape(kin, SmallVector<int64_t>(kt.getRank() ? 1 : 0, 1));
+    k = c.expandToRank(
+        tosa::CastOp::create(
+            c.b,
+            RankedTensorType::get(cast<RankedTensorType>(kin.getType()).getShape(),
+                                  i32),
+            kin),
+        rank);
+  }
+  auto mt = RankedTensorType::get(shape, c.b.getI1Type());
+  Value mask = upper ? tosa::GreaterEqualOp::create(c.b, mt, diffV, k)
+                     : tosa::GreaterEqualOp::create(c.b, mt, k, diffV);
+  c.setOutput(0, tosa::SelectOp::create(c.b, type, mask, c.input(0),
+                                        c.splat(type, 0)));
+  return success();
+}
+
+} // namespace
+
+void mlir::dlc::appendIndexHandlers(std::vector<OpHandler> &t) {
+  t.push_back({"GatherElements", 11, importGatherElements});
+  t.push_back({"Trilu", 14, importTrilu});
+}

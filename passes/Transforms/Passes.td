@@ -91,4 +91,18 @@ def LowerPool : Pass<"dlc-lower-pool", "func::FuncOp"> {
                            "arith::ArithDialect"];
 }
 
+def DistinctResults : Pass<"dlc-distinct-results", "func::FuncOp"> {
+  let summary = "Gives every returned tensor its own value";
+  let description = [{
+    Matches: `func.return` operands that repeat an earlier operand or are
+    function arguments.
+
+    Produces: a `linalg.copy` into a fresh `tensor.empty` for each such
+    operand, so that every result bufferizes to its own out-parameter.
+
+    Postcondition: the return operands are pairwise distinct op results.
+  }];
+  let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect"];
+}
+
 #endif // DLC_PASSES_TRANSFORMS_PASSES_TD

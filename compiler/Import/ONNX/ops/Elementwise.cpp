@@ -240,7 +240,19 @@ LogicalResult importPRelu(ImportContext &c) {
   if (!type)
     return failure();
   Value x = c.input(0);
-  Value scaled = c.mul(x, at(c, 1, type.getRank()), type);
+  Value slope = at(c, 1, type.getRank());
+  // Exporters of early opsets emit a 1-D per-channel slope that numpy rules
+  // cannot broadcast; the only meaning it can have is channel-wise.
+  auto st = cast<RankedTensorType>(c.input(1).getType());
+  int64_t rank = type.getRank();
+  if (st.getRank() == 1 && rank >= 2 && st.getDimSize(0) != 1 &&
+      st.getDimSize(0) != type.getDimSize(rank - 1) &&
+      st.getDimSize(0) == type.getDimSize(1)) {
+    SmallVector<int64_t> shape(rank, 1);
+    shape[1] = st.getDimSize(0);
+    slope = c.reshape(c.input(1), shape);
+  }
+  Value scaled = c.mul(x, slope, type);
   c.setOutput(0, tosa::SelectOp::create(c.b, type, gt0(c, x, type), x, scaled));
   return success();
 }
@@ -339,6 +351,81 @@ LogicalResult importIsNaN(ImportContext &c) {
   return success();
 }
 
+/// trunc(x) for floats: floor above zero, ceil below.
+Value truncF(ImportContext &c, Value x, RankedTensorType t) {
+  auto bt = withElement(t, c.b.getI1Type());
+  Value neg = tosa::GreaterOp::create(c.b, bt, c.splat(t, 0), x);
+  return tosa::SelectOp::create(c.b, t, neg, tosa::CeilOp::create(c.b, t, x),
+                                tosa::FloorOp::create(c.b, t, x));
+}
+
+/// Mod: fmod=1 keeps the dividend's sign (C fmod); fmod=0 the divisor's
+/// (Python %). Integers go through 32-bit division.
+LogicalResult importMod(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  int64_t rank = type.getRank();
+  bool fmod = c.attrInt("fmod", 0);
+  Value a = at(c, 0, rank), b = at(c, 1, rank);
+  auto bt = withElement(type, c.b.getI1Type());
+  RankedTensorType work = type;
+  if (!isa<FloatType>(type.getElementType()) &&
+      !type.getElementType().isInteger(32)) {
+    work = withElement(type, c.b.getI32Type());
+    auto to32 = [&](Value v) {
+      auto t = cast<RankedTensorType>(v.getType());
+      return tosa::CastOp::create(c.b, withElement(t, c.b.getI32Type()), v);
+    };
+    a = to32(a);
+    b = to32(b);
+  }
+  // The broadcast shape of a and b is the result shape.
+  Value q;
+  if (isa<FloatType>(work.getElementType()))
+    q = truncF(c, c.mul(a, tosa::ReciprocalOp::create(c.b, b.getType(), b), work),
+               work);
+  else
+    q = tosa::IntDivOp::create(c.b, work, a, b);
+  Value r = tosa::SubOp::create(c.b, work, a, c.mul(q, b, work));
+  if (!fmod) {
+    Value nonzero = tosa::LogicalNotOp::create(
+        c.b, bt, tosa::EqualOp::create(c.b, bt, r, c.splat(work, 0)));
+    Value rNeg = tosa::GreaterOp::create(c.b, bt, c.splat(work, 0), r);
+    Value bNeg = tosa::GreaterOp::create(c.b, withElement(
+        cast<RankedTensorType>(b.getType()), c.b.getI1Type()), c.splat(work, 0), b);
+    Value differ = tosa::LogicalXorOp::create(c.b, bt, rNeg, bNeg);
+    Value fix = tosa::LogicalAndOp::create(c.b, bt, nonzero, differ);
+    r = tosa::SelectOp::create(c.b, work, fix,
+                               tosa::AddOp::create(c.b, work, r, b), r);
+  }
+  c.setOutput(0, work == type ? r : Value(tosa::CastOp::create(c.b, type, r)));
+  return success();
+}
+
+/// Round half to even: floor, then step up past .5 or at .5 from odd.
+LogicalResult importRound(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  auto bt = withElement(type, c.b.getI1Type());
+  Value fl = tosa::FloorOp::create(c.b, type, x);
+  Value frac = tosa::SubOp::create(c.b, type, x, fl);
+  Value half = c.splat(type, 0.5);
+  Value above = tosa::GreaterOp::create(c.b, bt, frac, half);
+  Value tie = tosa::EqualOp::create(c.b, bt, frac, half);
+  Value halfFl = tosa::FloorOp::create(c.b, type, c.mul(fl, half, type));
+  Value odd = tosa::LogicalNotOp::create(
+      c.b, bt, tosa::EqualOp::create(c.b, bt, c.mul(halfFl, c.splat(type, 2), type), fl));
+  Value up = tosa::LogicalOrOp::create(
+      c.b, bt, above, tosa::LogicalAndOp::create(c.b, bt, tie, odd));
+  c.setOutput(0, tosa::SelectOp::create(
+                     c.b, type, up,
+                     tosa::AddOp::create(c.b, type, fl, c.splat(type, 1)), fl));
+  return success();
+}
+
 } // namespace
 
 void mlir::dlc::appendElementwiseHandlers(std::vector<OpHandler> &t) {
@@ -380,4 +467,6 @@ void mlir::dlc::appendElementwiseHandlers(std::vector<OpHandler> &t) {
   t.push_back({"Softsign", 1, importSoftsign});
   t.push_back({"Sign", 9, importSign});
   t.push_back({"IsNaN", 9, importIsNaN});
+  t.push_back({"Mod", 10, importMod});
+  t.push_back({"Round", 11, importRound});
 }

@@ -424,6 +424,89 @@ LogicalResult importBatchNorm(ImportContext &c) {
   return success();
 }
 
+/// LayerNormalization-17: normalise over dims [axis, rank).
+LogicalResult importLayerNorm(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  int64_t rank = type.getRank();
+  int64_t axis = c.attrInt("axis", -1);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return c.fail("axis out of range");
+  float eps = c.attrFloat("epsilon", 1e-5f);
+  int64_t count = 1;
+  for (int64_t d = axis; d < rank; ++d)
+    count *= type.getDimSize(d);
+  auto meanOf = [&](Value v) {
+    for (int64_t d = axis; d < rank; ++d)
+      v = c.reduceSum(v, d);
+    auto t = cast<RankedTensorType>(v.getType());
+    return c.mul(v, c.splat(t, 1.0 / count), t);
+  };
+  Value mean = meanOf(x);
+  Value centered = tosa::SubOp::create(c.b, type, x, mean);
+  Value var = meanOf(c.mul(centered, centered, type));
+  auto st = cast<RankedTensorType>(var.getType());
+  Value inv = tosa::RsqrtOp::create(
+      c.b, st, tosa::AddOp::create(c.b, st, var, c.splat(st, eps)));
+  Value y = c.mul(c.mul(centered, inv, type), c.expandToRank(c.input(1), rank),
+                  type);
+  if (c.hasInput(2))
+    y = tosa::AddOp::create(c.b, type, y, c.expandToRank(c.input(2), rank));
+  c.setOutput(0, y);
+  for (unsigned i : {1u, 2u}) {
+    if (c.numOutputs() <= i || c.node->output(i).empty())
+      continue;
+    RankedTensorType t = c.outputType(i);
+    if (!t)
+      return failure();
+    c.setOutput(i, c.reshape(i == 1 ? mean : inv, t.getShape()));
+  }
+  return success();
+}
+
+/// DepthToSpace (DCR/CRD) and SpaceToDepth: a reshape, a 6-D transpose and a
+/// reshape.
+LogicalResult importDepthToSpace(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  auto in = cast<RankedTensorType>(c.input(0).getType());
+  if (in.getRank() != 4)
+    return c.fail("expects a 4-D input");
+  int64_t b = c.attrInt("blocksize", 0), n = in.getDimSize(0),
+          ch = in.getDimSize(1), h = in.getDimSize(2), w = in.getDimSize(3);
+  if (b < 1 || ch % (b * b))
+    return c.fail("channels must be a multiple of blocksize^2");
+  bool crd = c.attrString("mode", "DCR") == "CRD";
+  Value v = crd ? c.reshape(c.input(0), {n, ch / (b * b), b, b, h, w})
+                : c.reshape(c.input(0), {n, b, b, ch / (b * b), h, w});
+  v = crd ? c.transpose(v, {0, 1, 4, 2, 5, 3})
+          : c.transpose(v, {0, 3, 4, 1, 5, 2});
+  c.setOutput(0, c.reshape(v, type.getShape()));
+  return success();
+}
+
+LogicalResult importSpaceToDepth(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  auto in = cast<RankedTensorType>(c.input(0).getType());
+  if (in.getRank() != 4)
+    return c.fail("expects a 4-D input");
+  int64_t b = c.attrInt("blocksize", 0), n = in.getDimSize(0),
+          ch = in.getDimSize(1), h = in.getDimSize(2), w = in.getDimSize(3);
+  if (b < 1 || h % b || w % b)
+    return c.fail("spatial dimensions must be multiples of blocksize");
+  Value v = c.reshape(c.input(0), {n, ch, h / b, b, w / b, b});
+  v = c.transpose(v, {0, 3, 5, 1, 2, 4});
+  c.setOutput(0, c.reshape(v, type.getShape()));
+  return success();
+}
+
 } // namespace
 
 void mlir::dlc::appendNNHandlers(std::vector<OpHandler> &t) {
@@ -432,4 +515,7 @@ void mlir::dlc::appendNNHandlers(std::vector<OpHandler> &t) {
   t.push_back({"AveragePool", 1, importAveragePool});
   t.push_back({"GlobalAveragePool", 1, importGlobalAveragePool});
   t.push_back({"BatchNormalization", 1, importBatchNorm});
+  t.push_back({"LayerNormalization", 17, importLayerNorm});
+  t.push_back({"DepthToSpace", 1, importDepthToSpace});
+  t.push_back({"SpaceToDepth", 1, importSpaceToDepth});
 }

@@ -27,6 +27,8 @@ namespace dlc {
 void populateLowerPadPatterns(RewritePatternSet &patterns);
 /// Rewrites dlc.pool into tensor.pad + linalg.generic.
 void populateLowerPoolPatterns(RewritePatternSet &patterns);
+/// Rewrites dlc.unary into linalg.generic over math ops.
+void populateLowerUnaryPatterns(RewritePatternSet &patterns);
 /// Rewrites strided memref.copy into linalg.copy.
 void populateExpandStridedCopiesPatterns(RewritePatternSet &patterns);
 

@@ -105,4 +105,18 @@ def DistinctResults : Pass<"dlc-distinct-results", "func::FuncOp"> {
   let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect"];
 }
 
+def LowerUnary : Pass<"dlc-lower-unary", "func::FuncOp"> {
+  let summary = "Lowers dlc.unary to linalg.generic over the math dialect";
+  let description = [{
+    Matches: `dlc.unary` on statically shaped tensors.
+
+    Produces: an elementwise `linalg.generic` whose body is the math-dialect
+    function (or an arith comparison for the is* predicates).
+
+    Postcondition: no `dlc.unary` remains.
+  }];
+  let dependentDialects = ["linalg::LinalgDialect", "math::MathDialect",
+                           "arith::ArithDialect", "tensor::TensorDialect"];
+}
+
 #endif // DLC_PASSES_TRANSFORMS_PASSES_TD

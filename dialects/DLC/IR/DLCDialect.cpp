@@ -78,5 +78,22 @@ LogicalResult PoolOp::verify() {
   return success();
 }
 
+LogicalResult UnaryOp::verify() {
+  static const char *const fns[] = {"sqrt",  "tan",   "asin",     "acos",
+                                    "atan",  "sinh",  "cosh",     "asinh",
+                                    "acosh", "atanh", "isinf",    "isposinf",
+                                    "isneginf"};
+  if (!llvm::is_contained(fns, getFn()))
+    return emitOpError("unknown function \"") << getFn() << "\"";
+  if (!isa<FloatType>(getInput().getType().getElementType()))
+    return emitOpError("expects a floating-point input");
+  bool predicate = getFn().starts_with("is");
+  Type want = predicate ? IntegerType::get(getContext(), 1)
+                        : getInput().getType().getElementType();
+  if (getOutput().getType().getElementType() != want)
+    return emitOpError("result element type must be ") << want;
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dialects/DLC/IR/DLCOps.cpp.inc"

@@ -65,4 +65,27 @@ def DLC_PoolOp : DLC_Op<"pool", [Pure]> {
   let hasVerifier = 1;
 }
 
+def DLC_UnaryOp : DLC_Op<"unary", [Pure, SameOperandsAndResultShape]> {
+  let summary = "Elementwise math function that TOSA does not provide";
+  let description = [{
+    Applies `fn` to every element: one of "sqrt", "tan", "asin", "acos",
+    "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "isinf",
+    "isposinf", "isneginf". The result has the input's shape; its element
+    type is the input's, or i1 for the is* predicates. Lowered by
+    `--dlc-lower-unary` to a linalg.generic over the math dialect, whose
+    transcendental functions are later expanded or approximated inline.
+
+    Example:
+    ```mlir
+    %0 = dlc.unary %x fn "asin" : tensor<4xf32> -> tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, StrAttr:$fn);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = [{
+    $input `fn` $fn attr-dict `:` type($input) `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // DLC_OPS_TD

@@ -42,3 +42,21 @@ func.func @pool_shape(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
   %0 = dlc.pool %x kind "max" kernel [2, 2] strides [2, 2] dilations [1, 1] pads_low [0, 0] pads_high [0, 0] count_include_pad false : tensor<1x1x4x4xf32> -> tensor<1x1x4x4xf32>
   return %0 : tensor<1x1x4x4xf32>
 }
+
+// -----
+
+// Tests that dlc.unary rejects unknown functions.
+func.func @unary_fn(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'dlc.unary' op unknown function "frobnicate"}}
+  %0 = dlc.unary %x fn "frobnicate" : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// Tests that predicates produce i1.
+func.func @unary_pred(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'dlc.unary' op result element type must be 'i1'}}
+  %0 = dlc.unary %x fn "isinf" : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}

@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
 
+#include "dialects/DLC/IR/DLCDialect.h"
+
 #include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
 
 using namespace mlir;
@@ -44,13 +46,34 @@ LogicalResult importNeg(ImportContext &c) {
   return success();
 }
 
-LogicalResult importSqrt(ImportContext &c) {
+/// Math functions TOSA lacks, as dlc.unary.
+template <const char *Fn>
+LogicalResult mathUnary(ImportContext &c) {
   RankedTensorType type = c.resultType(1);
   if (!type)
     return failure();
-  // sqrt(x) = 1 / rsqrt(x): exact at 0 (1/inf) and NaN below it.
-  Value r = tosa::RsqrtOp::create(c.b, type, c.input(0));
-  c.setOutput(0, tosa::ReciprocalOp::create(c.b, type, r));
+  if (!isa<FloatType>(type.getElementType()))
+    return c.fail("expects floating-point data");
+  c.setOutput(0, UnaryOp::create(c.b, type, c.input(0), c.b.getStringAttr(Fn)));
+  return success();
+}
+constexpr char kSqrt[] = "sqrt", kTan[] = "tan", kAsin[] = "asin",
+               kAcos[] = "acos", kAtan[] = "atan", kSinh[] = "sinh",
+               kCosh[] = "cosh", kAsinh[] = "asinh", kAcosh[] = "acosh",
+               kAtanh[] = "atanh";
+
+LogicalResult importIsInf(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  bool pos = c.attrInt("detect_positive", 1), neg = c.attrInt("detect_negative", 1);
+  if (!pos && !neg) {
+    c.setOutput(0, tosa::ConstOp::create(c.b, type,
+                                         DenseElementsAttr::get(type, false)));
+    return success();
+  }
+  const char *fn = pos && neg ? "isinf" : pos ? "isposinf" : "isneginf";
+  c.setOutput(0, UnaryOp::create(c.b, type, c.input(0), c.b.getStringAttr(fn)));
   return success();
 }
 
@@ -439,7 +462,17 @@ void mlir::dlc::appendElementwiseHandlers(std::vector<OpHandler> &t) {
   t.push_back({"Erf", 9, unaryOp<tosa::ErfOp>});
   t.push_back({"Sin", 7, unaryOp<tosa::SinOp>});
   t.push_back({"Cos", 7, unaryOp<tosa::CosOp>});
-  t.push_back({"Sqrt", 6, importSqrt});
+  t.push_back({"Sqrt", 6, mathUnary<kSqrt>});
+  t.push_back({"Tan", 7, mathUnary<kTan>});
+  t.push_back({"Asin", 7, mathUnary<kAsin>});
+  t.push_back({"Acos", 7, mathUnary<kAcos>});
+  t.push_back({"Atan", 7, mathUnary<kAtan>});
+  t.push_back({"Sinh", 9, mathUnary<kSinh>});
+  t.push_back({"Cosh", 9, mathUnary<kCosh>});
+  t.push_back({"Asinh", 9, mathUnary<kAsinh>});
+  t.push_back({"Acosh", 9, mathUnary<kAcosh>});
+  t.push_back({"Atanh", 9, mathUnary<kAtanh>});
+  t.push_back({"IsInf", 10, importIsInf});
   t.push_back({"Max", 6, importMax});
   t.push_back({"Min", 6, importMin});
   t.push_back({"Sum", 6, importSum});

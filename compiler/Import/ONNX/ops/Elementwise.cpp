@@ -374,6 +374,25 @@ LogicalResult importIsNaN(ImportContext &c) {
   return success();
 }
 
+/// Shrink: x + bias below -lambd, x - bias above lambd, else 0.
+LogicalResult importShrink(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  double lambd = c.attrFloat("lambd", 0.5f), bias = c.attrFloat("bias", 0.0f);
+  auto bt = withElement(type, c.b.getI1Type());
+  Value below = tosa::GreaterOp::create(c.b, bt, c.splat(type, -lambd), x);
+  Value above = tosa::GreaterOp::create(c.b, bt, x, c.splat(type, lambd));
+  Value y = tosa::SelectOp::create(
+      c.b, type, above, tosa::SubOp::create(c.b, type, x, c.splat(type, bias)),
+      c.splat(type, 0));
+  c.setOutput(0, tosa::SelectOp::create(
+                     c.b, type, below,
+                     tosa::AddOp::create(c.b, type, x, c.splat(type, bias)), y));
+  return success();
+}
+
 /// trunc(x) for floats: floor above zero, ceil below.
 Value truncF(ImportContext &c, Value x, RankedTensorType t) {
   auto bt = withElement(t, c.b.getI1Type());
@@ -502,4 +521,5 @@ void mlir::dlc::appendElementwiseHandlers(std::vector<OpHandler> &t) {
   t.push_back({"IsNaN", 9, importIsNaN});
   t.push_back({"Mod", 10, importMod});
   t.push_back({"Round", 11, importRound});
+  t.push_back({"Shrink", 9, importShrink});
 }

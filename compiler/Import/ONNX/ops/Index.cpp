@@ -108,9 +108,74 @@ LogicalResult importTrilu(ImportContext &c) {
   return success();
 }
 
+/// OneHot: compare (wrapped) indices with an iota of `depth` inserted at
+/// `axis`, then select between the off and on values.
+LogicalResult importOneHot(ImportContext &c) {
+  RankedTensorType type = c.resultType(3);
+  if (!type)
+    return failure();
+  int64_t rank = type.getRank();
+  int64_t axis = c.attrInt("axis", -1);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return c.fail("axis out of range");
+  int64_t depth = type.getDimSize(axis);
+  auto it = cast<RankedTensorType>(c.input(0).getType());
+  auto i32 = c.b.getI32Type();
+  auto iT = RankedTensorType::get(it.getShape(), i32);
+  Value idx = isa<FloatType>(it.getElementType())
+                  ? Value(tosa::CastOp::create(
+                        c.b, iT, tosa::FloorOp::create(c.b, it, c.input(0))))
+                  : Value(tosa::CastOp::create(c.b, iT, c.input(0)));
+  auto bT = RankedTensorType::get(it.getShape(), c.b.getI1Type());
+  Value neg = tosa::GreaterOp::create(c.b, bT, c.splat(iT, 0), idx);
+  idx = tosa::SelectOp::create(
+      c.b, iT, neg, tosa::AddOp::create(c.b, iT, idx, c.splat(iT, depth)), idx);
+  SmallVector<int64_t> ishape(it.getShape());
+  ishape.insert(ishape.begin() + axis, 1);
+  idx = c.reshape(idx, ishape);
+  SmallVector<int64_t> iotaShape(rank, 1);
+  iotaShape[axis] = depth;
+  std::vector<int32_t> iota(depth);
+  for (int64_t q = 0; q < depth; ++q)
+    iota[q] = q;
+  auto ioT = RankedTensorType::get(iotaShape, i32);
+  Value iotaV = tosa::ConstOp::create(
+      c.b, ioT, DenseElementsAttr::get(ioT, ArrayRef<int32_t>(iota)));
+  Value hot = tosa::EqualOp::create(
+      c.b, RankedTensorType::get(type.getShape(), c.b.getI1Type()), idx, iotaV);
+  SmallVector<int64_t> ones(rank, 1);
+  Value off = c.reshape(c.slice(c.input(2), {0}, {1}), ones);
+  Value on = c.reshape(c.slice(c.input(2), {1}, {1}), ones);
+  c.setOutput(0, tosa::SelectOp::create(c.b, type, hot, on, off));
+  return success();
+}
+
+/// EyeLike: a host-built constant with ones on diagonal k.
+LogicalResult importEyeLike(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type || type.getRank() != 2)
+    return type ? c.fail("expects a 2-D input") : failure();
+  int64_t k = c.attrInt("k", 0), n = type.getDimSize(0), m = type.getDimSize(1);
+  SmallVector<Attribute> vals;
+  Type elt = type.getElementType();
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < m; ++j) {
+      double v = j - i == k ? 1.0 : 0.0;
+      vals.push_back(isa<FloatType>(elt) ? Attribute(c.b.getFloatAttr(elt, v))
+                                          : Attribute(c.b.getIntegerAttr(elt, int64_t(v))));
+    }
+  c.setOutput(0, tosa::ConstOp::create(c.b, type,
+                                       DenseElementsAttr::get(type, vals)));
+  return success();
+}
+
 } // namespace
 
 void mlir::dlc::appendIndexHandlers(std::vector<OpHandler> &t) {
   t.push_back({"GatherElements", 11, importGatherElements});
   t.push_back({"Trilu", 14, importTrilu});
+  t.push_back({"OneHot", 9, importOneHot});
+  t.push_back({"EyeLike", 9, importEyeLike});
 }

@@ -356,6 +356,78 @@ LogicalResult importMatMul(ImportContext &c) {
   return success();
 }
 
+/// CumSum of `x0` along `axis` as a matrix product with a triangular 0/1
+/// matrix (the axis moved last); integers are summed in f32, exact below
+/// 2^24.
+Value cumsumAlong(ImportContext &c, Value x0, RankedTensorType type,
+                  int64_t axis, bool exclusive, bool reverse) {
+  int64_t rank = type.getRank();
+  SmallVector<int32_t> perm, inv(rank);
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis)
+      perm.push_back(d);
+  perm.push_back(axis);
+  for (int64_t d = 0; d < rank; ++d)
+    inv[perm[d]] = d;
+  Type f32 = c.b.getF32Type();
+  Value x = x0;
+  if (type.getElementType() != f32)
+    x = tosa::CastOp::create(c.b, RankedTensorType::get(type.getShape(), f32), x);
+  x = c.transpose(x, perm);
+  int64_t n = type.getDimSize(axis);
+  int64_t rows = type.getNumElements() / std::max<int64_t>(n, 1);
+  std::vector<float> m(n * n, 0.0f);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      bool take = reverse ? (exclusive ? i > j : i >= j)
+                          : (exclusive ? i < j : i <= j);
+      m[i * n + j] = take ? 1.0f : 0.0f;
+    }
+  Value y = tosa::MatMulOp::create(
+      c.b, RankedTensorType::get({1, rows, n}, f32), c.reshape(x, {1, rows, n}),
+      c.constF32({1, n, n}, m));
+  auto permuted = cast<RankedTensorType>(x.getType());
+  y = c.transpose(c.reshape(y, permuted.getShape()), inv);
+  if (type.getElementType() != f32)
+    y = tosa::CastOp::create(c.b, type, y);
+  return y;
+}
+
+/// CumSum; a runtime axis computes every axis and selects the requested one.
+LogicalResult importCumSum(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  int64_t rank = type.getRank();
+  bool exclusive = c.attrInt("exclusive", 0), reverse = c.attrInt("reverse", 0);
+  if (auto axisC = c.constInput(1)) {
+    int64_t axis = axisC->ints().at(0);
+    if (axis < 0)
+      axis += rank;
+    if (axis < 0 || axis >= rank)
+      return c.fail("axis out of range");
+    c.setOutput(0, cumsumAlong(c, c.input(0), type, axis, exclusive, reverse));
+    return success();
+  }
+  auto i32 = RankedTensorType::get(SmallVector<int64_t>(rank, 1), c.b.getI32Type());
+  Value axis = c.input(1);
+  auto at = cast<RankedTensorType>(axis.getType());
+  axis = tosa::CastOp::create(c.b, RankedTensorType::get(at.getShape(), c.b.getI32Type()), axis);
+  axis = c.reshape(axis, SmallVector<int64_t>(rank, 1));
+  auto bt = RankedTensorType::get(SmallVector<int64_t>(rank, 1), c.b.getI1Type());
+  Value neg = tosa::GreaterOp::create(c.b, bt, c.splat(i32, 0), axis);
+  axis = tosa::SelectOp::create(
+      c.b, i32, neg, tosa::AddOp::create(c.b, i32, axis, c.splat(i32, rank)), axis);
+  Value y = cumsumAlong(c, c.input(0), type, 0, exclusive, reverse);
+  for (int64_t d = 1; d < rank; ++d) {
+    Value is = tosa::EqualOp::create(c.b, bt, axis, c.splat(i32, d));
+    y = tosa::SelectOp::create(
+        c.b, type, is, cumsumAlong(c, c.input(0), type, d, exclusive, reverse), y);
+  }
+  c.setOutput(0, y);
+  return success();
+}
+
 } // namespace
 
 void mlir::dlc::appendMathHandlers(std::vector<OpHandler> &t) {
@@ -372,4 +444,5 @@ void mlir::dlc::appendMathHandlers(std::vector<OpHandler> &t) {
   t.push_back({"Softmax", 1, importSoftmax});
   t.push_back({"Gemm", 1, importGemm});
   t.push_back({"MatMul", 1, importMatMul});
+  t.push_back({"CumSum", 11, importCumSum});
 }

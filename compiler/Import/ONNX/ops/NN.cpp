@@ -468,6 +468,103 @@ LogicalResult importLayerNorm(ImportContext &c) {
   return success();
 }
 
+/// (x - mean) * rsqrt(var + eps) over `axes`, keeping dims.
+Value normalize(ImportContext &c, Value x, ArrayRef<int64_t> axes, float eps) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t count = 1;
+  for (int64_t a : axes)
+    count *= type.getDimSize(a);
+  auto meanOf = [&](Value v) {
+    for (int64_t a : axes)
+      v = c.reduceSum(v, a);
+    auto t = cast<RankedTensorType>(v.getType());
+    return c.mul(v, c.splat(t, 1.0 / count), t);
+  };
+  Value centered = tosa::SubOp::create(c.b, type, x, meanOf(x));
+  Value var = meanOf(c.mul(centered, centered, type));
+  auto st = cast<RankedTensorType>(var.getType());
+  Value inv = tosa::RsqrtOp::create(
+      c.b, st, tosa::AddOp::create(c.b, st, var, c.splat(st, eps)));
+  return c.mul(centered, inv, type);
+}
+
+LogicalResult importInstanceNorm(ImportContext &c) {
+  RankedTensorType type = c.resultType(3);
+  if (!type)
+    return failure();
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> axes, cshape(rank, 1);
+  for (int64_t d = 2; d < rank; ++d)
+    axes.push_back(d);
+  cshape[1] = type.getDimSize(1);
+  Value y = normalize(c, c.input(0), axes, c.attrFloat("epsilon", 1e-5f));
+  y = c.mul(y, c.reshape(c.input(1), cshape), type);
+  c.setOutput(0, tosa::AddOp::create(c.b, type, y, c.reshape(c.input(2), cshape)));
+  return success();
+}
+
+LogicalResult importMeanVarianceNorm(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  std::vector<int64_t> axes = c.attrInts("axes");
+  if (!c.hasAttr("axes"))
+    axes = {0, 2, 3};
+  SmallVector<int64_t> norm;
+  for (int64_t a : axes)
+    norm.push_back(a < 0 ? a + type.getRank() : a);
+  // The ONNX function body's epsilon.
+  c.setOutput(0, normalize(c, c.input(0), norm, 1e-9f));
+  return success();
+}
+
+/// LRN: x / (bias + alpha / size * sum of squares over a channel window)^beta,
+/// the window sum being an average pool (counting pads) times its size.
+LogicalResult importLRN(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  int64_t size = c.attrInt("size", 0);
+  if (size < 1 || type.getRank() < 3)
+    return c.fail("needs size >= 1 and an [N, C, ...] input");
+  float alpha = c.attrFloat("alpha", 1e-4f), beta = c.attrFloat("beta", 0.75f),
+        bias = c.attrFloat("bias", 1.0f);
+  Value x = c.input(0);
+  int64_t n = type.getDimSize(0), ch = type.getDimSize(1);
+  int64_t rest = type.getNumElements() / std::max<int64_t>(n * ch, 1);
+  Value sq = c.reshape(c.mul(x, x, type), {n, 1, ch, rest});
+  auto pooledType = RankedTensorType::get({n, 1, ch, rest}, type.getElementType());
+  int64_t lo = (size - 1) / 2, hi = size - 1 - lo;
+  Value avg = PoolOp::create(c.b, pooledType, sq, c.b.getStringAttr("avg"),
+                             c.b.getDenseI64ArrayAttr({size, 1}),
+                             c.b.getDenseI64ArrayAttr({1, 1}),
+                             c.b.getDenseI64ArrayAttr({1, 1}),
+                             c.b.getDenseI64ArrayAttr({lo, 0}),
+                             c.b.getDenseI64ArrayAttr({hi, 0}),
+                             c.b.getBoolAttr(true));
+  Value sum = c.reshape(avg, type.getShape());
+  Value base = tosa::AddOp::create(c.b, type, c.splat(type, bias),
+                                   c.mul(sum, c.splat(type, alpha), type));
+  Value den = tosa::PowOp::create(c.b, type, base, c.splat(type, beta));
+  c.setOutput(0, c.mul(x, tosa::ReciprocalOp::create(c.b, type, den), type));
+  return success();
+}
+
+LogicalResult importGlobalMaxPool(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  for (int64_t d = 2; d < type.getRank(); ++d) {
+    auto t = cast<RankedTensorType>(x.getType());
+    SmallVector<int64_t> s(t.getShape());
+    s[d] = 1;
+    x = tosa::ReduceMaxOp::create(c.b, t.clone(s), x, c.b.getI32IntegerAttr(d));
+  }
+  c.setOutput(0, x);
+  return success();
+}
+
 /// DepthToSpace (DCR/CRD) and SpaceToDepth: a reshape, a 6-D transpose and a
 /// reshape.
 LogicalResult importDepthToSpace(ImportContext &c) {
@@ -517,5 +614,9 @@ void mlir::dlc::appendNNHandlers(std::vector<OpHandler> &t) {
   t.push_back({"BatchNormalization", 1, importBatchNorm});
   t.push_back({"LayerNormalization", 17, importLayerNorm});
   t.push_back({"DepthToSpace", 1, importDepthToSpace});
+  t.push_back({"InstanceNormalization", 6, importInstanceNorm});
+  t.push_back({"MeanVarianceNormalization", 9, importMeanVarianceNorm});
+  t.push_back({"LRN", 1, importLRN});
+  t.push_back({"GlobalMaxPool", 1, importGlobalMaxPool});
   t.push_back({"SpaceToDepth", 1, importSpaceToDepth});
 }

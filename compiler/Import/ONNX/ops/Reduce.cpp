@@ -193,6 +193,53 @@ LogicalResult importLogSoftmax(ImportContext &c) {
   return success();
 }
 
+/// Hardmax: a one-hot of the first maximum along `axis` (before opset 13, of
+/// the input coerced to 2-D at `axis`).
+LogicalResult importHardmax(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  int64_t rank = type.getRank();
+  bool legacy = c.opset < 13;
+  int64_t axis = c.attrInt("axis", legacy ? 1 : -1);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return c.fail("axis out of range");
+  Value x = c.input(0);
+  if (legacy) {
+    auto shape = type.getShape();
+    int64_t outer = std::accumulate(shape.begin(), shape.begin() + axis,
+                                    int64_t(1), std::multiplies<int64_t>());
+    x = c.reshape(x, {outer, type.getNumElements() / std::max<int64_t>(outer, 1)});
+    axis = 1;
+  }
+  auto xt = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> reduced, kept(xt.getShape());
+  for (int64_t d = 0; d < xt.getRank(); ++d)
+    if (d != axis)
+      reduced.push_back(xt.getDimSize(d));
+  kept[axis] = 1;
+  auto i32 = c.b.getI32Type();
+  Value idx = tosa::ArgMaxOp::create(c.b, RankedTensorType::get(reduced, i32),
+                                     x, c.b.getI32IntegerAttr(axis));
+  idx = c.reshape(idx, kept);
+  int64_t k = xt.getDimSize(axis);
+  SmallVector<int64_t> iotaShape(xt.getRank(), 1);
+  iotaShape[axis] = k;
+  std::vector<int32_t> iota(k);
+  for (int64_t q = 0; q < k; ++q)
+    iota[q] = q;
+  auto it = RankedTensorType::get(iotaShape, i32);
+  Value iotaV = tosa::ConstOp::create(
+      c.b, it, DenseElementsAttr::get(it, ArrayRef<int32_t>(iota)));
+  Value hot = tosa::EqualOp::create(
+      c.b, RankedTensorType::get(xt.getShape(), c.b.getI1Type()), idx, iotaV);
+  Value y = tosa::SelectOp::create(c.b, xt, hot, c.splat(xt, 1), c.splat(xt, 0));
+  c.setOutput(0, c.reshape(y, type.getShape()));
+  return success();
+}
+
 } // namespace
 
 void mlir::dlc::appendReduceHandlers(std::vector<OpHandler> &t) {
@@ -209,4 +256,5 @@ void mlir::dlc::appendReduceHandlers(std::vector<OpHandler> &t) {
   t.push_back({"ArgMax", 1, importArgMax});
   t.push_back({"ArgMin", 1, importArgMin});
   t.push_back({"LogSoftmax", 1, importLogSoftmax});
+  t.push_back({"Hardmax", 1, importHardmax});
 }

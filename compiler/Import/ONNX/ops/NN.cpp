@@ -468,6 +468,116 @@ LogicalResult importLayerNorm(ImportContext &c) {
   return success();
 }
 
+/// ConvTranspose (1-D/2-D) as tosa.transpose_conv2d, one per group. ONNX pads
+/// become negative TOSA out_pad (a crop) and output_padding extra rows at
+/// the end; dilation is applied by spreading a constant kernel on the host.
+LogicalResult importConvTranspose(ImportContext &c) {
+  RankedTensorType outType = c.outputType(0);
+  Value x = c.input(0);
+  if (!outType || !x || !c.hasInput(1))
+    return outType ? c.fail("X and W are required") : failure();
+  auto xType = cast<RankedTensorType>(x.getType());
+  int64_t rank = xType.getRank();
+  if (rank != 3 && rank != 4)
+    return c.fail("only 1-D and 2-D transposed convolutions are supported");
+  if (!xType.getElementType().isF32())
+    return c.fail("ConvTranspose supports float32 data only");
+  auto wConst = c.constInput(1);
+  auto wType = wConst ? RankedTensorType::get(wConst->shape, c.b.getF32Type())
+                      : cast<RankedTensorType>(c.input(1).getType());
+  size_t nsp = rank - 2;
+  int64_t group = c.attrInt("group", 1);
+  int64_t cin = xType.getDimSize(1), coutG = wType.getDimSize(1);
+  int64_t cout = coutG * group;
+  if (group < 1 || cin % group || wType.getDimSize(0) != cin ||
+      outType.getDimSize(1) != cout)
+    return c.fail("channel counts do not match group=" + std::to_string(group));
+  auto get = [&](const char *name, int64_t dflt, size_t n) {
+    std::vector<int64_t> v = c.attrInts(name);
+    if (v.empty())
+      v.assign(n, dflt);
+    return v;
+  };
+  std::vector<int64_t> strides = get("strides", 1, nsp),
+                       dil = get("dilations", 1, nsp),
+                       outPadding = get("output_padding", 0, nsp),
+                       pads = get("pads", 0, 2 * nsp);
+  std::string autoPad = c.attrString("auto_pad", "NOTSET");
+  bool derivePads = autoPad != "NOTSET" || c.hasAttr("output_shape");
+  SmallVector<int64_t> kEff, outPad;
+  for (size_t i = 0; i < nsp; ++i) {
+    int64_t k = wType.getDimSize(2 + i);
+    kEff.push_back((k - 1) * dil[i] + 1);
+    int64_t total = strides[i] * (xType.getDimSize(2 + i) - 1) + outPadding[i] +
+                    kEff[i] - outType.getDimSize(2 + i);
+    int64_t pb = pads[i], pe = pads[i + nsp];
+    if (derivePads) {
+      // A requested output larger than the full result grows at the end.
+      pb = total < 0 ? 0 : autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      pe = total - pb;
+    } else if (pb + pe != total) {
+      return c.fail("pads do not match the inferred output shape");
+    }
+    outPad.push_back(-pb);
+    outPad.push_back(outPadding[i] - pe);
+  }
+  if (nsp == 1) {
+    kEff.push_back(1);
+    outPad.append({0, 0});
+    strides.push_back(1);
+  }
+  bool dilated = llvm::any_of(dil, [](int64_t d) { return d != 1; });
+  if ((dilated || group > 1) && !wConst)
+    return c.fail("dilated or grouped ConvTranspose needs constant weights");
+
+  int64_t cinG = cin / group;
+  // Per-group kernels as [Cout/g, KH_eff, KW_eff, Cin/g].
+  auto groupKernel = [&](int64_t g) -> Value {
+    if (!wConst)
+      return c.transpose(c.reshape(c.input(1), {cin, coutG, kEff[0], kEff[1]}),
+                         {1, 2, 3, 0});
+    std::vector<float> src = wConst->floats();
+    int64_t kh = wType.getDimSize(2), kw = nsp > 1 ? wType.getDimSize(3) : 1;
+    int64_t dh = dil[0], dw = nsp > 1 ? dil[1] : 1;
+    std::vector<float> dst(coutG * kEff[0] * kEff[1] * cinG, 0.0f);
+    for (int64_t ic = 0; ic < cinG; ++ic)
+      for (int64_t oc = 0; oc < coutG; ++oc)
+        for (int64_t y = 0; y < kh; ++y)
+          for (int64_t z = 0; z < kw; ++z)
+            dst[((oc * kEff[0] + y * dh) * kEff[1] + z * dw) * cinG + ic] =
+                src[(((g * cinG + ic) * coutG + oc) * kh + y) * kw + z];
+    return c.constBlob({coutG, kEff[0], kEff[1], cinG}, std::move(dst),
+                       c.node->input(1));
+  };
+  WindowAttrs none;
+  for (size_t i = 0; i < nsp; ++i)
+    none.dims.push_back(Window{1, 1, 1, 0, 0});
+  Value xl = toChannelsLast(c, x, none);
+  auto xlType = cast<RankedTensorType>(xl.getType());
+  Value bias = c.hasInput(2) ? c.input(2)
+                             : c.constF32({cout}, std::vector<float>(cout, 0));
+  RankedTensorType yType = channelsLastType(outType);
+  SmallVector<Value> parts;
+  for (int64_t g = 0; g < group; ++g) {
+    Value xg = c.slice(xl, {0, 0, 0, g * cinG},
+                       {xlType.getDimSize(0), xlType.getDimSize(1),
+                        xlType.getDimSize(2), cinG});
+    SmallVector<int64_t> partShape(yType.getShape());
+    partShape.back() = coutG;
+    parts.push_back(tosa::TransposeConv2DOp::create(
+        c.b, RankedTensorType::get(partShape, yType.getElementType()), xg,
+        groupKernel(g), c.slice(bias, {g * coutG}, {coutG}),
+        c.b.getDenseI64ArrayAttr(outPad),
+        c.b.getDenseI64ArrayAttr({strides[0], strides[1]}),
+        TypeAttr::get(c.b.getF32Type())));
+  }
+  Value y = parts.size() == 1 ? parts[0]
+                              : Value(tosa::ConcatOp::create(
+                                    c.b, yType, parts, c.b.getI32IntegerAttr(3)));
+  c.setOutput(0, fromChannelsLast(c, y, outType));
+  return success();
+}
+
 /// (x - mean) * rsqrt(var + eps) over `axes`, keeping dims.
 Value normalize(ImportContext &c, Value x, ArrayRef<int64_t> axes, float eps) {
   auto type = cast<RankedTensorType>(x.getType());
@@ -608,6 +718,7 @@ LogicalResult importSpaceToDepth(ImportContext &c) {
 
 void mlir::dlc::appendNNHandlers(std::vector<OpHandler> &t) {
   t.push_back({"Conv", 1, importConv});
+  t.push_back({"ConvTranspose", 1, importConvTranspose});
   t.push_back({"MaxPool", 1, importMaxPool});
   t.push_back({"AveragePool", 1, importAveragePool});
   t.push_back({"GlobalAveragePool", 1, importGlobalAveragePool});

@@ -147,6 +147,7 @@ void appendElementwiseHandlers(std::vector<OpHandler> &table);
 void appendReduceHandlers(std::vector<OpHandler> &table);
 void appendLossHandlers(std::vector<OpHandler> &table);
 void appendIndexHandlers(std::vector<OpHandler> &table);
+void appendResizeHandlers(std::vector<OpHandler> &table);
 
 } // namespace mlir::dlc
 

@@ -46,6 +46,7 @@ static const std::vector<OpHandler> &handlerTable() {
     appendReduceHandlers(t);
     appendLossHandlers(t);
     appendIndexHandlers(t);
+    appendResizeHandlers(t);
     return t;
   }();
   return table;

@@ -319,7 +319,7 @@ LogicalResult importTile(ImportContext &c) {
 }
 
 /// Slice with compile-time starts/ends/axes/steps (attributes before opset
-/// 10, inputs after). Steps other than 1 are a strided gather, not supported.
+/// 10, inputs after), any non-zero step.
 LogicalResult importSlice(ImportContext &c) {
   RankedTensorType type = c.resultType(1);
   if (!type)
@@ -351,40 +351,65 @@ LogicalResult importSlice(ImportContext &c) {
   if (starts.size() != ends.size() || axes.size() != starts.size() ||
       steps.size() != starts.size())
     return c.fail("starts, ends, axes and steps must have equal lengths");
-  SmallVector<int64_t> begin(rank, 0), size(in.getShape());
-  SmallVector<int32_t> reversed;
+  // Per axis: optionally reverse (negative step), then take every
+  // |step|-th element from `begin`.
+  Value y = x;
   for (size_t i = 0; i < starts.size(); ++i) {
     int64_t a = axes[i] < 0 ? axes[i] + rank : axes[i];
     if (a < 0 || a >= rank)
       return c.fail("axis out of range");
-    int64_t n = in.getDimSize(a), st = steps[i];
-    if (st != 1 && st != -1)
-      return c.fail("Slice steps other than 1 and -1 are not supported");
+    auto yt = cast<RankedTensorType>(y.getType());
+    int64_t n = yt.getDimSize(a), st = steps[i];
+    if (st == 0)
+      return c.fail("Slice step 0 is invalid");
     int64_t b = starts[i], e = ends[i];
     if (b < 0)
       b += n;
     if (e < 0)
       e += n;
-    if (st == 1) {
+    int64_t count;
+    if (st > 0) {
       b = std::clamp<int64_t>(b, 0, n);
       e = std::clamp<int64_t>(e, 0, n);
-      begin[a] = b;
-      size[a] = std::max<int64_t>(e - b, 0);
+      count = std::max<int64_t>(0, (e - b + st - 1) / st);
     } else {
-      // Reverse order: elements b, b-1, ..., e+1 -> slice [e+1, b] reversed.
-      b = std::clamp<int64_t>(b, -1, n - 1);
+      b = std::clamp<int64_t>(b, 0, n - 1);
       e = std::clamp<int64_t>(e, -1, n - 1);
-      begin[a] = e + 1;
-      size[a] = std::max<int64_t>(b - e, 0);
-      reversed.push_back(a);
+      count = std::max<int64_t>(0, (b - e - st - 1) / (-st));
+      y = tosa::ReverseOp::create(c.b, yt, y, c.b.getI32IntegerAttr(a));
+      b = n - 1 - b;
+      st = -st;
+    }
+    if (count == 0)
+      return c.fail("empty slices are not supported");
+    // Elements b, b+st, ...: slice count*st (padding the tail if needed),
+    // view as [count, st] and keep column 0.
+    int64_t span = (count - 1) * st + 1;
+    SmallVector<int64_t> start(rank, 0), size(yt.getShape());
+    start[a] = b;
+    size[a] = span;
+    y = c.slice(y, start, size);
+    if (st > 1) {
+      auto t = cast<RankedTensorType>(y.getType());
+      SmallVector<int64_t> padding(2 * rank, 0), padded(t.getShape());
+      padding[2 * a + 1] = count * st - span;
+      padded[a] = count * st;
+      if (count * st != span)
+        y = tosa::PadOp::create(c.b, t.clone(padded), y,
+                                tosa::getTosaConstShape(c.b, padding),
+                                c.splat(RankedTensorType::get({1}, t.getElementType()), 0));
+      SmallVector<int64_t> split(padded);
+      split[a] = count;
+      split.insert(split.begin() + a + 1, st);
+      y = c.reshape(y, split);
+      SmallVector<int64_t> s0(rank + 1, 0), sz(split);
+      sz[a + 1] = 1;
+      y = c.slice(y, s0, sz);
+      SmallVector<int64_t> out(padded);
+      out[a] = count;
+      y = c.reshape(y, out);
     }
   }
-  for (int64_t d : size)
-    if (d == 0)
-      return c.fail("empty slices are not supported");
-  Value y = c.slice(x, begin, size);
-  for (int32_t a : reversed)
-    y = tosa::ReverseOp::create(c.b, y.getType(), y, c.b.getI32IntegerAttr(a));
   if (cast<RankedTensorType>(y.getType()) != type)
     return c.fail("sliced shape does not match the inferred output shape");
   c.setOutput(0, y);

@@ -1,0 +1,227 @@
+//===- Resize.cpp - ONNX Resize and Upsample ------------------------------===//
+//
+// With static shapes every Resize mode is a separable affine map: along each
+// axis, out = M * in + b, where M's rows hold the nearest/linear/cubic
+// weights of the ONNX coordinate transformation and b the extrapolation
+// value of tf_crop_and_resize rows that fall outside the input. M is
+// computed on the host exactly as the ONNX spec describes and applied as a
+// matrix product per resized axis, so all modes share one lowering.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Import/ONNX/ImportContext.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::dlc;
+
+namespace {
+
+struct ResizeAttrs {
+  std::string mode = "nearest";
+  std::string coord = "half_pixel";
+  std::string nearest = "round_prefer_floor";
+  double cubicA = -0.75;
+  bool excludeOutside = false;
+  double extrapolation = 0.0;
+};
+
+/// Weights for one output position given the fractional part `ratio`.
+std::vector<double> coefficients(const ResizeAttrs &a, double ratio) {
+  if (a.mode == "linear")
+    return {1 - ratio, ratio};
+  if (a.mode == "cubic") {
+    double A = a.cubicA, r = ratio, s = 1 - ratio;
+    return {((A * (r + 1) - 5 * A) * (r + 1) + 8 * A) * (r + 1) - 4 * A,
+            ((A + 2) * r - (A + 3)) * r * r + 1,
+            ((A + 2) * s - (A + 3)) * s * s + 1,
+            ((A * (s + 1) - 5 * A) * (s + 1) + 8 * A) * (s + 1) - 4 * A};
+  }
+  if (ratio == 1.0) // On a grid point.
+    return {0, 1};
+  if (a.nearest == "round_prefer_ceil")
+    return {double(ratio < 0.5), double(ratio >= 0.5)};
+  if (a.nearest == "floor")
+    return {1, 0};
+  if (a.nearest == "ceil")
+    return {0, 1};
+  return {double(ratio <= 0.5), double(ratio > 0.5)};
+}
+
+/// The `n` integers nearest to x in [0, limit), ties to the smaller.
+std::vector<int64_t> nearestIndexes(double x, int64_t n, int64_t limit) {
+  std::vector<int64_t> cand;
+  for (int64_t i = std::max<int64_t>(0, int64_t(std::floor(x)) - n);
+       i <= std::min<int64_t>(limit - 1, int64_t(std::floor(x)) + n); ++i)
+    cand.push_back(i);
+  std::stable_sort(cand.begin(), cand.end(), [&](int64_t p, int64_t q) {
+    double dp = std::fabs(x - p), dq = std::fabs(x - q);
+    return dp != dq ? dp < dq : p < q;
+  });
+  cand.resize(std::min<size_t>(cand.size(), n));
+  std::sort(cand.begin(), cand.end());
+  return cand;
+}
+
+/// M (out x in, row-major) and b (out) for one axis. Returns false if the
+/// map is the identity.
+bool axisMap(const ResizeAttrs &a, int64_t in, int64_t out, double scale,
+             double roiStart, double roiEnd, std::vector<double> &m,
+             std::vector<double> &b) {
+  m.assign(out * in, 0.0);
+  b.assign(out, 0.0);
+  // The spec's length_resized: in * scale, which with scales need not be an
+  // integer (the ONNX reference and its test data use it unrounded).
+  double len = in * scale;
+  for (int64_t x = 0; x < out; ++x) {
+    double xo;
+    const std::string &t = a.coord;
+    if (t == "align_corners")
+      xo = len == 1 ? 0.0 : x * double(in - 1) / (len - 1);
+    else if (t == "asymmetric")
+      xo = x / scale;
+    else if (t == "tf_half_pixel_for_nn")
+      xo = (x + 0.5) / scale;
+    else if (t == "pytorch_half_pixel")
+      xo = len == 1 ? -0.5 : (x + 0.5) / scale - 0.5;
+    else if (t == "tf_crop_and_resize") {
+      xo = len == 1 ? (roiEnd - roiStart) * (in - 1) / 2.0
+                    : x * (roiEnd - roiStart) * (in - 1) / (len - 1);
+      xo += roiStart * (in - 1);
+      if (xo < 0 || xo > in - 1) {
+        b[x] = a.extrapolation;
+        continue;
+      }
+    } else
+      xo = (x + 0.5) / scale - 0.5;
+    double fl = std::floor(xo);
+    double ratio = xo == fl ? 1.0 : xo - fl;
+    std::vector<double> coeffs = coefficients(a, ratio);
+    int64_t n = coeffs.size(), pad = (n + 1) / 2;
+    std::vector<int64_t> idx = nearestIndexes(xo + pad, n, in + 2 * pad);
+    for (int64_t &i : idx)
+      i -= pad;
+    if (a.excludeOutside) {
+      double sum = 0;
+      for (int64_t k = 0; k < n; ++k) {
+        if (idx[k] < 0 || idx[k] >= in)
+          coeffs[k] = 0;
+        sum += coeffs[k];
+      }
+      for (double &cf : coeffs)
+        cf = sum ? cf / sum : 0;
+    }
+    for (int64_t k = 0; k < n; ++k)
+      m[x * in + std::clamp<int64_t>(idx[k], 0, in - 1)] += coeffs[k];
+  }
+  if (in != out)
+    return true;
+  for (int64_t i = 0; i < out; ++i)
+    for (int64_t j = 0; j < in; ++j)
+      if (m[i * in + j] != (i == j ? 1.0 : 0.0) || b[i] != 0.0)
+        return true;
+  return false;
+}
+
+/// Applies the axis map: move `axis` last, multiply by M^T, add b, move back.
+Value applyAxis(ImportContext &c, Value x, int64_t axis, int64_t out,
+                const std::vector<double> &m, const std::vector<double> &b) {
+  auto t = cast<RankedTensorType>(x.getType());
+  int64_t rank = t.getRank(), in = t.getDimSize(axis);
+  SmallVector<int32_t> perm, inv(rank);
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis)
+      perm.push_back(d);
+  perm.push_back(axis);
+  for (int64_t d = 0; d < rank; ++d)
+    inv[perm[d]] = d;
+  Value v = c.transpose(x, perm);
+  auto vt = cast<RankedTensorType>(v.getType());
+  int64_t rows = vt.getNumElements() / std::max<int64_t>(in, 1);
+  std::vector<float> mt(in * out);
+  for (int64_t i = 0; i < out; ++i)
+    for (int64_t j = 0; j < in; ++j)
+      mt[j * out + i] = float(m[i * in + j]);
+  Type f = t.getElementType();
+  Value y = tosa::MatMulOp::create(c.b, RankedTensorType::get({1, rows, out}, f),
+                                   c.reshape(v, {1, rows, in}),
+                                   c.constF32({1, in, out}, mt));
+  if (llvm::any_of(b, [](double v) { return v != 0.0; })) {
+    std::vector<float> bf(b.begin(), b.end());
+    y = tosa::AddOp::create(c.b, y.getType(), y, c.constF32({1, 1, out}, bf));
+  }
+  SmallVector<int64_t> shape(vt.getShape());
+  shape.back() = out;
+  return c.transpose(c.reshape(y, shape), inv);
+}
+
+LogicalResult resize(ImportContext &c, const ResizeAttrs &a,
+                     std::vector<double> scales, std::vector<double> roi) {
+  RankedTensorType type = c.outputType(0);
+  Value x = c.input(0);
+  if (!type || !x)
+    return failure();
+  auto in = cast<RankedTensorType>(x.getType());
+  if (!in.getElementType().isF32())
+    return c.fail("Resize supports float32 data only");
+  int64_t rank = in.getRank();
+  if (a.mode != "nearest" && a.mode != "linear" && a.mode != "cubic")
+    return c.fail("unknown mode '" + a.mode + "'");
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t inD = in.getDimSize(d), outD = type.getDimSize(d);
+    double scale = d < int64_t(scales.size()) && scales[d] > 0
+                       ? scales[d]
+                       : double(outD) / double(inD);
+    double rs = roi.size() == size_t(2 * rank) ? roi[d] : 0.0;
+    double re = roi.size() == size_t(2 * rank) ? roi[d + rank] : 1.0;
+    std::vector<double> m, b;
+    if (axisMap(a, inD, outD, scale, rs, re, m, b))
+      x = applyAxis(c, x, d, outD, m, b);
+  }
+  c.setOutput(0, x);
+  return success();
+}
+
+std::vector<double> constDoubles(ImportContext &c, unsigned i) {
+  std::vector<double> v;
+  if (auto k = c.constInput(i))
+    for (float f : k->floats())
+      v.push_back(f);
+  return v;
+}
+
+LogicalResult importResize(ImportContext &c) {
+  ResizeAttrs a;
+  a.mode = c.attrString("mode", "nearest");
+  a.coord = c.attrString("coordinate_transformation_mode",
+                         c.opset < 11 ? "asymmetric" : "half_pixel");
+  a.nearest = c.attrString("nearest_mode", c.opset < 11 ? "floor" : "round_prefer_floor");
+  a.cubicA = c.attrFloat("cubic_coeff_a", -0.75f);
+  a.excludeOutside = c.attrInt("exclude_outside", 0);
+  a.extrapolation = c.attrFloat("extrapolation_value", 0.0f);
+  if (c.opset < 11) // Resize-10: (X, scales)
+    return resize(c, a, constDoubles(c, 1), {});
+  for (unsigned i : {1u, 2u, 3u})
+    if (c.hasInput(i) && !c.constInput(i))
+      return c.fail("roi, scales and sizes must be compile-time constants");
+  return resize(c, a, constDoubles(c, 2), constDoubles(c, 1));
+}
+
+/// Upsample-7/9: nearest (floor) or linear with asymmetric coordinates.
+LogicalResult importUpsample(ImportContext &c) {
+  ResizeAttrs a;
+  a.mode = c.attrString("mode", "nearest");
+  a.coord = "asymmetric";
+  a.nearest = "floor";
+  // Upsample-7 carries scales as an attribute; the output type has them.
+  return resize(c, a, c.opset < 9 ? std::vector<double>{} : constDoubles(c, 1),
+                {});
+}
+
+} // namespace
+
+void mlir::dlc::appendResizeHandlers(std::vector<OpHandler> &t) {
+  t.push_back({"Resize", 10, importResize});
+  t.push_back({"Upsample", 7, importUpsample});
+}

@@ -148,6 +148,7 @@ void appendReduceHandlers(std::vector<OpHandler> &table);
 void appendLossHandlers(std::vector<OpHandler> &table);
 void appendIndexHandlers(std::vector<OpHandler> &table);
 void appendResizeHandlers(std::vector<OpHandler> &table);
+void appendRNNHandlers(std::vector<OpHandler> &table);
 
 } // namespace mlir::dlc
 

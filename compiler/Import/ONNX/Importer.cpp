@@ -47,6 +47,7 @@ static const std::vector<OpHandler> &handlerTable() {
     appendLossHandlers(t);
     appendIndexHandlers(t);
     appendResizeHandlers(t);
+    appendRNNHandlers(t);
     return t;
   }();
   return table;

@@ -129,6 +129,98 @@ class ResNet50(nn.Module):
         return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
+class TransformerEncoder(nn.Module):
+    """Token embedding + 2 encoder layers (GELU, LayerNorm, attention)."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(100, 64)
+        layer = nn.TransformerEncoderLayer(64, 4, 128, dropout=0.0, activation="gelu",
+                                           batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, 2)
+        self.head = nn.Linear(64, 8)
+
+    def forward(self, tokens):
+        return self.head(self.encoder(self.embed(tokens)))
+
+
+class YoloStyle(nn.Module):
+    """Conv/BN/LeakyReLU backbone, nearest upsampling, a two-scale head
+    decoded with Sigmoid/Exp on slices."""
+
+    def __init__(self):
+        super().__init__()
+        def block(cin, cout, stride):
+            return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False),
+                                 nn.BatchNorm2d(cout), nn.LeakyReLU(0.1))
+        self.b1, self.b2, self.b3 = block(3, 16, 2), block(16, 32, 2), block(32, 64, 2)
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.head1 = nn.Conv2d(64, 7, 1)
+        self.head2 = nn.Conv2d(96, 7, 1)
+
+    def decode(self, p):
+        xy = torch.sigmoid(p[:, 0:2])
+        wh = torch.exp(p[:, 2:4])
+        rest = torch.sigmoid(p[:, 4:])
+        return torch.cat([xy, wh, rest], 1).flatten(2)
+
+    def forward(self, x):
+        f2 = self.b2(self.b1(x))
+        f3 = self.b3(f2)
+        p1 = self.head1(f3)
+        p2 = self.head2(torch.cat([self.up(f3), f2], 1))
+        return torch.cat([self.decode(p1), self.decode(p2)], 2)
+
+
+class UNetStyle(nn.Module):
+    """Two-level encoder/decoder with ConvTranspose, bilinear Resize and skip
+    concatenations."""
+
+    def __init__(self):
+        super().__init__()
+        def conv(cin, cout):
+            return nn.Sequential(nn.Conv2d(cin, cout, 3, 1, 1), nn.ReLU())
+        self.e1, self.e2, self.mid = conv(3, 8), conv(8, 16), conv(16, 32)
+        self.up2 = nn.ConvTranspose2d(32, 16, 2, 2)
+        self.d2 = conv(32, 16)
+        self.d1 = conv(24, 8)
+        self.out = nn.Conv2d(8, 2, 1)
+
+    def forward(self, x):
+        e1 = self.e1(x)
+        e2 = self.e2(F.max_pool2d(e1, 2))
+        m = self.mid(F.max_pool2d(e2, 2))
+        d2 = self.d2(torch.cat([self.up2(m), e2], 1))
+        u1 = F.interpolate(d2, scale_factor=2, mode="bilinear", align_corners=False)
+        return self.out(self.d1(torch.cat([u1, e1], 1)))
+
+
+class Recurrent(nn.Module):
+    def __init__(self, kind):
+        super().__init__()
+        cls = {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}[kind]
+        self.rnn = cls(16, 32, num_layers=2, bidirectional=True)
+        self.fc = nn.Linear(64, 4)
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.fc(y)
+
+
+TORCHVISION = ["resnet18", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0",
+               "densenet121", "shufflenet_v2_x0_5", "squeezenet1_0", "convnext_tiny",
+               "regnet_y_400mf", "googlenet"]
+
+
+def torchvision_model(name):
+    """A torchvision classifier with seeded random weights (no download)."""
+    import torchvision.models as tvm
+    kwargs = {"weights": None}
+    if name == "googlenet":
+        kwargs.update(aux_logits=False, init_weights=True)
+    return getattr(tvm, name)(**kwargs)
+
+
 def randomize_batchnorm(model, gen):
     # Non-trivial running statistics, so BatchNorm is really exercised.
     for m in model.modules():
@@ -145,18 +237,32 @@ MODELS = {
     "lenet5": (LeNet5, (2, 1, 28, 28)),
     "resnet_small": (ResNetSmall, (1, 3, 64, 64)),
 }
-# Exported only when asked for by name (--models resnet50).
-EXTRA_MODELS = {"resnet50": (ResNet50, (1, 3, 224, 224))}
+# Exported only when asked for by name (--models resnet50,transformer,...).
+EXTRA_MODELS = {
+    "resnet50": (ResNet50, (1, 3, 224, 224)),
+    "transformer": (TransformerEncoder, ("tokens", 2, 16)),
+    "yolo_style": (YoloStyle, (1, 3, 64, 64)),
+    "unet_style": (UNetStyle, (1, 3, 32, 32)),
+    "gru": (lambda: Recurrent("gru"), (5, 3, 16)),
+    "lstm": (lambda: Recurrent("lstm"), (5, 3, 16)),
+    "rnn": (lambda: Recurrent("rnn"), (5, 3, 16)),
+}
 
 
 def export(name, out_dir, opset):
-    cls, shape = {**MODELS, **EXTRA_MODELS}[name]
+    if name in TORCHVISION:
+        cls, shape = (lambda: torchvision_model(name)), (1, 3, 224, 224)
+    else:
+        cls, shape = {**MODELS, **EXTRA_MODELS}[name]
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     model = cls().eval()
     with torch.no_grad():
         randomize_batchnorm(model, gen)
-        x = torch.randn(*shape, generator=gen)
+        if shape[0] == "tokens":
+            x = torch.randint(0, 100, shape[1:], generator=gen)
+        else:
+            x = torch.randn(*shape, generator=gen)
         y = model(x)
     folder = os.path.join(out_dir, name)
     data = os.path.join(folder, "test_data_set_0")
@@ -168,7 +274,8 @@ def export(name, out_dir, opset):
                       training=torch.onnx.TrainingMode.EVAL)
     onnx.checker.check_model(onnx.load(path))
     for fname, t, tname in (("input_0.pb", x, "input"), ("output_0.pb", y, "output")):
-        tensor = numpy_helper.from_array(t.numpy().astype(np.float32), tname)
+        a = t.numpy()
+        tensor = numpy_helper.from_array(a if a.dtype == np.int64 else a.astype(np.float32), tname)
         with open(os.path.join(data, fname), "wb") as f:
             f.write(tensor.SerializeToString())
     return folder

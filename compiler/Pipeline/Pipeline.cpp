@@ -49,7 +49,7 @@ void mlir::dlc::buildKernelPipeline(OpPassManager &pm) {
   addPipeline(pm, "func.func(tosa-optional-decompositions,canonicalize,"
                   "tosa-make-broadcastable,tosa-to-linalg-named,canonicalize,"
                   "tosa-to-linalg,tosa-to-arith,tosa-to-tensor,dlc-lower-pad,"
-                  "dlc-lower-pool,dlc-lower-unary,"
+                  "dlc-lower-pool,dlc-lower-unary,dlc-lower-conv,"
                   "canonicalize,linalg-fuse-elementwise-ops,cse,canonicalize)");
 }
 

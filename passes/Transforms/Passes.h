@@ -29,6 +29,8 @@ void populateLowerPadPatterns(RewritePatternSet &patterns);
 void populateLowerPoolPatterns(RewritePatternSet &patterns);
 /// Rewrites dlc.unary into linalg.generic over math ops.
 void populateLowerUnaryPatterns(RewritePatternSet &patterns);
+/// Rewrites dlc.conv into linalg.generic.
+void populateLowerConvPatterns(RewritePatternSet &patterns);
 /// Rewrites strided memref.copy into linalg.copy.
 void populateExpandStridedCopiesPatterns(RewritePatternSet &patterns);
 

@@ -119,4 +119,19 @@ def LowerUnary : Pass<"dlc-lower-unary", "func::FuncOp"> {
                            "arith::ArithDialect", "tensor::TensorDialect"];
 }
 
+def LowerConv : Pass<"dlc-lower-conv", "func::FuncOp"> {
+  let summary = "Lowers grouped dlc.conv to one linalg.generic";
+  let description = [{
+    Matches: `dlc.conv` on statically shaped float tensors.
+
+    Produces: `tensor.pad`, `tensor.expand_shape` views with the group as a
+    dimension, one `linalg.generic` accumulating over channels and window,
+    `tensor.collapse_shape`, and an elementwise bias `linalg.generic`.
+
+    Postcondition: no `dlc.conv` remains.
+  }];
+  let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect",
+                           "arith::ArithDialect"];
+}
+
 #endif // DLC_PASSES_TRANSFORMS_PASSES_TD

@@ -78,6 +78,33 @@ LogicalResult PoolOp::verify() {
   return success();
 }
 
+LogicalResult ConvOp::verify() {
+  auto in = getInput().getType(), w = getWeight().getType(),
+       out = getOutput().getType();
+  int64_t rank = in.getRank(), k = rank - 2, g = getGroups();
+  if (k < 1 || w.getRank() != rank || out.getRank() != rank)
+    return emitOpError("expects [N, C, spatial...] operands of equal rank");
+  for (ArrayRef<int64_t> a :
+       {getStrides(), getDilations(), getPadsLow(), getPadsHigh()})
+    if (static_cast<int64_t>(a.size()) != k)
+      return emitOpError("expects ") << k << " window entries per attribute";
+  if (g < 1 || in.getDimSize(1) % g || w.getDimSize(0) % g ||
+      w.getDimSize(1) * g != in.getDimSize(1))
+    return emitOpError("channel counts do not match groups = ") << g;
+  if (out.getDimSize(1) != w.getDimSize(0) ||
+      getBias().getType().getNumElements() != w.getDimSize(0))
+    return emitOpError("result channels must match the weight and bias");
+  for (int64_t i = 0; i < k; ++i) {
+    int64_t extent = (w.getDimSize(2 + i) - 1) * getDilations()[i] + 1;
+    int64_t o = (in.getDimSize(2 + i) + getPadsLow()[i] + getPadsHigh()[i] -
+                 extent) / getStrides()[i] + 1;
+    if (o != out.getDimSize(2 + i))
+      return emitOpError("result spatial dimension ")
+             << i << " must be " << o;
+  }
+  return success();
+}
+
 LogicalResult UnaryOp::verify() {
   static const char *const fns[] = {"sqrt",  "tan",   "asin",     "acos",
                                     "atan",  "sinh",  "cosh",     "asinh",

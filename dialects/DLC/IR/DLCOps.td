@@ -88,4 +88,37 @@ def DLC_UnaryOp : DLC_Op<"unary", [Pure, SameOperandsAndResultShape]> {
   let hasVerifier = 1;
 }
 
+def DLC_ConvOp : DLC_Op<"conv", [Pure]> {
+  let summary = "Grouped N-D convolution on channels-first tensors";
+  let description = [{
+    ONNX `Conv` with `groups` that is neither 1 nor the channel count (TOSA
+    has no grouped convolution; splitting into one convolution per group
+    makes compile time grow with the group count). Input `[N, C, S...]`,
+    weight `[F, C / groups, K...]`, bias `[F]`, result `[N, F, O...]`;
+    strides, dilations and non-negative pads per spatial dimension.
+    Lowered by `--dlc-lower-conv` to one `linalg.generic` with the group as
+    a loop dimension.
+
+    Example:
+    ```mlir
+    %0 = dlc.conv %x, %w, %b groups 2 strides [1, 1] dilations [1, 1]
+        pads_low [1, 1] pads_high [1, 1]
+        : (tensor<1x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>)
+        -> tensor<1x6x8x8xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$weight,
+                   AnyRankedTensor:$bias, I64Attr:$groups,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$dilations,
+                   DenseI64ArrayAttr:$pads_low, DenseI64ArrayAttr:$pads_high);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias `groups` $groups `strides` $strides
+    `dilations` $dilations `pads_low` $pads_low `pads_high` $pads_high
+    attr-dict `:` `(` type($input) `,` type($weight) `,` type($bias) `)`
+    `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // DLC_OPS_TD

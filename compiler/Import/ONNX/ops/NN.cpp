@@ -204,7 +204,7 @@ LogicalResult importConv(ImportContext &c) {
     return c.fail("Conv supports float32 data only");
   SmallVector<int64_t> kernel = spatial(wType);
   auto win = readWindow(c, kernel, spatial(xType));
-  if (failed(win) || failed(win->fit(c, spatial(xType), spatial(outType))))
+  if (failed(win))
     return failure();
   int64_t group = c.attrInt("group", 1);
   int64_t cin = xType.getDimSize(1), cout = wType.getDimSize(0);
@@ -212,6 +212,28 @@ LogicalResult importConv(ImportContext &c) {
       wType.getDimSize(1) != cin / group)
     return c.fail("channel counts do not match group=" +
                   std::to_string(group));
+  bool depthwise = group == cin && wType.getRank() <= 4;
+  if (group != 1 && !depthwise) {
+    // TOSA has no grouped convolution: one dlc.conv in ONNX layout.
+    SmallVector<int64_t> strides, dilations, lo, hi;
+    for (const Window &d : win->dims) {
+      strides.push_back(d.stride);
+      dilations.push_back(d.dilation);
+      lo.push_back(d.padLo);
+      hi.push_back(d.padHi);
+    }
+    Value bias = c.hasInput(2) ? c.input(2)
+                               : c.constF32({cout}, std::vector<float>(cout, 0));
+    c.setOutput(0, ConvOp::create(c.b, outType, x, c.input(1), bias,
+                                  c.b.getI64IntegerAttr(group),
+                                  c.b.getDenseI64ArrayAttr(strides),
+                                  c.b.getDenseI64ArrayAttr(dilations),
+                                  c.b.getDenseI64ArrayAttr(lo),
+                                  c.b.getDenseI64ArrayAttr(hi)));
+    return success();
+  }
+  if (failed(win->fit(c, spatial(xType), spatial(outType))))
+    return failure();
 
   Value xl = toChannelsLast(c, x, *win);
   // The kernel as [O, I/g, S...] (1-D lifted to 2-D) and its channels-last
@@ -243,36 +265,13 @@ LogicalResult importConv(ImportContext &c) {
   Value y;
   if (group == 1) {
     y = conv(yType, xl, layoutWeight(c, 1, wShape, ohwi), bias);
-  } else if (group == cin && !is3D) {
+  } else {
     // Depthwise: [C*M, 1, KH, KW] -> [KH, KW, C, M].
     int64_t m = cout / cin;
     Value wt =
         layoutWeight(c, 1, {cin, m, wShape[2], wShape[3]}, {2, 3, 0, 1});
     y = tosa::DepthwiseConv2DOp::create(c.b, yType, xl, wt, bias, pad, stride,
                                         dilation, acc);
-  } else {
-    // General groups: one convolution per group, joined on channels.
-    Value wt = layoutWeight(c, 1, wShape, ohwi);
-    auto xlType = cast<RankedTensorType>(xl.getType());
-    int64_t cg = cin / group, og = cout / group;
-    SmallVector<Value> parts;
-    for (int64_t g = 0; g < group; ++g) {
-      SmallVector<int64_t> xStart(wRank, 0), xSize(xlType.getShape());
-      xStart.back() = g * cg;
-      xSize.back() = cg;
-      SmallVector<int64_t> wStart(wRank, 0),
-          wSize(cast<RankedTensorType>(wt.getType()).getShape());
-      wStart[0] = g * og;
-      wSize[0] = og;
-      SmallVector<int64_t> partShape(yType.getShape());
-      partShape.back() = og;
-      parts.push_back(conv(
-          RankedTensorType::get(partShape, yType.getElementType()),
-          c.slice(xl, xStart, xSize), c.slice(wt, wStart, wSize),
-          c.slice(bias, {g * og}, {og})));
-    }
-    y = tosa::ConcatOp::create(c.b, yType, parts,
-                               c.b.getI32IntegerAttr(wRank - 1));
   }
   c.setOutput(0, fromChannelsLast(c, y, outType));
   return success();

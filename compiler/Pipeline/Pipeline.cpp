@@ -61,7 +61,7 @@ void mlir::dlc::buildMemoryPipeline(OpPassManager &pm) {
               "buffer-results-to-out-params{hoist-static-allocs=1 "
               "modify-public-functions=1},"
               "func.func(canonicalize,dlc-plan-memory,dlc-expand-strided-copies,"
-              "canonicalize)");
+              "canonicalize),dlc-outline-kernels");
 }
 
 static LogicalResult printModule(ModuleOp module, llvm::StringRef outputPath) {

@@ -134,4 +134,21 @@ def LowerConv : Pass<"dlc-lower-conv", "func::FuncOp"> {
                            "arith::ArithDialect"];
 }
 
+def OutlineKernels : Pass<"dlc-outline-kernels", "ModuleOp"> {
+  let summary = "Moves each top-level linalg op into its own function";
+  let description = [{
+    Matches: linalg ops and `memref.copy` at the top level of each public
+    function's entry block (after bufferization and memory planning).
+
+    Produces: one private `func.func @<fn>_kernel<N>` per op, taking the
+    roots of its buffers (function arguments, the workspace) and rebuilding
+    views, globals and constants inside; the op becomes a `func.call`.
+
+    Postcondition: kernels take identity-layout memrefs (bare-pointer
+    compatible). Keeps LLVM's per-function work small, so compile time grows
+    linearly with network depth.
+  }];
+  let dependentDialects = ["func::FuncDialect"];
+}
+
 #endif // DLC_PASSES_TRANSFORMS_PASSES_TD

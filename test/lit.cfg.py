@@ -33,7 +33,8 @@ def has_module(mod):
     return subprocess.call([python, "-c", "import " + mod],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0
 
-if has_module("torch"):
-    config.available_features.add("torch")
+for mod in ("torch", "torchvision"):
+    if has_module(mod):
+        config.available_features.add(mod)
 if shutil.which("qemu-aarch64"):
     config.available_features.add("qemu-aarch64")

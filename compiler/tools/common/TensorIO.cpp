@@ -161,7 +161,8 @@ static double valueAt(const HostTensor &t, size_t i) {
 }
 
 bool dlc::tools::allClose(const HostTensor &actual, const HostTensor &given,
-                          double rtol, double atol, std::string &error) {
+                          double rtol, double atol, std::string &error,
+                          double maxRel) {
   HostTensor expected = given;
   if (actual.dtype == 16 && given.dtype == 4)
     expected.dtype = 16; // bfloat16 stored as uint16 by the ONNX tests.
@@ -177,6 +178,22 @@ bool dlc::tools::allClose(const HostTensor &actual, const HostTensor &given,
   size_t n = expected.data.size() / std::max<int64_t>(1, elementSize(expected.dtype));
   size_t bad = 0, first = 0;
   double worst = 0;
+  if (maxRel > 0 && !exact) {
+    double maxRef = 0, maxErr = 0;
+    for (size_t i = 0; i < n; ++i) {
+      double a = valueAt(actual, i), e = valueAt(expected, i);
+      maxRef = std::max(maxRef, std::fabs(e));
+      double d = std::fabs(a - e);
+      maxErr = std::max(maxErr, std::isnan(d) ? INFINITY : d);
+    }
+    if (maxErr <= maxRel * maxRef)
+      return true;
+    std::ostringstream os;
+    os << "max abs error " << maxErr << " exceeds " << maxRel
+       << " x max |reference| (" << maxRef << ")";
+    error = os.str();
+    return false;
+  }
   for (size_t i = 0; i < n; ++i) {
     double a = valueAt(actual, i), e = valueAt(expected, i);
     if (std::isnan(a) && std::isnan(e))

@@ -42,9 +42,11 @@ bool matchesDesc(const HostTensor &t, const dlc_tensor_desc_t &desc,
                  std::string &error);
 
 /// Compares `actual` to `expected`; on mismatch `error` names the first bad
-/// element and the largest error.
+/// element and the largest error. With maxRel > 0 the criterion is instead
+/// max |actual - expected| <= maxRel * max |expected| (whole-tensor).
 bool allClose(const HostTensor &actual, const HostTensor &expected,
-              double rtol, double atol, std::string &error);
+              double rtol, double atol, std::string &error,
+              double maxRel = 0);
 
 std::string shapeString(const std::vector<int64_t> &shape);
 std::string shapeString(const dlc_tensor_desc_t &desc);

@@ -116,7 +116,7 @@ std::string compile(const std::string &dlc, const std::vector<std::string> &flag
 /// Runs every test_data_set_* of `dir` against the compiled model. Returns
 /// "" on success or the reason. Called in a child process.
 std::string runSets(const std::string &dir, const std::string &so, double rtol,
-                    double atol) {
+                    double atol, double maxRel) {
   char err[512] = "";
   dlc_model_t *model = nullptr;
   if (dlc_model_load(so.c_str(), &model, err, sizeof(err)) != DLC_OK)
@@ -161,7 +161,7 @@ std::string runSets(const std::string &dir, const std::string &so, double rtol,
     if (dlc_session_run(session, inPtr.data(), outPtr.data()) != DLC_OK)
       return set + ": run failed";
     for (size_t i = 0; i < nOut; ++i)
-      if (!allClose(got[i], expect[i], rtol, atol, error))
+      if (!allClose(got[i], expect[i], rtol, atol, error, maxRel))
         return set + ": output " + std::to_string(i) + " '" +
                desc->outputs[i].name + "': " + error;
   }
@@ -172,7 +172,8 @@ std::string runSets(const std::string &dir, const std::string &so, double rtol,
 
 std::string checkFolder(const std::string &dlc,
                         const std::vector<std::string> &flags,
-                        const std::string &dir, double rtol, double atol) {
+                        const std::string &dir, double rtol, double atol,
+                        double maxRel) {
   std::string model = dir + "/model.onnx";
   if (!exists(model))
     return "no model.onnx";
@@ -189,7 +190,7 @@ std::string checkFolder(const std::string &dlc,
     if (pid == 0) {
       close(fds[0]);
       alarm(600);
-      std::string r = runSets(dir, so, rtol, atol);
+      std::string r = runSets(dir, so, rtol, atol, maxRel);
       if (write(fds[1], r.data(), r.size()) < 0)
         _exit(3);
       _exit(r.empty() ? 0 : 1);
@@ -217,7 +218,7 @@ std::string checkFolder(const std::string &dlc,
 } // namespace
 
 int main(int argc, char **argv) {
-  double rtol = kDefaultRtol, atol = kDefaultAtol;
+  double rtol = kDefaultRtol, atol = kDefaultAtol, maxRel = 0;
   std::string dlc = selfDir() + "/dlc";
   std::vector<std::string> flags, dirs;
   for (int i = 1; i < argc; ++i) {
@@ -226,11 +227,14 @@ int main(int argc, char **argv) {
       rtol = std::atof(a.c_str() + 7);
     else if (a.rfind("--atol=", 0) == 0)
       atol = std::atof(a.c_str() + 7);
+    else if (a.rfind("--max-rel=", 0) == 0)
+      maxRel = std::atof(a.c_str() + 10);
     else if (a.rfind("--dlc=", 0) == 0)
       dlc = a.substr(6);
     else if (a == "-h" || a == "--help") {
       std::printf("usage: dlc-check [dlc flags...] [--rtol=R] [--atol=A] "
-                  "DIR...\n  defaults: rtol %g, atol %g\n",
+                  "[--max-rel=R] DIR...\n  defaults: rtol %g, atol %g; "
+                  "--max-rel: max|err| <= R * max|reference| per tensor\n",
                   kDefaultRtol, kDefaultAtol);
       return 0;
     } else if (!a.empty() && a[0] == '-')
@@ -246,7 +250,7 @@ int main(int argc, char **argv) {
   for (std::string dir : dirs) {
     while (dir.size() > 1 && dir.back() == '/')
       dir.pop_back();
-    std::string reason = checkFolder(dlc, flags, dir, rtol, atol);
+    std::string reason = checkFolder(dlc, flags, dir, rtol, atol, maxRel);
     if (reason.empty()) {
       ++passed;
       std::printf("PASS %s\n", dir.c_str());

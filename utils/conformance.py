@@ -43,6 +43,39 @@ NOT_APPLICABLE = {
 
 FLOAT_TYPES = {onnx.TensorProto.FLOAT}
 
+# Failure reasons that mean the folder cannot apply to an ahead-of-time
+# compiler of static-shape tensor programs (matched against dlc's message or
+# the folder's operators). These still count as failures.
+NA_PATTERNS = [
+    ("must be a compile-time constant", "a shape/placement parameter is a runtime graph input"),
+    ("is not a tensor", "sequence/optional values, not tensors"),
+    ("element type string", "string data"),
+    ("cannot determine a static shape", "data-dependent output shape"),
+]
+NA_OPS = {
+    "Sequence": "sequence values", "Optional": "optional values", "String": "string data",
+    "TfIdfVectorizer": "string/variable-length data", "Loop": "data-dependent control flow",
+    "If": "data-dependent control flow", "Scan": "data-dependent control flow",
+    "NonZero": "data-dependent output shape", "Unique": "data-dependent output shape",
+    "NonMaxSuppression": "data-dependent output shape", "Compress": "data-dependent output shape",
+    "Bernoulli": "random numbers", "RandomUniformLike": "random numbers",
+    "RandomNormalLike": "random numbers", "RandomUniform": "random numbers",
+    "RandomNormal": "random numbers", "ai.onnx.preview.training": "training-only operator",
+}
+
+
+def na_reason(name, ops, reason):
+    if name in NOT_APPLICABLE:
+        return NOT_APPLICABLE[name]
+    for pattern, why in NA_PATTERNS:
+        if pattern in reason:
+            return why
+    for op in ops:
+        for key, why in NA_OPS.items():
+            if key in op:
+                return why
+    return None
+
 
 def folders(suite_names):
     for s in suite_names:
@@ -104,12 +137,17 @@ def run(bin_dir, chosen, flags):
 
 def short_reason(reason):
     reason = re.sub(r"^compile: \S+?:\d+:\d+: error: ", "compile: ", reason)
+    reason = re.sub(r"/tmp/dlc-check-\w+/", "", reason)
     return reason[:160]
 
 
 def write_report(path, suite, chosen, results, flags):
     total = len(chosen)
     passed = sum(1 for p, _ in chosen if results.get(p, (False,))[0])
+    core = [(p, ops) for p, ops in chosen if ops and ops <= CORE and not ops <= PLUMBING]
+    core_passed = sum(1 for p, _ in core if results.get(p, (False,))[0])
+    na = [p for p, ops in chosen if not results.get(p, (False,))[0]
+          and na_reason(os.path.basename(p), ops, results.get(p, (False, ""))[1])]
     by_op = collections.defaultdict(list)
     for p, ops in chosen:
         keyed = sorted(ops - PLUMBING) or sorted(ops)
@@ -124,9 +162,11 @@ def write_report(path, suite, chosen, results, flags):
         "",
         "**%d of %d folders pass (%.1f%%).**" % (passed, total, 100.0 * passed / max(total, 1)),
         "",
-        "Selection (`core`): every folder whose operators are all in the foundation set, whatever",
-        "its data types. Folders that cannot apply to an ahead-of-time inference compiler are",
-        "marked *n/a* and still count as failures.",
+        "Of the %d failures, %d cannot apply to an ahead-of-time compiler of static-shape" % (total - passed, len(na)),
+        "tensor programs (marked *n/a* below, with the reason); they still count as failures.",
+        "Foundation operator set (folders using only those operators): %d of %d pass." % (core_passed, len(core)),
+        "",
+        "A folder counts under every operator it uses (Constant and Identity only when alone).",
         "",
         "| operator | tests | passed | failed | failures |",
         "|---|---|---|---|---|",
@@ -138,9 +178,9 @@ def write_report(path, suite, chosen, results, flags):
         notes = []
         for p in bad:
             name = os.path.basename(p)
-            why = NOT_APPLICABLE.get(name)
-            notes.append("`%s`: %s" % (name, ("*n/a*: " + why) if why else
-                                        short_reason(results.get(p, (False, "not run"))[1])))
+            reason = results.get(p, (False, "not run"))[1]
+            why = na_reason(name, dict(chosen)[p], reason)
+            notes.append("`%s`: %s" % (name, ("*n/a*: " + why) if why else short_reason(reason)))
         lines.append("| %s | %d | %d | %d | %s |" % (op, len(ps), len(ok), len(bad),
                                                       "<br>".join(notes).replace("|", "\\|")))
     with open(path, "w") as f:

@@ -74,6 +74,47 @@ struct LowerUnaryPattern : OpRewritePattern<dlc::UnaryOp> {
   }
 };
 
+/// Broadcasting map of an operand: size-1 dimensions read index 0.
+AffineMap broadcastMap(RankedTensorType operand, RankedTensorType out,
+                       MLIRContext *ctx) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < out.getRank(); ++d)
+    exprs.push_back(operand.getDimSize(d) == out.getDimSize(d)
+                        ? getAffineDimExpr(d, ctx)
+                        : getAffineConstantExpr(0, ctx));
+  return AffineMap::get(out.getRank(), 0, exprs, ctx);
+}
+
+struct LowerDivPattern : OpRewritePattern<dlc::DivOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(dlc::DivOp op,
+                                PatternRewriter &rewriter) const override {
+    auto outType = op.getOutput().getType();
+    if (!outType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "needs a static shape");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t rank = outType.getRank();
+    Value init = tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
+                                         outType.getElementType());
+    SmallVector<AffineMap> maps{
+        broadcastMap(op.getLhs().getType(), outType, ctx),
+        broadcastMap(op.getRhs().getType(), outType, ctx),
+        rewriter.getMultiDimIdentityMap(rank)};
+    SmallVector<utils::IteratorType> iters(rank,
+                                           utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, outType, ValueRange{op.getLhs(), op.getRhs()},
+        ValueRange{init}, maps, iters,
+        [](OpBuilder &b, Location l, ValueRange a) {
+          linalg::YieldOp::create(
+              b, l, arith::DivFOp::create(b, l, a[0], a[1]).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 struct LowerUnaryPass : dlc::impl::LowerUnaryBase<LowerUnaryPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
@@ -86,5 +127,5 @@ struct LowerUnaryPass : dlc::impl::LowerUnaryBase<LowerUnaryPass> {
 } // namespace
 
 void mlir::dlc::populateLowerUnaryPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerUnaryPattern>(patterns.getContext());
+  patterns.add<LowerUnaryPattern, LowerDivPattern>(patterns.getContext());
 }

@@ -106,14 +106,14 @@ def DistinctResults : Pass<"dlc-distinct-results", "func::FuncOp"> {
 }
 
 def LowerUnary : Pass<"dlc-lower-unary", "func::FuncOp"> {
-  let summary = "Lowers dlc.unary to linalg.generic over the math dialect";
+  let summary = "Lowers dlc.unary and dlc.div to linalg.generic";
   let description = [{
-    Matches: `dlc.unary` on statically shaped tensors.
+    Matches: `dlc.unary` and `dlc.div` on statically shaped tensors.
 
     Produces: an elementwise `linalg.generic` whose body is the math-dialect
     function (or an arith comparison for the is* predicates).
 
-    Postcondition: no `dlc.unary` remains.
+    Postcondition: no `dlc.unary` or `dlc.div` remains.
   }];
   let dependentDialects = ["linalg::LinalgDialect", "math::MathDialect",
                            "arith::ArithDialect", "tensor::TensorDialect"];

@@ -105,6 +105,22 @@ LogicalResult ConvOp::verify() {
   return success();
 }
 
+LogicalResult DivOp::verify() {
+  auto out = getOutput().getType();
+  if (!isa<FloatType>(out.getElementType()))
+    return emitOpError("expects floating-point operands");
+  for (auto t : {getLhs().getType(), getRhs().getType()}) {
+    if (t.getRank() != out.getRank() ||
+        t.getElementType() != out.getElementType())
+      return emitOpError("operands must have the result's rank and type");
+    for (int64_t d = 0; d < out.getRank(); ++d)
+      if (t.getDimSize(d) != out.getDimSize(d) && t.getDimSize(d) != 1)
+        return emitOpError("operand dimension ")
+               << d << " neither matches nor broadcasts";
+  }
+  return success();
+}
+
 LogicalResult UnaryOp::verify() {
   static const char *const fns[] = {"sqrt",  "tan",   "asin",     "acos",
                                     "atan",  "sinh",  "cosh",     "asinh",

@@ -121,4 +121,27 @@ def DLC_ConvOp : DLC_Op<"conv", [Pure]> {
   let hasVerifier = 1;
 }
 
+def DLC_DivOp : DLC_Op<"div", [Pure]> {
+  let summary = "Correctly rounded floating-point division";
+  let description = [{
+    `lhs / rhs` elementwise, IEEE-rounded. TOSA only offers a reciprocal, and
+    `x * (1 / y)` can differ from `x / y` in the last bit, which matters
+    wherever a quotient is rounded afterwards (QuantizeLinear, Div followed
+    by Floor). Operands have the result's rank; a dimension of size 1
+    broadcasts. Lowered by `--dlc-lower-unary` to a linalg.generic with
+    `arith.divf`.
+
+    Example:
+    ```mlir
+    %0 = dlc.div %a, %b : (tensor<2x3xf32>, tensor<1x3xf32>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` `(` type($lhs) `,` type($rhs) `)` `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // DLC_OPS_TD

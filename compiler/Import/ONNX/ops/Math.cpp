@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
 
+#include "dialects/DLC/IR/DLCDialect.h"
+
 #include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
 
 #include <cmath>
@@ -74,9 +76,8 @@ LogicalResult importDiv(ImportContext &c) {
   Value lhs = c.expandToRank(c.input(0), rank);
   Value rhs = secondOperand(c, rank);
   if (isa<FloatType>(type.getElementType())) {
-    // TOSA has no float divide; x * (1/y) is within 2 ulp of x / y.
-    Value recip = tosa::ReciprocalOp::create(c.b, rhs.getType(), rhs);
-    c.setOutput(0, c.mul(lhs, recip, type));
+    // TOSA has no float divide; dlc.div keeps x / y correctly rounded.
+    c.setOutput(0, DivOp::create(c.b, type, lhs, rhs));
     return success();
   }
   if (!type.getElementType().isInteger(32))

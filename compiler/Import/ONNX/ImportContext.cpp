@@ -449,3 +449,91 @@ Value ImportContext::splat(RankedTensorType type, double value) {
                            static_cast<int64_t>(value));
   return tosa::ConstOp::create(b, t, DenseElementsAttr::get(t, elt));
 }
+
+Value ImportContext::roundEven(Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  auto bt = RankedTensorType::get(type.getShape(), b.getI1Type());
+  Value fl = tosa::FloorOp::create(b, type, x);
+  Value frac = tosa::SubOp::create(b, type, x, fl);
+  Value half = splat(type, 0.5);
+  Value above = tosa::GreaterOp::create(b, bt, frac, half);
+  Value tie = tosa::EqualOp::create(b, bt, frac, half);
+  Value halfFl = tosa::FloorOp::create(b, type, mul(fl, half, type));
+  Value odd = tosa::LogicalNotOp::create(
+      b, bt, tosa::EqualOp::create(b, bt, mul(halfFl, splat(type, 2), type), fl));
+  Value up = tosa::LogicalOrOp::create(b, bt, above,
+                                       tosa::LogicalAndOp::create(b, bt, tie, odd));
+  return tosa::SelectOp::create(
+      b, type, up, tosa::AddOp::create(b, type, fl, splat(type, 1)), fl);
+}
+
+static int32_t dtypeOf(const onnx::TypeProto *t) {
+  return t && t->has_tensor_type() ? t->tensor_type().elem_type() : 0;
+}
+
+int32_t ImportContext::inputDType(unsigned i) const {
+  if (!hasInput(i))
+    return 0;
+  if (auto k = lookupConstant(node->input(i)))
+    return k->dtype;
+  auto it = types.find(node->input(i));
+  return it == types.end() ? 0 : dtypeOf(it->second);
+}
+
+int32_t ImportContext::outputDType(unsigned i) const {
+  auto it = types.find(node->output(i));
+  return it == types.end() ? 0 : dtypeOf(it->second);
+}
+
+Value ImportContext::inputAsF32(unsigned i) {
+  Value v = input(i);
+  auto t = cast<RankedTensorType>(v.getType());
+  auto f32 = RankedTensorType::get(t.getShape(), b.getF32Type());
+  if (t.getElementType().isF32())
+    return v;
+  if (isa<FloatType>(t.getElementType()))
+    return tosa::CastOp::create(b, f32, v);
+  int32_t dt = inputDType(i);
+  unsigned width = t.getElementTypeBitWidth();
+  if ((dt == onnx::TensorProto::UINT8 || dt == onnx::TensorProto::UINT16) &&
+      width < 32) {
+    auto i32 = RankedTensorType::get(t.getShape(), b.getI32Type());
+    Value w = tosa::CastOp::create(b, i32, v);
+    w = tosa::BitwiseAndOp::create(b, i32, w,
+                                   splat(i32, (int64_t(1) << width) - 1));
+    return tosa::CastOp::create(b, f32, w);
+  }
+  return tosa::CastOp::create(b, f32, v);
+}
+
+Value ImportContext::saturateCast(Value x, Value zeroPoint, int32_t dtype,
+                                  RankedTensorType type) {
+  auto t = cast<RankedTensorType>(x.getType());
+  Value y = roundEven(x);
+  if (zeroPoint)
+    y = tosa::AddOp::create(b, t, y, zeroPoint);
+  double lo = 0, hi = 255;
+  switch (dtype) {
+  case onnx::TensorProto::INT8: lo = -128; hi = 127; break;
+  case onnx::TensorProto::UINT16: hi = 65535; break;
+  case onnx::TensorProto::INT16: lo = -32768; hi = 32767; break;
+  case onnx::TensorProto::INT32: lo = -2147483648.0; hi = 2147483647.0; break;
+  default: break;
+  }
+  y = tosa::ClampOp::create(b, t, y, b.getF32FloatAttr(lo), b.getF32FloatAttr(hi));
+  auto i32 = RankedTensorType::get(t.getShape(), b.getI32Type());
+  Value w = tosa::CastOp::create(b, i32, y);
+  if (type.getElementType().isInteger(32))
+    return w;
+  // Truncation keeps the low bits: 200 as i32 becomes uint8 200 (i8 -56).
+  return tosa::CastOp::create(b, type, w);
+}
+
+Value ImportContext::alongAxis(Value param, int64_t rank, int64_t axis) {
+  auto t = cast<RankedTensorType>(param.getType());
+  if (t.getNumElements() == 1)
+    return reshape(param, SmallVector<int64_t>(rank, 1));
+  SmallVector<int64_t> shape(rank, 1);
+  shape[axis] = t.getNumElements();
+  return reshape(param, shape);
+}

@@ -115,6 +115,21 @@ public:
   Value reduceSum(Value v, int64_t axis);
   /// A scalar of `type`'s element type broadcastable to `type`'s rank.
   Value splat(RankedTensorType type, double value);
+  /// Round half to even (ONNX Round, QuantizeLinear) on floats.
+  Value roundEven(Value x);
+  /// The ONNX element type of input `i` (0 if unknown). Needed because
+  /// unsigned integers are signless in the IR.
+  int32_t inputDType(unsigned i) const;
+  int32_t outputDType(unsigned i) const;
+  /// Integer (or float) input `i` as f32, zero-extending unsigned data.
+  Value inputAsF32(unsigned i);
+  /// Rounds, adds `zeroPoint` (f32), saturates to the range of the ONNX
+  /// integer type `dtype` and casts to `type`.
+  Value saturateCast(Value x, Value zeroPoint, int32_t dtype,
+                     RankedTensorType type);
+  /// A per-tensor (scalar) or per-axis (1-D) parameter shaped to broadcast
+  /// against a rank-`rank` tensor along `axis`.
+  Value alongAxis(Value param, int64_t rank, int64_t axis);
 
 private:
   const onnx::GraphProto &graph;
@@ -149,6 +164,7 @@ void appendLossHandlers(std::vector<OpHandler> &table);
 void appendIndexHandlers(std::vector<OpHandler> &table);
 void appendResizeHandlers(std::vector<OpHandler> &table);
 void appendRNNHandlers(std::vector<OpHandler> &table);
+void appendQuantHandlers(std::vector<OpHandler> &table);
 
 } // namespace mlir::dlc
 

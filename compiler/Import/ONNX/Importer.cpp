@@ -48,6 +48,7 @@ static const std::vector<OpHandler> &handlerTable() {
     appendIndexHandlers(t);
     appendResizeHandlers(t);
     appendRNNHandlers(t);
+    appendQuantHandlers(t);
     return t;
   }();
   return table;

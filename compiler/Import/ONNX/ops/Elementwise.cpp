@@ -177,27 +177,49 @@ LogicalResult importWhere(ImportContext &c) {
   return success();
 }
 
+/// trunc(x) for floats: floor above zero, ceil below.
+Value truncF(ImportContext &c, Value x, RankedTensorType t) {
+  auto bt = withElement(t, c.b.getI1Type());
+  Value neg = tosa::GreaterOp::create(c.b, bt, c.splat(t, 0), x);
+  return tosa::SelectOp::create(c.b, t, neg, tosa::CeilOp::create(c.b, t, x),
+                                tosa::FloorOp::create(c.b, t, x));
+}
+
+/// Cast honours the ONNX types, since unsigned integers are signless in the
+/// IR: unsigned sources zero-extend, unsigned 8/16-bit destinations wrap
+/// through i32, and float -> integer truncates toward zero as ONNX does
+/// (TOSA's cast rounds to nearest).
 LogicalResult importCast(ImportContext &c) {
   RankedTensorType type = c.resultType(1);
   if (!type)
     return failure();
   Value x = c.input(0);
   auto inType = cast<RankedTensorType>(x.getType());
-  if (inType == type) {
+  int32_t from = c.inputDType(0), to = c.outputDType(0);
+  bool fromUnsigned = from == onnx::TensorProto::UINT8 || from == onnx::TensorProto::UINT16;
+  bool toUnsigned = to == onnx::TensorProto::UINT8 || to == onnx::TensorProto::UINT16;
+  if (inType == type && from == to) {
     c.setOutput(0, x);
     return success();
   }
-  // ONNX truncates float -> int; TOSA's cast rounds to nearest even.
-  if (isa<FloatType>(inType.getElementType()) &&
-      type.getElementType().isInteger() &&
-      !type.getElementType().isInteger(1)) {
-    auto boolType = withElement(inType, c.b.getI1Type());
-    Value neg = tosa::GreaterOp::create(c.b, boolType, c.splat(inType, 0), x);
-    x = tosa::SelectOp::create(c.b, inType, neg,
-                               tosa::CeilOp::create(c.b, inType, x),
-                               tosa::FloorOp::create(c.b, inType, x));
+  if (fromUnsigned) {
+    x = c.inputAsF32(0);
+    inType = cast<RankedTensorType>(x.getType());
   }
-  c.setOutput(0, tosa::CastOp::create(c.b, type, x));
+  Type dst = type.getElementType();
+  if (isa<FloatType>(inType.getElementType()) && dst.isInteger() &&
+      !dst.isInteger(1)) {
+    x = truncF(c, x, inType);
+    if (toUnsigned) {
+      auto i32 = withElement(inType, c.b.getI32Type());
+      c.setOutput(0, tosa::CastOp::create(c.b, type,
+                                          tosa::CastOp::create(c.b, i32, x)));
+      return success();
+    }
+  }
+  c.setOutput(0, cast<RankedTensorType>(x.getType()) == type
+                     ? x
+                     : Value(tosa::CastOp::create(c.b, type, x)));
   return success();
 }
 
@@ -393,14 +415,6 @@ LogicalResult importShrink(ImportContext &c) {
   return success();
 }
 
-/// trunc(x) for floats: floor above zero, ceil below.
-Value truncF(ImportContext &c, Value x, RankedTensorType t) {
-  auto bt = withElement(t, c.b.getI1Type());
-  Value neg = tosa::GreaterOp::create(c.b, bt, c.splat(t, 0), x);
-  return tosa::SelectOp::create(c.b, t, neg, tosa::CeilOp::create(c.b, t, x),
-                                tosa::FloorOp::create(c.b, t, x));
-}
-
 /// Mod: fmod=1 keeps the dividend's sign (C fmod); fmod=0 the divisor's
 /// (Python %). Integers go through 32-bit division.
 LogicalResult importMod(ImportContext &c) {
@@ -445,26 +459,11 @@ LogicalResult importMod(ImportContext &c) {
   return success();
 }
 
-/// Round half to even: floor, then step up past .5 or at .5 from odd.
 LogicalResult importRound(ImportContext &c) {
   RankedTensorType type = c.resultType(1);
   if (!type)
     return failure();
-  Value x = c.input(0);
-  auto bt = withElement(type, c.b.getI1Type());
-  Value fl = tosa::FloorOp::create(c.b, type, x);
-  Value frac = tosa::SubOp::create(c.b, type, x, fl);
-  Value half = c.splat(type, 0.5);
-  Value above = tosa::GreaterOp::create(c.b, bt, frac, half);
-  Value tie = tosa::EqualOp::create(c.b, bt, frac, half);
-  Value halfFl = tosa::FloorOp::create(c.b, type, c.mul(fl, half, type));
-  Value odd = tosa::LogicalNotOp::create(
-      c.b, bt, tosa::EqualOp::create(c.b, bt, c.mul(halfFl, c.splat(type, 2), type), fl));
-  Value up = tosa::LogicalOrOp::create(
-      c.b, bt, above, tosa::LogicalAndOp::create(c.b, bt, tie, odd));
-  c.setOutput(0, tosa::SelectOp::create(
-                     c.b, type, up,
-                     tosa::AddOp::create(c.b, type, fl, c.splat(type, 1)), fl));
+  c.setOutput(0, c.roundEven(c.input(0)));
   return success();
 }
 

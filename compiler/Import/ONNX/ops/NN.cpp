@@ -467,6 +467,67 @@ LogicalResult importLayerNorm(ImportContext &c) {
   return success();
 }
 
+/// ConvInteger and QLinearConv: the zero-point-centred operands convolve in
+/// f32 through dlc.conv (exact for 8-bit data while sums stay below 2^24);
+/// QLinearConv then adds the int32 bias and requantizes.
+LogicalResult quantConv(ImportContext &c, bool qlinear) {
+  RankedTensorType outType = c.outputType(0);
+  unsigned xi = 0, wi = qlinear ? 3 : 1;
+  if (!outType || !c.input(xi) || !c.input(wi))
+    return outType ? c.fail("x and w are required") : failure();
+  auto xType = cast<RankedTensorType>(c.input(xi).getType());
+  auto wType = cast<RankedTensorType>(c.input(wi).getType());
+  int64_t rank = xType.getRank();
+  auto win = readWindow(c, SmallVector<int64_t>(wType.getShape().drop_front(2)),
+                        SmallVector<int64_t>(xType.getShape().drop_front(2)));
+  if (failed(win))
+    return failure();
+  int64_t group = c.attrInt("group", 1), cout = wType.getDimSize(0);
+  auto centred = [&](unsigned v, unsigned zp, int64_t axis) {
+    Value f = c.inputAsF32(v);
+    if (!c.hasInput(zp))
+      return f;
+    return Value(tosa::SubOp::create(c.b, f.getType(), f,
+                                     c.alongAxis(c.inputAsF32(zp), rank, axis)));
+  };
+  Value x = centred(xi, qlinear ? 2 : 2, 1);
+  Value w = centred(wi, qlinear ? 5 : 3, 0);
+  SmallVector<int64_t> strides, dilations, lo, hi;
+  for (const Window &d : win->dims) {
+    strides.push_back(d.stride);
+    dilations.push_back(d.dilation);
+    lo.push_back(d.padLo);
+    hi.push_back(d.padHi);
+  }
+  Value bias = qlinear && c.hasInput(8)
+                   ? c.inputAsF32(8)
+                   : c.constF32({cout}, std::vector<float>(cout, 0));
+  auto accType = RankedTensorType::get(outType.getShape(), c.b.getF32Type());
+  Value acc = ConvOp::create(c.b, accType, x, w, bias,
+                             c.b.getI64IntegerAttr(group),
+                             c.b.getDenseI64ArrayAttr(strides),
+                             c.b.getDenseI64ArrayAttr(dilations),
+                             c.b.getDenseI64ArrayAttr(lo),
+                             c.b.getDenseI64ArrayAttr(hi));
+  if (!qlinear) {
+    c.setOutput(0, tosa::CastOp::create(c.b, outType, acc));
+    return success();
+  }
+  // acc * (x_scale * w_scale / y_scale), w_scale per output channel.
+  Value xs = c.alongAxis(c.inputAsF32(1), rank, 1);
+  Value ws = c.alongAxis(c.inputAsF32(4), rank, 1);
+  auto wsT = cast<RankedTensorType>(ws.getType());
+  Value mult = c.mul(xs, ws, wsT);
+  mult = DivOp::create(c.b, wsT, mult,
+                       c.alongAxis(c.inputAsF32(6), rank, 1));
+  Value y = c.mul(acc, mult, accType);
+  Value zp = c.hasInput(7) ? c.alongAxis(c.inputAsF32(7), rank, 1) : Value();
+  c.setOutput(0, c.saturateCast(y, zp, c.outputDType(0), outType));
+  return success();
+}
+LogicalResult importConvInteger(ImportContext &c) { return quantConv(c, false); }
+LogicalResult importQLinearConv(ImportContext &c) { return quantConv(c, true); }
+
 /// ConvTranspose (1-D/2-D) as tosa.transpose_conv2d, one per group. ONNX pads
 /// become negative TOSA out_pad (a crop) and output_padding extra rows at
 /// the end; dilation is applied by spreading a constant kernel on the host.
@@ -718,6 +779,8 @@ LogicalResult importSpaceToDepth(ImportContext &c) {
 void mlir::dlc::appendNNHandlers(std::vector<OpHandler> &t) {
   t.push_back({"Conv", 1, importConv});
   t.push_back({"ConvTranspose", 1, importConvTranspose});
+  t.push_back({"ConvInteger", 10, importConvInteger});
+  t.push_back({"QLinearConv", 10, importQLinearConv});
   t.push_back({"MaxPool", 1, importMaxPool});
   t.push_back({"AveragePool", 1, importAveragePool});
   t.push_back({"GlobalAveragePool", 1, importGlobalAveragePool});

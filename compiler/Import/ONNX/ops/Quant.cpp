@@ -1,0 +1,205 @@
+//===- Quant.cpp - ONNX quantization operators ----------------------------===//
+//
+// QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger,
+// QLinearMatMul, ConvInteger and QLinearConv with the ONNX reference's exact
+// integer results: zero points are subtracted in f32 (exact for 8-bit data),
+// products accumulate in f32 (exact while sums stay below 2^24), and
+// requantization divides, rounds half to even and saturates. Fast integer
+// kernels (VNNI, dotprod) come with the INT8 quantization work.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Import/ONNX/ImportContext.h"
+
+#include "dialects/DLC/IR/DLCDialect.h"
+
+using namespace mlir;
+using namespace mlir::dlc;
+
+namespace {
+
+RankedTensorType asF32(RankedTensorType t) {
+  return RankedTensorType::get(t.getShape(), Float32Type::get(t.getContext()));
+}
+
+int64_t axisOf(ImportContext &c, int64_t rank) {
+  int64_t axis = c.attrInt("axis", 1);
+  return axis < 0 ? axis + rank : axis;
+}
+
+LogicalResult importQuantizeLinear(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  int64_t rank = type.getRank(), axis = axisOf(c, rank);
+  Value x = c.inputAsF32(0);
+  auto ft = cast<RankedTensorType>(x.getType());
+  Value scale = c.alongAxis(c.inputAsF32(1), rank, axis);
+  Value q = DivOp::create(c.b, ft, x, scale);
+  Value zp = c.hasInput(2) ? c.alongAxis(c.inputAsF32(2), rank, axis) : Value();
+  int32_t dtype = c.outputDType(0);
+  c.setOutput(0, c.saturateCast(q, zp, dtype ? dtype : onnx::TensorProto::UINT8,
+                                type));
+  return success();
+}
+
+LogicalResult importDequantizeLinear(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  int64_t rank = type.getRank(), axis = axisOf(c, rank);
+  Value x = c.inputAsF32(0);
+  if (c.hasInput(2))
+    x = tosa::SubOp::create(c.b, x.getType(), x,
+                            c.alongAxis(c.inputAsF32(2), rank, axis));
+  c.setOutput(0, c.mul(x, c.alongAxis(c.inputAsF32(1), rank, axis), type));
+  return success();
+}
+
+/// scale = (max(0, max x) - min(0, min x)) / 255, zp = sat(round(-min /
+/// scale)), y = sat(round(x / scale) + zp): uint8 per the ONNX definition.
+LogicalResult importDynamicQuantizeLinear(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t rank = xt.getRank();
+  auto reduceAll = [&](bool isMax) {
+    Value v = x;
+    for (int64_t d = 0; d < rank; ++d) {
+      auto t = cast<RankedTensorType>(v.getType());
+      SmallVector<int64_t> s(t.getShape());
+      s[d] = 1;
+      v = isMax ? Value(tosa::ReduceMaxOp::create(c.b, t.clone(s), v,
+                                                  c.b.getI32IntegerAttr(d)))
+                : Value(tosa::ReduceMinOp::create(c.b, t.clone(s), v,
+                                                  c.b.getI32IntegerAttr(d)));
+    }
+    return v;
+  };
+  auto one = RankedTensorType::get(SmallVector<int64_t>(rank, 1), c.b.getF32Type());
+  Value hi = tosa::MaximumOp::create(c.b, one, reduceAll(true), c.splat(one, 0));
+  Value lo = tosa::MinimumOp::create(c.b, one, reduceAll(false), c.splat(one, 0));
+  Value scale = DivOp::create(c.b, one, tosa::SubOp::create(c.b, one, hi, lo),
+                              c.splat(one, 255));
+  Value negMin = tosa::NegateOp::create(c.b, one, lo);
+  auto i8one = RankedTensorType::get(SmallVector<int64_t>(rank, 1), type.getElementType());
+  Value zp = c.saturateCast(DivOp::create(c.b, one, negMin, scale), Value(),
+                            onnx::TensorProto::UINT8, i8one);
+  Value zpF = tosa::BitwiseAndOp::create(
+      c.b, RankedTensorType::get(SmallVector<int64_t>(rank, 1), c.b.getI32Type()),
+      tosa::CastOp::create(c.b, RankedTensorType::get(SmallVector<int64_t>(rank, 1),
+                                                      c.b.getI32Type()), zp),
+      c.splat(RankedTensorType::get(SmallVector<int64_t>(rank, 1), c.b.getI32Type()), 255));
+  zpF = tosa::CastOp::create(c.b, one, zpF);
+  Value q = DivOp::create(c.b, xt, x, scale);
+  c.setOutput(0, c.saturateCast(q, zpF, onnx::TensorProto::UINT8, type));
+  if (c.numOutputs() > 1)
+    c.setOutput(1, c.reshape(scale, {}));
+  if (c.numOutputs() > 2)
+    c.setOutput(2, c.reshape(zp, {}));
+  return success();
+}
+
+/// (input(i) - zero point) in f32; `zpAxis` places a 1-D zero point.
+Value centered(ImportContext &c, unsigned i, unsigned zpIndex, int64_t zpAxis) {
+  Value v = c.inputAsF32(i);
+  if (!c.hasInput(zpIndex))
+    return v;
+  auto t = cast<RankedTensorType>(v.getType());
+  Value zp = c.alongAxis(c.inputAsF32(zpIndex), t.getRank(), zpAxis);
+  return tosa::SubOp::create(c.b, t, v, zp);
+}
+
+/// [.., M, K] x [.., K, N] in f32 for the integer matmuls: a 2-D right
+/// operand is shared by every row, otherwise the batches must be equal.
+FailureOr<Value> matmulF32(ImportContext &c, Value a, Value b) {
+  auto at = cast<RankedTensorType>(a.getType());
+  auto bt = cast<RankedTensorType>(b.getType());
+  int64_t k = at.getDimSize(at.getRank() - 1), n = bt.getDimSize(bt.getRank() - 1);
+  SmallVector<int64_t> shape(at.getShape());
+  shape.back() = n;
+  auto f32 = c.b.getF32Type();
+  if (bt.getRank() == 2) {
+    int64_t rows = at.getNumElements() / std::max<int64_t>(k, 1);
+    Value y = tosa::MatMulOp::create(c.b, RankedTensorType::get({1, rows, n}, f32),
+                                     c.reshape(a, {1, rows, k}),
+                                     c.reshape(b, {1, k, n}));
+    return c.reshape(y, shape);
+  }
+  if (at.getRank() != bt.getRank() ||
+      at.getShape().drop_back(2) != bt.getShape().drop_back(2))
+    return failure();
+  int64_t m = at.getDimSize(at.getRank() - 2);
+  int64_t batch = at.getNumElements() / std::max<int64_t>(m * k, 1);
+  Value y = tosa::MatMulOp::create(c.b, RankedTensorType::get({batch, m, n}, f32),
+                                   c.reshape(a, {batch, m, k}),
+                                   c.reshape(b, {batch, k, n}));
+  return c.reshape(y, shape);
+}
+
+/// a * b with the broadcast shape of the two as result.
+Value mulBroadcast(ImportContext &c, Value a, Value b) {
+  auto at = cast<RankedTensorType>(a.getType());
+  auto bt = cast<RankedTensorType>(b.getType());
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < at.getRank(); ++d)
+    shape.push_back(std::max(at.getDimSize(d), bt.getDimSize(d)));
+  return c.mul(a, b, at.clone(shape));
+}
+
+LogicalResult importMatMulInteger(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  auto at = cast<RankedTensorType>(c.input(0).getType());
+  auto bt = cast<RankedTensorType>(c.input(1).getType());
+  // a_zp is per row of A, b_zp per column of B.
+  Value a = centered(c, 0, 2, at.getRank() - 2);
+  Value b = centered(c, 1, 3, bt.getRank() - 1);
+  auto y = matmulF32(c, a, b);
+  if (failed(y))
+    return c.fail("batch dimensions must match");
+  c.setOutput(0, tosa::CastOp::create(c.b, type, c.reshape(*y, type.getShape())));
+  return success();
+}
+
+LogicalResult importQLinearMatMul(ImportContext &c) {
+  RankedTensorType type = c.resultType(8);
+  if (!type)
+    return failure();
+  auto at = cast<RankedTensorType>(c.input(0).getType());
+  auto bt = cast<RankedTensorType>(c.input(3).getType());
+  Value a = centered(c, 0, 2, at.getRank() - 2);
+  Value b = centered(c, 3, 5, bt.getRank() - 1);
+  auto accOr = matmulF32(c, a, b);
+  if (failed(accOr))
+    return c.fail("batch dimensions must match");
+  Value acc = c.reshape(*accOr, type.getShape());
+  auto ft = asF32(type);
+  int64_t rank = type.getRank();
+  // acc * (a_scale * b_scale / y_scale), as the reference computes it.
+  Value mult = mulBroadcast(c, c.alongAxis(c.inputAsF32(1), rank, rank - 2),
+                            c.alongAxis(c.inputAsF32(4), rank, rank - 1));
+  Value ys = c.alongAxis(c.inputAsF32(6), rank, rank - 1);
+  auto mt = cast<RankedTensorType>(mult.getType());
+  auto yt = cast<RankedTensorType>(ys.getType());
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < rank; ++d)
+    shape.push_back(std::max(mt.getDimSize(d), yt.getDimSize(d)));
+  mult = DivOp::create(c.b, mt.clone(shape), mult, ys);
+  Value y = c.mul(acc, mult, ft);
+  c.setOutput(0, c.saturateCast(y, c.alongAxis(c.inputAsF32(7), rank, rank - 1),
+                                c.outputDType(0), type));
+  return success();
+}
+
+} // namespace
+
+void mlir::dlc::appendQuantHandlers(std::vector<OpHandler> &t) {
+  t.push_back({"QuantizeLinear", 10, importQuantizeLinear});
+  t.push_back({"DequantizeLinear", 10, importDequantizeLinear});
+  t.push_back({"DynamicQuantizeLinear", 11, importDynamicQuantizeLinear});
+  t.push_back({"MatMulInteger", 10, importMatMulInteger});
+  t.push_back({"QLinearMatMul", 10, importQLinearMatMul});
+}

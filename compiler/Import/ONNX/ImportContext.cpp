@@ -27,6 +27,9 @@ Type mlir::dlc::onnxElementType(MLIRContext *ctx, int32_t dtype) {
   // Signless like TOSA's integers: wrap-around add/sub/mul do not depend on
   // signedness; ops that do (div, max, compare) check the ONNX type.
   case onnx::TensorProto::UINT8: return IntegerType::get(ctx, 8);
+  case onnx::TensorProto::UINT16: return IntegerType::get(ctx, 16);
+  case onnx::TensorProto::UINT32: return IntegerType::get(ctx, 32);
+  case onnx::TensorProto::UINT64: return IntegerType::get(ctx, 64);
   case onnx::TensorProto::INT16: return IntegerType::get(ctx, 16);
   case onnx::TensorProto::INT32: return IntegerType::get(ctx, 32);
   case onnx::TensorProto::INT64: return IntegerType::get(ctx, 64);

@@ -70,6 +70,16 @@ bool dlc::tools::readTensorFile(const std::string &path, HostTensor &out,
       case 11: pack(onnx::ParseData<double>(&t), out.data); break;
       case 6: pack(onnx::ParseData<int32_t>(&t), out.data); break;
       case 7: pack(onnx::ParseData<int64_t>(&t), out.data); break;
+      case 12: case 13: { // uint32/uint64 live in uint64_data.
+        std::vector<uint64_t> v(t.uint64_data().begin(), t.uint64_data().end());
+        if (out.dtype == 13) {
+          pack(v, out.data);
+        } else {
+          std::vector<uint32_t> w(v.begin(), v.end());
+          pack(w, out.data);
+        }
+        break;
+      }
       default: {
         // Narrow types live in int32_data.
         out.data.resize(n * esize);
@@ -151,6 +161,8 @@ static double valueAt(const HostTensor &t, size_t i) {
   case 2: case 9: return static_cast<uint8_t>(p[i]);
   case 5: { int16_t v; std::memcpy(&v, p + 2 * i, 2); return v; }
   case 4: { uint16_t v; std::memcpy(&v, p + 2 * i, 2); return v; }
+  case 12: { uint32_t v; std::memcpy(&v, p + 4 * i, 4); return v; }
+  case 13: { uint64_t v; std::memcpy(&v, p + 8 * i, 8); return double(v); }
   case 16: { // bfloat16: the high half of a float.
     uint16_t h; std::memcpy(&h, p + 2 * i, 2);
     uint32_t bits = uint32_t(h) << 16; float f; std::memcpy(&f, &bits, 4);

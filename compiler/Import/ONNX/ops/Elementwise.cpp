@@ -111,12 +111,43 @@ LogicalResult variadic(ImportContext &c, bool mean = false) {
   c.setOutput(0, acc);
   return success();
 }
-LogicalResult importMax(ImportContext &c) {
-  return variadic<tosa::MaximumOp>(c);
+/// Max/Min of unsigned integers (signless in the IR): flipping the sign bit
+/// maps unsigned order onto signed order, so compare flipped values.
+template <typename OpTy>
+LogicalResult minMax(ImportContext &c) {
+  int32_t dt = c.inputDType(0);
+  bool isUnsigned = dt == onnx::TensorProto::UINT8 || dt == onnx::TensorProto::UINT16 ||
+                    dt == onnx::TensorProto::UINT32 || dt == onnx::TensorProto::UINT64;
+  if (!isUnsigned)
+    return variadic<OpTy>(c);
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  int64_t rank = type.getRank();
+  unsigned width = type.getElementTypeBitWidth();
+  auto flip = [&](Value v) {
+    auto t = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> ones(t.getRank(), 1);
+    auto st = t.clone(ones);
+    Value bit = tosa::ConstOp::create(
+        c.b, st, DenseElementsAttr::get(st, APInt::getSignMask(width)));
+    return Value(tosa::BitwiseXorOp::create(c.b, t, v, bit));
+  };
+  Value acc = flip(at(c, 0, rank));
+  for (unsigned i = 1; i < c.numInputs(); ++i) {
+    Value v = flip(at(c, i, rank));
+    auto a = cast<RankedTensorType>(acc.getType());
+    auto b = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape;
+    for (int64_t d = 0; d < rank; ++d)
+      shape.push_back(std::max(a.getDimSize(d), b.getDimSize(d)));
+    acc = OpTy::create(c.b, type.clone(shape), acc, v);
+  }
+  c.setOutput(0, flip(acc));
+  return success();
 }
-LogicalResult importMin(ImportContext &c) {
-  return variadic<tosa::MinimumOp>(c);
-}
+LogicalResult importMax(ImportContext &c) { return minMax<tosa::MaximumOp>(c); }
+LogicalResult importMin(ImportContext &c) { return minMax<tosa::MinimumOp>(c); }
 LogicalResult importSum(ImportContext &c) { return variadic<tosa::AddOp>(c); }
 LogicalResult importMean(ImportContext &c) {
   return variadic<tosa::AddOp>(c, /*mean=*/true);

@@ -498,6 +498,20 @@ LogicalResult importRound(ImportContext &c) {
   return success();
 }
 
+LogicalResult importBitShift(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  if (type.getElementTypeBitWidth() > 32)
+    return c.fail("64-bit shifts are not supported");
+  int64_t rank = type.getRank();
+  Value a = at(c, 0, rank), b = at(c, 1, rank);
+  bool left = c.attrString("direction", "") == "LEFT";
+  c.setOutput(0, left ? Value(tosa::LogicalLeftShiftOp::create(c.b, type, a, b))
+                      : Value(tosa::LogicalRightShiftOp::create(c.b, type, a, b)));
+  return success();
+}
+
 } // namespace
 
 void mlir::dlc::appendElementwiseHandlers(std::vector<OpHandler> &t) {
@@ -552,4 +566,5 @@ void mlir::dlc::appendElementwiseHandlers(std::vector<OpHandler> &t) {
   t.push_back({"Mod", 10, importMod});
   t.push_back({"Round", 11, importRound});
   t.push_back({"Shrink", 9, importShrink});
+  t.push_back({"BitShift", 11, importBitShift});
 }

@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
 
+#include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
+
 using namespace mlir;
 using namespace mlir::dlc;
 
@@ -171,6 +173,144 @@ LogicalResult importEyeLike(ImportContext &c) {
   return success();
 }
 
+/// Integer indices as i32 with negative values wrapped by `bound`.
+Value wrappedIndices(ImportContext &c, Value indices, int64_t bound) {
+  auto it = cast<RankedTensorType>(indices.getType());
+  auto i32 = RankedTensorType::get(it.getShape(), c.b.getI32Type());
+  Value idx = tosa::CastOp::create(c.b, i32, indices);
+  auto bt = RankedTensorType::get(it.getShape(), c.b.getI1Type());
+  Value neg = tosa::GreaterOp::create(c.b, bt, c.splat(i32, 0), idx);
+  return tosa::SelectOp::create(
+      c.b, i32, neg, tosa::AddOp::create(c.b, i32, idx, c.splat(i32, bound)), idx);
+}
+
+/// ScatterElements (and the older Scatter): for each data position along
+/// `axis`, the updates whose index hits it, found by a one-hot compare;
+/// reduction none/add/mul.
+LogicalResult importScatterElements(ImportContext &c) {
+  RankedTensorType type = c.resultType(3);
+  if (!type)
+    return failure();
+  Value data = c.input(0);
+  auto ut = cast<RankedTensorType>(c.input(2).getType());
+  int64_t rank = type.getRank(), axis = c.attrInt("axis", 0);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return c.fail("axis out of range");
+  std::string red = c.attrString("reduction", "none");
+  if (red != "none" && red != "add" && red != "mul")
+    return c.fail("reduction '" + red + "' is not supported");
+  int64_t k = type.getDimSize(axis);
+  Type elt = type.getElementType();
+  // idx/updates [.., S, 1, ..]; iota [1.., 1, K, ..]; hit [.., S, K, ..].
+  SmallVector<int64_t> ushape(ut.getShape());
+  ushape.insert(ushape.begin() + axis + 1, 1);
+  Value idx = c.reshape(wrappedIndices(c, c.input(1), k), ushape);
+  Value upd = c.reshape(c.input(2), ushape);
+  SmallVector<int64_t> iotaShape(rank + 1, 1);
+  iotaShape[axis + 1] = k;
+  std::vector<int32_t> iota(k);
+  for (int64_t q = 0; q < k; ++q)
+    iota[q] = q;
+  auto iotaT = RankedTensorType::get(iotaShape, c.b.getI32Type());
+  Value iotaV = tosa::ConstOp::create(
+      c.b, iotaT, DenseElementsAttr::get(iotaT, ArrayRef<int32_t>(iota)));
+  SmallVector<int64_t> full(ushape);
+  full[axis + 1] = k;
+  auto fullT = RankedTensorType::get(full, elt);
+  Value hit = tosa::EqualOp::create(
+      c.b, RankedTensorType::get(full, c.b.getI1Type()), idx, iotaV);
+  bool isMul = red == "mul";
+  Value picked = tosa::SelectOp::create(c.b, fullT, hit, upd,
+                                        c.splat(fullT, isMul ? 1 : 0));
+  Value count = tosa::SelectOp::create(c.b, fullT, hit, c.splat(fullT, 1),
+                                       c.splat(fullT, 0));
+  auto reduceAxis = [&](Value v, bool prod) {
+    auto t = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> sh(t.getShape());
+    sh[axis] = 1;
+    Value r = prod ? Value(tosa::ReduceProductOp::create(
+                         c.b, t.clone(sh), v, c.b.getI32IntegerAttr(axis)))
+                   : c.reduceSum(v, axis);
+    sh.erase(sh.begin() + axis);
+    return c.reshape(r, sh);
+  };
+  Value scattered = reduceAxis(picked, isMul);
+  Value hits = reduceAxis(count, false);
+  // Back to the data's shape on the other axes (updates may cover less).
+  auto grow = [&](Value v, double fill) {
+    auto t = cast<RankedTensorType>(v.getType());
+    if (t.getShape() == type.getShape())
+      return v;
+    SmallVector<int64_t> padding;
+    for (int64_t d = 0; d < rank; ++d) {
+      padding.push_back(0);
+      padding.push_back(type.getDimSize(d) - t.getDimSize(d));
+    }
+    return Value(tosa::PadOp::create(
+        c.b, type, v, tosa::getTosaConstShape(c.b, padding),
+        c.splat(RankedTensorType::get({1}, elt), fill)));
+  };
+  scattered = grow(scattered, isMul ? 1 : 0);
+  hits = grow(hits, 0);
+  Value y;
+  if (red == "add")
+    y = tosa::AddOp::create(c.b, type, data, scattered);
+  else if (isMul)
+    y = c.mul(data, scattered, type);
+  else {
+    Value any = tosa::GreaterOp::create(
+        c.b, RankedTensorType::get(type.getShape(), c.b.getI1Type()), hits,
+        c.splat(type, 0));
+    y = tosa::SelectOp::create(c.b, type, any, scattered, data);
+  }
+  c.setOutput(0, y);
+  return success();
+}
+
+/// GatherND: the index tuples become linear offsets into the indexed
+/// dimensions, then one tosa.gather per batch.
+LogicalResult importGatherND(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  auto dt = cast<RankedTensorType>(c.input(0).getType());
+  auto it = cast<RankedTensorType>(c.input(1).getType());
+  int64_t b = c.attrInt("batch_dims", 0), q = it.getDimSize(it.getRank() - 1);
+  int64_t rank = dt.getRank();
+  if (b + q > rank)
+    return c.fail("index tuples are longer than the data rank");
+  int64_t batch = 1, indexed = 1, inner = 1;
+  for (int64_t d = 0; d < b; ++d)
+    batch *= dt.getDimSize(d);
+  for (int64_t d = b; d < b + q; ++d)
+    indexed *= dt.getDimSize(d);
+  for (int64_t d = b + q; d < rank; ++d)
+    inner *= dt.getDimSize(d);
+  int64_t tuples = it.getNumElements() / std::max<int64_t>(q * batch, 1);
+  // linear = sum_j wrap(idx[..., j]) * stride_j
+  Value idx = c.reshape(c.input(1), {batch * tuples, q});
+  auto i32 = c.b.getI32Type();
+  Value lin;
+  int64_t stride = 1;
+  for (int64_t j = q - 1; j >= 0; --j) {
+    Value col = wrappedIndices(c, c.slice(idx, {0, j}, {batch * tuples, 1}),
+                               dt.getDimSize(b + j));
+    auto ct = RankedTensorType::get({batch * tuples, 1}, i32);
+    Value term = stride == 1 ? col : c.mul(col, c.splat(ct, stride), ct);
+    lin = lin ? Value(tosa::AddOp::create(c.b, ct, lin, term)) : term;
+    stride *= dt.getDimSize(b + j);
+  }
+  lin = c.reshape(lin, {batch, tuples});
+  Value values = c.reshape(c.input(0), {batch, indexed, inner});
+  Value y = tosa::GatherOp::create(
+      c.b, RankedTensorType::get({batch, tuples, inner}, dt.getElementType()),
+      values, lin);
+  c.setOutput(0, c.reshape(y, type.getShape()));
+  return success();
+}
+
 } // namespace
 
 void mlir::dlc::appendIndexHandlers(std::vector<OpHandler> &t) {
@@ -178,4 +318,7 @@ void mlir::dlc::appendIndexHandlers(std::vector<OpHandler> &t) {
   t.push_back({"Trilu", 14, importTrilu});
   t.push_back({"OneHot", 9, importOneHot});
   t.push_back({"EyeLike", 9, importEyeLike});
+  t.push_back({"ScatterElements", 11, importScatterElements});
+  t.push_back({"Scatter", 9, importScatterElements});
+  t.push_back({"GatherND", 11, importGatherND});
 }

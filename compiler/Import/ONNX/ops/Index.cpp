@@ -9,6 +9,9 @@
 
 #include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
 
+#include <cmath>
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::dlc;
 
@@ -311,6 +314,178 @@ LogicalResult importGatherND(ImportContext &c) {
   return success();
 }
 
+/// TopK by k rounds of arg-max, masking each winner with -inf. k is the
+/// output's static extent along `axis` (checked against a constant K).
+LogicalResult importTopK(ImportContext &c) {
+  RankedTensorType vType = c.outputType(0);
+  RankedTensorType iType = c.outputType(1);
+  Value x = c.input(0);
+  if (!vType || !iType || !x)
+    return failure();
+  auto xt = cast<RankedTensorType>(x.getType());
+  if (!isa<FloatType>(xt.getElementType()))
+    return c.fail("TopK supports floating-point data only");
+  int64_t rank = xt.getRank(), axis = c.attrInt("axis", -1);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return c.fail("axis out of range");
+  int64_t k = vType.getDimSize(axis), n = xt.getDimSize(axis);
+  if (auto kc = c.constInput(1))
+    if (kc->ints().at(0) != k)
+      return c.fail("K does not match the inferred output shape");
+  if (k < 1 || k > n)
+    return c.fail("K out of range");
+  bool largest = c.attrInt("largest", 1);
+  Value cur = largest ? x : Value(tosa::NegateOp::create(c.b, xt, x));
+  SmallVector<int64_t> red(xt.getShape()), kept(xt.getShape());
+  red.erase(red.begin() + axis);
+  kept[axis] = 1;
+  auto i32 = c.b.getI32Type();
+  SmallVector<int64_t> iotaShape(rank, 1);
+  iotaShape[axis] = n;
+  std::vector<int32_t> iota(n);
+  for (int64_t q = 0; q < n; ++q)
+    iota[q] = q;
+  auto iotaT = RankedTensorType::get(iotaShape, i32);
+  Value iotaV = tosa::ConstOp::create(
+      c.b, iotaT, DenseElementsAttr::get(iotaT, ArrayRef<int32_t>(iota)));
+  auto boolT = RankedTensorType::get(xt.getShape(), c.b.getI1Type());
+  SmallVector<Value> vals, idxs;
+  for (int64_t i = 0; i < k; ++i) {
+    Value idx = tosa::ArgMaxOp::create(c.b, RankedTensorType::get(red, i32), cur,
+                                       c.b.getI32IntegerAttr(axis));
+    idx = c.reshape(idx, kept);
+    Value val = tosa::ReduceMaxOp::create(c.b, xt.clone(kept), cur,
+                                          c.b.getI32IntegerAttr(axis));
+    vals.push_back(largest ? val
+                           : Value(tosa::NegateOp::create(c.b, xt.clone(kept), val)));
+    idxs.push_back(idx);
+    if (i + 1 < k) {
+      Value hot = tosa::EqualOp::create(c.b, boolT, idx, iotaV);
+      cur = tosa::SelectOp::create(c.b, xt, hot,
+                                   c.splat(xt, -std::numeric_limits<double>::infinity()),
+                                   cur);
+    }
+  }
+  auto join = [&](ArrayRef<Value> parts, Type elt) -> Value {
+    if (parts.size() == 1)
+      return parts[0];
+    SmallVector<int64_t> shape(kept);
+    shape[axis] = k;
+    return tosa::ConcatOp::create(c.b, RankedTensorType::get(shape, elt), parts,
+                                  c.b.getI32IntegerAttr(axis));
+  };
+  c.setOutput(0, join(vals, xt.getElementType()));
+  c.setOutput(1, tosa::CastOp::create(c.b, iType, join(idxs, i32)));
+  return success();
+}
+
+/// MaxUnpool: values go to the flat positions their indices name; one-hot
+/// against an iota of the output's flat positions.
+LogicalResult importMaxUnpool(ImportContext &c) {
+  RankedTensorType outType = c.resultType(2);
+  if (!outType)
+    return failure();
+  auto vt = cast<RankedTensorType>(c.input(0).getType());
+  // Indices address the default unpooled shape; an explicit output_shape
+  // only pads it at the end.
+  std::vector<int64_t> kernel = c.attrInts("kernel_shape"),
+                       strides = c.attrInts("strides"), pads = c.attrInts("pads");
+  size_t sp = vt.getRank() - 2;
+  SmallVector<int64_t> shape(vt.getShape().take_front(2));
+  for (size_t i = 0; i < sp; ++i) {
+    int64_t s = i < strides.size() ? strides[i] : 1;
+    int64_t p = pads.size() == 2 * sp ? pads[i] + pads[i + sp] : 0;
+    shape.push_back((vt.getDimSize(2 + i) - 1) * s + kernel.at(i) - p);
+  }
+  RankedTensorType type = outType.clone(shape);
+  int64_t total = type.getNumElements();
+  int64_t m = vt.getNumElements();
+  if (m * total > (int64_t(1) << 26))
+    return c.fail("too large for the one-hot formulation");
+  Value vals = c.reshape(c.input(0), {m, 1});
+  Value idx = c.reshape(wrappedIndices(c, c.input(1), total), {m, 1});
+  std::vector<int32_t> iota(total);
+  for (int64_t q = 0; q < total; ++q)
+    iota[q] = q;
+  auto iotaT = RankedTensorType::get({1, total}, c.b.getI32Type());
+  Value iotaV = tosa::ConstOp::create(
+      c.b, iotaT, DenseElementsAttr::get(iotaT, ArrayRef<int32_t>(iota)));
+  auto ft = RankedTensorType::get({m, total}, vt.getElementType());
+  Value hot = tosa::EqualOp::create(
+      c.b, RankedTensorType::get({m, total}, c.b.getI1Type()), idx, iotaV);
+  Value y = c.reduceSum(tosa::SelectOp::create(c.b, ft, hot, vals, c.splat(ft, 0)), 0);
+  y = c.reshape(y, type.getShape());
+  if (type != outType) {
+    SmallVector<int64_t> padding;
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      padding.push_back(0);
+      padding.push_back(outType.getDimSize(d) - type.getDimSize(d));
+    }
+    y = tosa::PadOp::create(c.b, outType, y, tosa::getTosaConstShape(c.b, padding),
+                            c.splat(RankedTensorType::get({1}, type.getElementType()), 0));
+  }
+  c.setOutput(0, y);
+  return success();
+}
+
+/// Determinant of [.., n, n] for n <= 3 by cofactor expansion.
+LogicalResult importDet(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t rank = xt.getRank(), n = xt.getDimSize(rank - 1);
+  if (n != xt.getDimSize(rank - 2) || n > 3)
+    return c.fail("only square matrices up to 3x3 are supported");
+  int64_t batch = xt.getNumElements() / (n * n);
+  Value flat = c.reshape(x, {batch, n * n});
+  auto colT = RankedTensorType::get({batch, 1}, xt.getElementType());
+  auto e = [&](int64_t i, int64_t j) { return c.slice(flat, {0, i * n + j}, {batch, 1}); };
+  auto mul = [&](Value a, Value b) { return c.mul(a, b, colT); };
+  auto sub = [&](Value a, Value b) { return Value(tosa::SubOp::create(c.b, colT, a, b)); };
+  auto add = [&](Value a, Value b) { return Value(tosa::AddOp::create(c.b, colT, a, b)); };
+  Value d;
+  if (n == 1)
+    d = e(0, 0);
+  else if (n == 2)
+    d = sub(mul(e(0, 0), e(1, 1)), mul(e(0, 1), e(1, 0)));
+  else
+    d = add(sub(mul(e(0, 0), sub(mul(e(1, 1), e(2, 2)), mul(e(1, 2), e(2, 1)))),
+                mul(e(0, 1), sub(mul(e(1, 0), e(2, 2)), mul(e(1, 2), e(2, 0))))),
+            mul(e(0, 2), sub(mul(e(1, 0), e(2, 1)), mul(e(1, 1), e(2, 0)))));
+  c.setOutput(0, c.reshape(d, type.getShape()));
+  return success();
+}
+
+/// Blackman/Hann/Hamming windows: host constants of the output's length.
+template <int Kind>
+LogicalResult importWindow(ImportContext &c) {
+  RankedTensorType type = c.outputType(0);
+  if (!type || type.getRank() != 1)
+    return type ? c.fail("expects a 1-D output") : failure();
+  int64_t n = type.getDimSize(0);
+  bool periodic = c.attrInt("periodic", 1);
+  double denom = periodic ? double(n) : double(n - 1);
+  SmallVector<Attribute> vals;
+  for (int64_t i = 0; i < n; ++i) {
+    double t = denom > 0 ? 2 * M_PI * i / denom : 0.0, v;
+    if (Kind == 0)
+      v = 0.42 - 0.5 * std::cos(t) + 0.08 * std::cos(2 * t);
+    else if (Kind == 1)
+      v = 0.5 - 0.5 * std::cos(t);
+    else
+      v = 25.0 / 46.0 - (21.0 / 46.0) * std::cos(t);
+    Type elt = type.getElementType();
+    vals.push_back(isa<FloatType>(elt) ? Attribute(c.b.getFloatAttr(elt, v))
+                                        : Attribute(c.b.getIntegerAttr(elt, int64_t(v))));
+  }
+  c.setOutput(0, tosa::ConstOp::create(c.b, type, DenseElementsAttr::get(type, vals)));
+  return success();
+}
+
 } // namespace
 
 void mlir::dlc::appendIndexHandlers(std::vector<OpHandler> &t) {
@@ -321,4 +496,10 @@ void mlir::dlc::appendIndexHandlers(std::vector<OpHandler> &t) {
   t.push_back({"ScatterElements", 11, importScatterElements});
   t.push_back({"Scatter", 9, importScatterElements});
   t.push_back({"GatherND", 11, importGatherND});
+  t.push_back({"TopK", 1, importTopK});
+  t.push_back({"MaxUnpool", 9, importMaxUnpool});
+  t.push_back({"Det", 11, importDet});
+  t.push_back({"BlackmanWindow", 17, importWindow<0>});
+  t.push_back({"HannWindow", 17, importWindow<1>});
+  t.push_back({"HammingWindow", 17, importWindow<2>});
 }

@@ -540,7 +540,7 @@ void mlir::dlc::appendElementwiseHandlers(std::vector<OpHandler> &t) {
   t.push_back({"Min", 6, importMin});
   t.push_back({"Sum", 6, importSum});
   t.push_back({"Mean", 6, importMean});
-  t.push_back({"Pow", 7, importPow});
+  t.push_back({"Pow", 1, importPow});
   t.push_back({"Equal", 7, compare<tosa::EqualOp>});
   t.push_back({"Greater", 7, compare<tosa::GreaterOp>});
   t.push_back({"GreaterOrEqual", 12, compare<tosa::GreaterEqualOp>});

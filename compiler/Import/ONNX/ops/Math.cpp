@@ -80,10 +80,24 @@ LogicalResult importDiv(ImportContext &c) {
     c.setOutput(0, DivOp::create(c.b, type, lhs, rhs));
     return success();
   }
-  if (!type.getElementType().isInteger(32))
-    return c.fail("integer Div is supported for int32 only (got " +
-                  std::to_string(type.getElementType().getIntOrFloatBitWidth()) +
-                  "-bit integers)");
+  if (!type.getElementType().isInteger(32)) {
+    // 8/16-bit integers divide exactly in f32 (unsigned zero-extended).
+    if (type.getElementTypeBitWidth() > 16)
+      return c.fail("integer Div is supported for 8/16/32-bit data");
+    auto ft = RankedTensorType::get(type.getShape(), c.b.getF32Type());
+    Value a = c.expandToRank(c.inputAsF32(0), rank);
+    Value b = c.expandToRank(c.inputAsF32(1), rank);
+    Value q = DivOp::create(c.b, ft, a, b);
+    auto bt = RankedTensorType::get(type.getShape(), c.b.getI1Type());
+    Value neg = tosa::GreaterOp::create(c.b, bt, c.splat(ft, 0), q);
+    q = tosa::SelectOp::create(c.b, ft, neg, tosa::CeilOp::create(c.b, ft, q),
+                               tosa::FloorOp::create(c.b, ft, q));
+    c.setOutput(0, tosa::CastOp::create(
+                       c.b, type,
+                       tosa::CastOp::create(
+                           c.b, RankedTensorType::get(type.getShape(), c.b.getI32Type()), q)));
+    return success();
+  }
   c.setOutput(0, tosa::IntDivOp::create(c.b, type, lhs, rhs));
   return success();
 }

@@ -288,8 +288,14 @@ LogicalResult importPool(ImportContext &c, bool isMax) {
   auto xType = cast<RankedTensorType>(x.getType());
   if (xType.getRank() < 3)
     return c.fail("expects an [N, C, spatial...] input");
-  if (!isa<FloatType>(xType.getElementType()))
-    return c.fail("pooling supports floating-point data only");
+  bool integer = !isa<FloatType>(xType.getElementType());
+  if (integer && (!isMax || xType.getElementTypeBitWidth() > 16))
+    return c.fail("integer pooling is supported for 8/16-bit MaxPool only");
+  if (integer) {
+    // Exact in f32; unsigned data is zero-extended.
+    x = c.inputAsF32(0);
+    xType = cast<RankedTensorType>(x.getType());
+  }
   std::vector<int64_t> kernel = c.attrInts("kernel_shape");
   if (kernel.size() != static_cast<size_t>(xType.getRank() - 2))
     return c.fail("kernel_shape must have one entry per spatial dimension");
@@ -304,14 +310,21 @@ LogicalResult importPool(ImportContext &c, bool isMax) {
     hi.push_back(d.padHi);
   }
   bool countPad = !isMax && c.attrInt("count_include_pad", 0);
-  c.setOutput(0, PoolOp::create(c.b, outType, x,
+  auto poolType = RankedTensorType::get(outType.getShape(), xType.getElementType());
+  Value pooled = PoolOp::create(c.b, poolType, x,
                                 c.b.getStringAttr(isMax ? "max" : "avg"),
                                 c.b.getDenseI64ArrayAttr(kernel),
                                 c.b.getDenseI64ArrayAttr(strides),
                                 c.b.getDenseI64ArrayAttr(dilations),
                                 c.b.getDenseI64ArrayAttr(lo),
                                 c.b.getDenseI64ArrayAttr(hi),
-                                c.b.getBoolAttr(countPad)));
+                                c.b.getBoolAttr(countPad));
+  if (integer) // Back through i32: truncation keeps unsigned values.
+    pooled = tosa::CastOp::create(
+        c.b, outType,
+        tosa::CastOp::create(
+            c.b, RankedTensorType::get(outType.getShape(), c.b.getI32Type()), pooled));
+  c.setOutput(0, pooled);
   return success();
 }
 

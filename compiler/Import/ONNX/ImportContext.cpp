@@ -540,3 +540,22 @@ Value ImportContext::alongAxis(Value param, int64_t rank, int64_t axis) {
   shape[axis] = t.getNumElements();
   return reshape(param, shape);
 }
+
+Value ImportContext::iota(int64_t rank, int64_t axis, int64_t n) {
+  SmallVector<int64_t> shape(rank, 1);
+  shape[axis] = n;
+  std::vector<int32_t> values(n);
+  for (int64_t i = 0; i < n; ++i)
+    values[i] = static_cast<int32_t>(i);
+  auto type = RankedTensorType::get(shape, b.getI32Type());
+  return tosa::ConstOp::create(
+      b, type, DenseElementsAttr::get(type, ArrayRef<int32_t>(values)));
+}
+
+Value ImportContext::coerce2D(Value x, int64_t axis) {
+  auto t = cast<RankedTensorType>(x.getType());
+  int64_t outer = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= t.getDimSize(d);
+  return reshape(x, {outer, t.getNumElements() / std::max<int64_t>(outer, 1)});
+}

@@ -127,6 +127,12 @@ public:
   /// integer type `dtype` and casts to `type`.
   Value saturateCast(Value x, Value zeroPoint, int32_t dtype,
                      RankedTensorType type);
+  /// `x` viewed as 2-D [prod(dims < axis), prod(dims >= axis)] (the
+  /// pre-opset-13 Softmax/LogSoftmax/Hardmax coercion).
+  Value coerce2D(Value x, int64_t axis);
+  /// An i32 constant 0..n-1 laid along `axis` of an otherwise all-ones
+  /// shape of `rank` dimensions (for one-hot compares).
+  Value iota(int64_t rank, int64_t axis, int64_t n);
   /// A per-tensor (scalar) or per-axis (1-D) parameter shaped to broadcast
   /// against a rank-`rank` tensor along `axis`.
   Value alongAxis(Value param, int64_t rank, int64_t axis);

@@ -51,14 +51,7 @@ LogicalResult importGatherElements(ImportContext &c) {
   SmallVector<int64_t> iShape(it.getShape());
   iShape.insert(iShape.begin() + axis + 1, 1);
   idx = c.reshape(idx, iShape);
-  SmallVector<int64_t> iotaShape(rank + 1, 1);
-  iotaShape[axis + 1] = k;
-  std::vector<int32_t> iota(k);
-  for (int64_t q = 0; q < k; ++q)
-    iota[q] = q;
-  auto iotaT = RankedTensorType::get(iotaShape, i32);
-  Value iotaV = tosa::ConstOp::create(
-      c.b, iotaT, DenseElementsAttr::get(iotaT, ArrayRef<int32_t>(iota)));
+  Value iotaV = c.iota(rank + 1, axis + 1, k);
   SmallVector<int64_t> full(iShape);
   full[axis + 1] = k;
   auto fullB = RankedTensorType::get(full, c.b.getI1Type());
@@ -140,14 +133,7 @@ LogicalResult importOneHot(ImportContext &c) {
   SmallVector<int64_t> ishape(it.getShape());
   ishape.insert(ishape.begin() + axis, 1);
   idx = c.reshape(idx, ishape);
-  SmallVector<int64_t> iotaShape(rank, 1);
-  iotaShape[axis] = depth;
-  std::vector<int32_t> iota(depth);
-  for (int64_t q = 0; q < depth; ++q)
-    iota[q] = q;
-  auto ioT = RankedTensorType::get(iotaShape, i32);
-  Value iotaV = tosa::ConstOp::create(
-      c.b, ioT, DenseElementsAttr::get(ioT, ArrayRef<int32_t>(iota)));
+  Value iotaV = c.iota(rank, axis, depth);
   Value hot = tosa::EqualOp::create(
       c.b, RankedTensorType::get(type.getShape(), c.b.getI1Type()), idx, iotaV);
   SmallVector<int64_t> ones(rank, 1);
@@ -211,14 +197,7 @@ LogicalResult importScatterElements(ImportContext &c) {
   ushape.insert(ushape.begin() + axis + 1, 1);
   Value idx = c.reshape(wrappedIndices(c, c.input(1), k), ushape);
   Value upd = c.reshape(c.input(2), ushape);
-  SmallVector<int64_t> iotaShape(rank + 1, 1);
-  iotaShape[axis + 1] = k;
-  std::vector<int32_t> iota(k);
-  for (int64_t q = 0; q < k; ++q)
-    iota[q] = q;
-  auto iotaT = RankedTensorType::get(iotaShape, c.b.getI32Type());
-  Value iotaV = tosa::ConstOp::create(
-      c.b, iotaT, DenseElementsAttr::get(iotaT, ArrayRef<int32_t>(iota)));
+  Value iotaV = c.iota(rank + 1, axis + 1, k);
   SmallVector<int64_t> full(ushape);
   full[axis + 1] = k;
   auto fullT = RankedTensorType::get(full, elt);
@@ -342,14 +321,7 @@ LogicalResult importTopK(ImportContext &c) {
   red.erase(red.begin() + axis);
   kept[axis] = 1;
   auto i32 = c.b.getI32Type();
-  SmallVector<int64_t> iotaShape(rank, 1);
-  iotaShape[axis] = n;
-  std::vector<int32_t> iota(n);
-  for (int64_t q = 0; q < n; ++q)
-    iota[q] = q;
-  auto iotaT = RankedTensorType::get(iotaShape, i32);
-  Value iotaV = tosa::ConstOp::create(
-      c.b, iotaT, DenseElementsAttr::get(iotaT, ArrayRef<int32_t>(iota)));
+  Value iotaV = c.iota(rank, axis, n);
   auto boolT = RankedTensorType::get(xt.getShape(), c.b.getI1Type());
   SmallVector<Value> vals, idxs;
   for (int64_t i = 0; i < k; ++i) {
@@ -406,12 +378,7 @@ LogicalResult importMaxUnpool(ImportContext &c) {
     return c.fail("too large for the one-hot formulation");
   Value vals = c.reshape(c.input(0), {m, 1});
   Value idx = c.reshape(wrappedIndices(c, c.input(1), total), {m, 1});
-  std::vector<int32_t> iota(total);
-  for (int64_t q = 0; q < total; ++q)
-    iota[q] = q;
-  auto iotaT = RankedTensorType::get({1, total}, c.b.getI32Type());
-  Value iotaV = tosa::ConstOp::create(
-      c.b, iotaT, DenseElementsAttr::get(iotaT, ArrayRef<int32_t>(iota)));
+  Value iotaV = c.iota(2, 1, total);
   auto ft = RankedTensorType::get({m, total}, vt.getElementType());
   Value hot = tosa::EqualOp::create(
       c.b, RankedTensorType::get({m, total}, c.b.getI1Type()), idx, iotaV);

@@ -44,14 +44,7 @@ LogicalResult nll(ImportContext &c, Value logp, Value target, Value weight) {
   Value tgt = tosa::CastOp::create(
       c.b, RankedTensorType::get(tt.getShape(), i32), target);
   tgt = c.reshape(tgt, tshape);
-  SmallVector<int64_t> iotaShape(rank, 1);
-  iotaShape[1] = classes;
-  std::vector<int32_t> iota(classes);
-  for (int64_t k = 0; k < classes; ++k)
-    iota[k] = k;
-  auto iotaType = RankedTensorType::get(iotaShape, i32);
-  Value iotaV = tosa::ConstOp::create(
-      c.b, iotaType, DenseElementsAttr::get(iotaType, ArrayRef<int32_t>(iota)));
+  Value iotaV = c.iota(rank, 1, classes);
   auto maskType = RankedTensorType::get(lt.getShape(), c.b.getI1Type());
   Value onehot = tosa::EqualOp::create(c.b, maskType, tgt, iotaV);
   auto pick = [&](Value v) {
@@ -63,7 +56,7 @@ LogicalResult nll(ImportContext &c, Value logp, Value target, Value weight) {
   Value w = c.splat(vt, 1);
   if (weight)
     w = pick(tosa::TileOp::create(
-        c.b, lt, c.reshape(weight, iotaShape),
+        c.b, lt, c.alongAxis(weight, rank, 1),
         tosa::getTosaConstShape(c.b, [&] {
           SmallVector<int64_t> m(lt.getShape());
           m[1] = 1;

@@ -235,13 +235,7 @@ LogicalResult importSoftmax(ImportContext &c) {
     return success();
   }
   // Softmax-1/11: the input is coerced to 2-D [prod(0..axis), prod(axis..)].
-  auto shape = type.getShape();
-  int64_t outer = std::accumulate(shape.begin(), shape.begin() + axis,
-                                  int64_t(1), std::multiplies<int64_t>());
-  int64_t inner = std::accumulate(shape.begin() + axis, shape.end(),
-                                  int64_t(1), std::multiplies<int64_t>());
-  Value flat = c.reshape(x, {outer, inner});
-  c.setOutput(0, c.reshape(softmax(c, flat, 1), shape));
+  c.setOutput(0, c.reshape(softmax(c, c.coerce2D(x, axis), 1), type.getShape()));
   return success();
 }
 

@@ -175,10 +175,7 @@ LogicalResult importLogSoftmax(ImportContext &c) {
     return c.fail("axis out of range");
   Value x = c.input(0);
   if (legacy) {
-    auto shape = type.getShape();
-    int64_t outer = std::accumulate(shape.begin(), shape.begin() + axis,
-                                    int64_t(1), std::multiplies<int64_t>());
-    x = c.reshape(x, {outer, type.getNumElements() / std::max<int64_t>(outer, 1)});
+    x = c.coerce2D(x, axis);
     axis = 1;
   }
   // x - max - log(sum(exp(x - max)))
@@ -208,10 +205,7 @@ LogicalResult importHardmax(ImportContext &c) {
     return c.fail("axis out of range");
   Value x = c.input(0);
   if (legacy) {
-    auto shape = type.getShape();
-    int64_t outer = std::accumulate(shape.begin(), shape.begin() + axis,
-                                    int64_t(1), std::multiplies<int64_t>());
-    x = c.reshape(x, {outer, type.getNumElements() / std::max<int64_t>(outer, 1)});
+    x = c.coerce2D(x, axis);
     axis = 1;
   }
   auto xt = cast<RankedTensorType>(x.getType());
@@ -225,14 +219,7 @@ LogicalResult importHardmax(ImportContext &c) {
                                      x, c.b.getI32IntegerAttr(axis));
   idx = c.reshape(idx, kept);
   int64_t k = xt.getDimSize(axis);
-  SmallVector<int64_t> iotaShape(xt.getRank(), 1);
-  iotaShape[axis] = k;
-  std::vector<int32_t> iota(k);
-  for (int64_t q = 0; q < k; ++q)
-    iota[q] = q;
-  auto it = RankedTensorType::get(iotaShape, i32);
-  Value iotaV = tosa::ConstOp::create(
-      c.b, it, DenseElementsAttr::get(it, ArrayRef<int32_t>(iota)));
+  Value iotaV = c.iota(xt.getRank(), axis, k);
   Value hot = tosa::EqualOp::create(
       c.b, RankedTensorType::get(xt.getShape(), c.b.getI1Type()), idx, iotaV);
   Value y = tosa::SelectOp::create(c.b, xt, hot, c.splat(xt, 1), c.splat(xt, 0));

@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
 #include "onnx/checker.h"
@@ -88,6 +89,75 @@ static int64_t defaultOpset(const onnx::ModelProto &model) {
   return 1;
 }
 
+/// Reads tensors stored outside the model (ONNX external data) into
+/// raw_data. Locations must be relative and resolve inside the model's own
+/// folder: a model file must not be able to make the compiler read anything
+/// else on the machine.
+static bool loadExternalData(onnx::ModelProto &proto, llvm::StringRef modelPath,
+                             std::string &error) {
+  llvm::SmallString<256> dir(modelPath);
+  llvm::sys::path::remove_filename(dir);
+  if (dir.empty())
+    dir = ".";
+  llvm::SmallString<256> realDir;
+  if (llvm::sys::fs::real_path(dir, realDir)) {
+    error = "cannot resolve the folder of '" + modelPath.str() + "'";
+    return false;
+  }
+  for (auto &t : *proto.mutable_graph()->mutable_initializer()) {
+    if (t.data_location() != onnx::TensorProto::EXTERNAL)
+      continue;
+    std::string location;
+    uint64_t offset = 0;
+    int64_t length = -1;
+    for (const auto &kv : t.external_data()) {
+      if (kv.key() == "location")
+        location = kv.value();
+      else if (kv.key() == "offset")
+        offset = std::strtoull(kv.value().c_str(), nullptr, 10);
+      else if (kv.key() == "length")
+        length = std::strtoll(kv.value().c_str(), nullptr, 10);
+    }
+    std::string what = "initializer '" + t.name() + "': external data ";
+    if (location.empty() || llvm::sys::path::is_absolute(location)) {
+      error = what + "location '" + location +
+              "' must be a path relative to the model's folder";
+      return false;
+    }
+    llvm::SmallString<256> full(dir);
+    llvm::sys::path::append(full, location);
+    llvm::SmallString<256> real;
+    if (llvm::sys::fs::real_path(full, real)) {
+      error = what + "file '" + location + "' not found next to the model";
+      return false;
+    }
+    llvm::StringRef inside(real);
+    if (!inside.starts_with(realDir) ||
+        (inside.size() > realDir.size() &&
+         !llvm::sys::path::is_separator(inside[realDir.size()]))) {
+      error = what + "location '" + location +
+              "' escapes the model's folder; refusing to read it";
+      return false;
+    }
+    uint64_t size = 0;
+    if (llvm::sys::fs::file_size(real, size) || offset > size ||
+        (length >= 0 && offset + uint64_t(length) > size)) {
+      error = what + "offset/length lie outside '" + location + "'";
+      return false;
+    }
+    uint64_t n = length >= 0 ? uint64_t(length) : size - offset;
+    auto buf = llvm::MemoryBuffer::getFileSlice(real, n, offset);
+    if (!buf) {
+      error = what + "cannot read '" + location + "'";
+      return false;
+    }
+    t.set_raw_data((*buf)->getBufferStart(), (*buf)->getBufferSize());
+    t.clear_external_data();
+    t.set_data_location(onnx::TensorProto::DEFAULT);
+  }
+  return true;
+}
+
 std::unique_ptr<OnnxModel>
 mlir::dlc::loadOnnxModel(llvm::StringRef path, const CompilerOptions &options,
                          std::string &error) {
@@ -149,6 +219,8 @@ mlir::dlc::loadOnnxModel(llvm::StringRef path, const CompilerOptions &options,
       shape->add_dim()->set_dim_value(d);
   }
 
+  if (!loadExternalData(proto, path, error))
+    return nullptr;
   try {
     onnx::checker::check_model(proto);
   } catch (const std::exception &e) {

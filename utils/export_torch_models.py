@@ -144,6 +144,29 @@ class TransformerEncoder(nn.Module):
         return self.head(self.encoder(self.embed(tokens)))
 
 
+class BertBaseSized(nn.Module):
+    """BERT-base dimensions (vocab 30522, 12 layers, hidden 768, 12 heads):
+    ~110M parameters, ~440 MB of fp32 weights, for compile-time checks."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(30522, 768)
+        self.pos = nn.Parameter(torch.randn(1, 128, 768) * 0.02)
+        layer = nn.TransformerEncoderLayer(768, 12, 3072, dropout=0.0, activation="gelu",
+                                           batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, 12)
+        self.pool = nn.Linear(768, 768)
+        # The encoder deep-copies one layer; distinct weights keep the
+        # exporter from deduplicating them into one set.
+        with torch.no_grad():
+            for p in self.parameters():
+                p.normal_(0.0, 0.02)
+
+    def forward(self, tokens):
+        h = self.encoder(self.embed(tokens) + self.pos[:, : tokens.shape[1]])
+        return torch.tanh(self.pool(h[:, 0]))
+
+
 class YoloStyle(nn.Module):
     """Conv/BN/LeakyReLU backbone, nearest upsampling, a two-scale head
     decoded with Sigmoid/Exp on slices."""
@@ -241,6 +264,7 @@ MODELS = {
 EXTRA_MODELS = {
     "resnet50": (ResNet50, (1, 3, 224, 224)),
     "transformer": (TransformerEncoder, ("tokens", 2, 16)),
+    "bert_base_sized": (BertBaseSized, ("tokens", 1, 128)),
     "yolo_style": (YoloStyle, (1, 3, 64, 64)),
     "unet_style": (UNetStyle, (1, 3, 32, 32)),
     "gru": (lambda: Recurrent("gru"), (5, 3, 16)),
@@ -260,7 +284,7 @@ def export(name, out_dir, opset):
     with torch.no_grad():
         randomize_batchnorm(model, gen)
         if shape[0] == "tokens":
-            x = torch.randint(0, 100, shape[1:], generator=gen)
+            x = torch.randint(0, 100, shape[1:], generator=gen)  # Any vocab >= 100.
         else:
             x = torch.randn(*shape, generator=gen)
         y = model(x)

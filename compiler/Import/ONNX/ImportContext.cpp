@@ -559,3 +559,19 @@ Value ImportContext::coerce2D(Value x, int64_t axis) {
     outer *= t.getDimSize(d);
   return reshape(x, {outer, t.getNumElements() / std::max<int64_t>(outer, 1)});
 }
+
+LogicalResult ImportContext::softmaxFamilyInput(int64_t rank, Value &x,
+                                                int64_t &axis) {
+  bool legacy = opset < 13;
+  axis = attrInt("axis", legacy ? 1 : -1);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return fail("axis out of range");
+  x = input(0);
+  if (legacy) {
+    x = coerce2D(x, axis);
+    axis = 1;
+  }
+  return success();
+}

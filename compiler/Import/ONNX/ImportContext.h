@@ -130,6 +130,10 @@ public:
   /// `x` viewed as 2-D [prod(dims < axis), prod(dims >= axis)] (the
   /// pre-opset-13 Softmax/LogSoftmax/Hardmax coercion).
   Value coerce2D(Value x, int64_t axis);
+  /// Input 0 of a Softmax-family op and the axis to work on: before opset 13
+  /// the default axis is 1 and the input is coerced to 2-D, after it the
+  /// default is -1. The caller reshapes its result to the output type.
+  LogicalResult softmaxFamilyInput(int64_t rank, Value &x, int64_t &axis);
   /// An i32 constant 0..n-1 laid along `axis` of an otherwise all-ones
   /// shape of `rank` dimensions (for one-hot compares).
   Value iota(int64_t rank, int64_t axis, int64_t n);

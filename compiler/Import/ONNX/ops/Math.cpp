@@ -222,20 +222,11 @@ LogicalResult importSoftmax(ImportContext &c) {
   RankedTensorType type = prologue(c, 1);
   if (!type)
     return failure();
-  int64_t rank = type.getRank();
-  bool legacy = c.opset < 13;
-  int64_t axis = c.attrInt("axis", legacy ? 1 : -1);
-  if (axis < 0)
-    axis += rank;
-  if (axis < 0 || axis >= rank)
-    return c.fail("axis out of range");
-  Value x = c.input(0);
-  if (!legacy) {
-    c.setOutput(0, softmax(c, x, axis));
-    return success();
-  }
-  // Softmax-1/11: the input is coerced to 2-D [prod(0..axis), prod(axis..)].
-  c.setOutput(0, c.reshape(softmax(c, c.coerce2D(x, axis), 1), type.getShape()));
+  Value x;
+  int64_t axis;
+  if (failed(c.softmaxFamilyInput(type.getRank(), x, axis)))
+    return failure();
+  c.setOutput(0, c.reshape(softmax(c, x, axis), type.getShape()));
   return success();
 }
 

@@ -30,6 +30,16 @@ struct Window {
 
 struct WindowAttrs {
   SmallVector<Window> dims;
+  /// Per-dimension strides, dilations and low/high pads, for dlc ops.
+  void arrays(SmallVector<int64_t> &strides, SmallVector<int64_t> &dilations,
+              SmallVector<int64_t> &lo, SmallVector<int64_t> &hi) const {
+    for (const Window &d : dims) {
+      strides.push_back(d.stride);
+      dilations.push_back(d.dilation);
+      lo.push_back(d.padLo);
+      hi.push_back(d.padHi);
+    }
+  }
   LogicalResult fit(ImportContext &c, ArrayRef<int64_t> inSpatial,
                     ArrayRef<int64_t> outSpatial) {
     for (size_t i = 0; i < dims.size(); ++i) {
@@ -216,12 +226,7 @@ LogicalResult importConv(ImportContext &c) {
   if (group != 1 && !depthwise) {
     // TOSA has no grouped convolution: one dlc.conv in ONNX layout.
     SmallVector<int64_t> strides, dilations, lo, hi;
-    for (const Window &d : win->dims) {
-      strides.push_back(d.stride);
-      dilations.push_back(d.dilation);
-      lo.push_back(d.padLo);
-      hi.push_back(d.padHi);
-    }
+    win->arrays(strides, dilations, lo, hi);
     Value bias = c.hasInput(2) ? c.input(2)
                                : c.constF32({cout}, std::vector<float>(cout, 0));
     c.setOutput(0, ConvOp::create(c.b, outType, x, c.input(1), bias,
@@ -303,12 +308,7 @@ LogicalResult importPool(ImportContext &c, bool isMax) {
   if (failed(win))
     return failure();
   SmallVector<int64_t> strides, dilations, lo, hi;
-  for (const Window &d : win->dims) {
-    strides.push_back(d.stride);
-    dilations.push_back(d.dilation);
-    lo.push_back(d.padLo);
-    hi.push_back(d.padHi);
-  }
+  win->arrays(strides, dilations, lo, hi);
   bool countPad = !isMax && c.attrInt("count_include_pad", 0);
   auto poolType = RankedTensorType::get(outType.getShape(), xType.getElementType());
   Value pooled = PoolOp::create(c.b, poolType, x,
@@ -506,12 +506,7 @@ LogicalResult quantConv(ImportContext &c, bool qlinear) {
   Value x = centred(xi, qlinear ? 2 : 2, 1);
   Value w = centred(wi, qlinear ? 5 : 3, 0);
   SmallVector<int64_t> strides, dilations, lo, hi;
-  for (const Window &d : win->dims) {
-    strides.push_back(d.stride);
-    dilations.push_back(d.dilation);
-    lo.push_back(d.padLo);
-    hi.push_back(d.padHi);
-  }
+  win->arrays(strides, dilations, lo, hi);
   Value bias = qlinear && c.hasInput(8)
                    ? c.inputAsF32(8)
                    : c.constF32({cout}, std::vector<float>(cout, 0));

@@ -166,18 +166,10 @@ LogicalResult importLogSoftmax(ImportContext &c) {
   RankedTensorType type = c.resultType(1);
   if (!type)
     return failure();
-  int64_t rank = type.getRank();
-  bool legacy = c.opset < 13;
-  int64_t axis = c.attrInt("axis", legacy ? 1 : -1);
-  if (axis < 0)
-    axis += rank;
-  if (axis < 0 || axis >= rank)
-    return c.fail("axis out of range");
-  Value x = c.input(0);
-  if (legacy) {
-    x = c.coerce2D(x, axis);
-    axis = 1;
-  }
+  Value x;
+  int64_t axis;
+  if (failed(c.softmaxFamilyInput(type.getRank(), x, axis)))
+    return failure();
   // x - max - log(sum(exp(x - max)))
   auto t = cast<RankedTensorType>(x.getType());
   Value m = reduceAll(c, x, {axis}, Reduction::Max);
@@ -196,18 +188,10 @@ LogicalResult importHardmax(ImportContext &c) {
   RankedTensorType type = c.resultType(1);
   if (!type)
     return failure();
-  int64_t rank = type.getRank();
-  bool legacy = c.opset < 13;
-  int64_t axis = c.attrInt("axis", legacy ? 1 : -1);
-  if (axis < 0)
-    axis += rank;
-  if (axis < 0 || axis >= rank)
-    return c.fail("axis out of range");
-  Value x = c.input(0);
-  if (legacy) {
-    x = c.coerce2D(x, axis);
-    axis = 1;
-  }
+  Value x;
+  int64_t axis;
+  if (failed(c.softmaxFamilyInput(type.getRank(), x, axis)))
+    return failure();
   auto xt = cast<RankedTensorType>(x.getType());
   SmallVector<int64_t> reduced, kept(xt.getShape());
   for (int64_t d = 0; d < xt.getRank(); ++d)

@@ -22,13 +22,36 @@ enum class Reduction { Sum, Mean, Max, Min, Prod, L1, L2, SumSquare, LogSum,
 /// noop_with_empty_axes is set and "all" otherwise (already expanded).
 FailureOr<SmallVector<int64_t>> reductionAxes(ImportContext &c, int64_t rank,
                                               int axesInputSince,
+                                              bool sizeOneIsIdentity,
                                               bool &identity) {
   std::vector<int64_t> axes = c.attrInts("axes");
   identity = false;
   if (c.opset >= axesInputSince && c.hasInput(1)) {
     auto k = c.constInput(1);
-    if (!k)
-      return c.fail("axes must be a compile-time constant");
+    if (!k) {
+      // Runtime axes with keepdims: the static output type says which
+      // dimensions shrink to 1 (reducing a size-1 dimension changes
+      // nothing), so the reduction is still fully determined.
+      RankedTensorType out = c.knownType(c.node->output(0));
+      auto in = cast<RankedTensorType>(c.input(0).getType());
+      if (!c.attrInt("keepdims", 1) || !out || out.getRank() != rank)
+        return c.fail("axes must be a compile-time constant");
+      SmallVector<int64_t> derived;
+      for (int64_t d = 0; d < rank; ++d)
+        if (out.getDimSize(d) != in.getDimSize(d)) {
+          if (out.getDimSize(d) != 1)
+            return c.fail("axes must be a compile-time constant");
+          derived.push_back(d);
+        }
+      if (derived.empty()) {
+        // Nothing shrinks: a no-op, or a reduction over size-1 axes, which
+        // is the identity only for sum/mean/max/min/prod.
+        if (!sizeOneIsIdentity)
+          return c.fail("axes must be a compile-time constant");
+        identity = true;
+      }
+      return derived;
+    }
     axes = k->ints();
   }
   SmallVector<int64_t> out;
@@ -79,7 +102,10 @@ LogicalResult reduce(ImportContext &c, Reduction r, int axesInputSince) {
   Value x = c.input(0);
   auto inType = cast<RankedTensorType>(x.getType());
   bool identity;
-  auto axes = reductionAxes(c, inType.getRank(), axesInputSince, identity);
+  bool plain = r == Reduction::Sum || r == Reduction::Mean ||
+               r == Reduction::Max || r == Reduction::Min ||
+               r == Reduction::Prod;
+  auto axes = reductionAxes(c, inType.getRank(), axesInputSince, plain, identity);
   if (failed(axes))
     return failure();
   if (identity) {

@@ -433,6 +433,22 @@ Value ImportContext::slice(Value v, llvm::ArrayRef<int64_t> start,
                                tosa::getTosaConstShape(b, size));
 }
 
+template <typename OpTy>
+static Value reduceKeepDim(ImplicitLocOpBuilder &b, Value v, int64_t axis) {
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape[axis] = 1;
+  return OpTy::create(b, type.clone(shape), v, b.getI32IntegerAttr(axis));
+}
+
+Value ImportContext::reduceMax(Value v, int64_t axis) {
+  return reduceKeepDim<tosa::ReduceMaxOp>(b, v, axis);
+}
+
+Value ImportContext::reduceMin(Value v, int64_t axis) {
+  return reduceKeepDim<tosa::ReduceMinOp>(b, v, axis);
+}
+
 Value ImportContext::reduceSum(Value v, int64_t axis) {
   auto type = cast<RankedTensorType>(v.getType());
   SmallVector<int64_t> shape(type.getShape());

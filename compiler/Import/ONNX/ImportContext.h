@@ -113,6 +113,8 @@ public:
   Value slice(Value v, llvm::ArrayRef<int64_t> start,
               llvm::ArrayRef<int64_t> size);
   Value reduceSum(Value v, int64_t axis);
+  Value reduceMax(Value v, int64_t axis);
+  Value reduceMin(Value v, int64_t axis);
   /// A scalar of `type`'s element type broadcastable to `type`'s rank.
   Value splat(RankedTensorType type, double value);
   /// Round half to even (ONNX Round, QuantizeLinear) on floats.

@@ -18,10 +18,8 @@ namespace {
 /// log_softmax over axis 1.
 Value logSoftmaxAxis1(ImportContext &c, Value x) {
   auto t = cast<RankedTensorType>(x.getType());
-  SmallVector<int64_t> red(t.getShape());
-  red[1] = 1;
-  auto rt = t.clone(red);
-  Value m = tosa::ReduceMaxOp::create(c.b, rt, x, c.b.getI32IntegerAttr(1));
+  Value m = c.reduceMax(x, 1);
+  auto rt = cast<RankedTensorType>(m.getType());
   Value sh = tosa::SubOp::create(c.b, t, x, m);
   Value s = c.reduceSum(tosa::ExpOp::create(c.b, t, sh), 1);
   return tosa::SubOp::create(c.b, t, sh, tosa::LogOp::create(c.b, rt, s));

@@ -206,11 +206,8 @@ LogicalResult importClip11(ImportContext &c) {
 /// Numerically stable softmax over `axis`: exp(x - max) / sum.
 Value softmax(ImportContext &c, Value x, int64_t axis) {
   auto type = cast<RankedTensorType>(x.getType());
-  SmallVector<int64_t> reduced(type.getShape());
-  reduced[axis] = 1;
-  auto redType = RankedTensorType::get(reduced, type.getElementType());
-  Value max = tosa::ReduceMaxOp::create(c.b, redType, x,
-                                        c.b.getI32IntegerAttr(axis));
+  Value max = c.reduceMax(x, axis);
+  auto redType = cast<RankedTensorType>(max.getType());
   Value shifted = tosa::SubOp::create(c.b, type, x, max);
   Value e = tosa::ExpOp::create(c.b, type, shifted);
   Value sum = c.reduceSum(e, axis);

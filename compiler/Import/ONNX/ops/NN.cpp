@@ -733,12 +733,8 @@ LogicalResult importGlobalMaxPool(ImportContext &c) {
   if (!type)
     return failure();
   Value x = c.input(0);
-  for (int64_t d = 2; d < type.getRank(); ++d) {
-    auto t = cast<RankedTensorType>(x.getType());
-    SmallVector<int64_t> s(t.getShape());
-    s[d] = 1;
-    x = tosa::ReduceMaxOp::create(c.b, t.clone(s), x, c.b.getI32IntegerAttr(d));
-  }
+  for (int64_t d = 2; d < type.getRank(); ++d)
+    x = c.reduceMax(x, d);
   c.setOutput(0, x);
   return success();
 }

@@ -66,15 +66,8 @@ LogicalResult importDynamicQuantizeLinear(ImportContext &c) {
   int64_t rank = xt.getRank();
   auto reduceAll = [&](bool isMax) {
     Value v = x;
-    for (int64_t d = 0; d < rank; ++d) {
-      auto t = cast<RankedTensorType>(v.getType());
-      SmallVector<int64_t> s(t.getShape());
-      s[d] = 1;
-      v = isMax ? Value(tosa::ReduceMaxOp::create(c.b, t.clone(s), v,
-                                                  c.b.getI32IntegerAttr(d)))
-                : Value(tosa::ReduceMinOp::create(c.b, t.clone(s), v,
-                                                  c.b.getI32IntegerAttr(d)));
-    }
+    for (int64_t d = 0; d < rank; ++d)
+      v = isMax ? c.reduceMax(v, d) : c.reduceMin(v, d);
     return v;
   };
   auto one = RankedTensorType::get(SmallVector<int64_t>(rank, 1), c.b.getF32Type());

@@ -23,6 +23,14 @@ std::vector<TargetDesc> mlir::dlc::listTargets() {
       {"x86-64-avx512", "x86_64-unknown-linux-gnu", "skylake-avx512",
        "+avx512f,+avx512bw,+avx512vl,+avx512dq,+fma",
        "x86-64 with AVX-512 (Skylake-SP and later)", 512},
+      {"armv8", "aarch64-unknown-linux-gnu", "generic",
+       "+v8a,+fp-armv8,+neon", "64-bit Arm, armv8-a with NEON"},
+      {"armv8.2", "aarch64-unknown-linux-gnu", "generic",
+       "+v8.2a,+fp-armv8,+neon,+dotprod,+fullfp16",
+       "armv8.2-a with NEON, dot product and fp16 arithmetic"},
+      {"armv8.6", "aarch64-unknown-linux-gnu", "generic",
+       "+v8.6a,+fp-armv8,+neon,+dotprod,+fullfp16,+i8mm,+bf16",
+       "armv8.6-a with NEON, dot product, fp16, int8 matmul and bf16"},
   };
 }
 

@@ -36,6 +36,11 @@ struct CompilerOptions {
   int optLevel = 3;
   /// --input-shape name=1x3x224x224 pins (symbolic) input dimensions.
   std::map<std::string, std::vector<int64_t>> inputShapes;
+  /// --report=<file.json>: the memory contract (see docs/cli.md).
+  std::string reportPath;
+  /// --max-ram / --max-flash budgets in bytes; 0 means no budget.
+  uint64_t maxRam = 0;
+  uint64_t maxFlash = 0;
 };
 
 } // namespace mlir::dlc

@@ -133,7 +133,8 @@ LogicalResult mlir::dlc::compileModel(MLIRContext &context,
                       : options.emit == Phase::Object
                           ? ArtifactKind::Object
                           : ArtifactKind::SharedObject;
-  if (outputPath.ends_with(".o") && options.emit == Phase::Library)
+  if ((outputPath.ends_with(".o") || outputPath.ends_with(".a")) &&
+      options.emit == Phase::Library)
     kind = ArtifactKind::Object;
   return target->emit(*module, signature, options, kind, outputPath);
 }

@@ -7,11 +7,15 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+#include <type_traits>
 
 namespace mlir::dlc {
 #define GEN_PASS_DEF_APPROXIMATEMATH
@@ -21,12 +25,93 @@ namespace mlir::dlc {
 using namespace mlir;
 
 namespace {
+/// math.fma -> contractable mulf + addf. The approximations are written with
+/// fma; on a CPU without FMA instructions (x86-64 baseline) LLVM would call
+/// libm's fmaf for it. A `contract` pair fuses where FMA exists and needs
+/// nothing from libm where it does not.
+struct FmaToContractedMulAdd : OpRewritePattern<math::FmaOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(math::FmaOp op,
+                                PatternRewriter &rewriter) const override {
+    auto flags = arith::FastMathFlagsAttr::get(
+        getContext(), op.getFastmath() | arith::FastMathFlags::contract);
+    Value mul = arith::MulFOp::create(rewriter, op.getLoc(), op.getA(),
+                                      op.getB(), flags);
+    rewriter.replaceOpWithNewOp<arith::AddFOp>(op, mul, op.getC(), flags);
+    return success();
+  }
+};
+
+/// A scalar or splat-vector float constant of `type`.
+static Value floatConst(OpBuilder &b, Location loc, Type type, double v) {
+  auto elem = cast<FloatType>(getElementTypeOrSelf(type));
+  TypedAttr attr = b.getFloatAttr(elem, v);
+  if (auto shaped = dyn_cast<ShapedType>(type))
+    attr = DenseElementsAttr::get(shaped, attr);
+  return arith::ConstantOp::create(b, loc, type, attr);
+}
+
+/// trunc(x) without libm: a float at or above 2^mantissa (or inf/NaN) is
+/// already integral; below it the value round-trips through an integer.
+/// copysign keeps -0.0 for x in (-1, 0). Exact, like the libm function.
+static Value expandTrunc(OpBuilder &b, Location loc, Value x) {
+  Type type = x.getType();
+  auto elem = cast<FloatType>(getElementTypeOrSelf(type));
+  Type intElem = b.getIntegerType(elem.getWidth());
+  Type intType = intElem;
+  if (auto shaped = dyn_cast<ShapedType>(type))
+    intType = shaped.clone(intElem);
+  Value limit = floatConst(b, loc, type, std::ldexp(1.0, elem.getFPMantissaWidth() - 1));
+  Value small = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
+                                      math::AbsFOp::create(b, loc, x), limit);
+  Value asInt = arith::FPToSIOp::create(b, loc, intType, x);
+  Value back = arith::SIToFPOp::create(b, loc, type, asInt);
+  Value signed_ = math::CopySignOp::create(b, loc, back, x);
+  return arith::SelectOp::create(b, loc, small, signed_, x);
+}
+
+/// math.trunc / math.floor on f32/f64 -> compare/convert/select. LLVM turns
+/// llvm.trunc/llvm.floor into calls to truncf/floorf on CPUs without
+/// rounding instructions (x86-64 before SSE4.1), and artifacts must not need
+/// libm; upstream's math-expand-ops leaves both ops alone.
+template <typename OpTy>
+struct ExpandRounding : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    auto elem = dyn_cast<FloatType>(getElementTypeOrSelf(op.getType()));
+    if (!elem || (elem.getWidth() != 32 && elem.getWidth() != 64))
+      return failure();
+    Location loc = op.getLoc();
+    Value x = op.getOperand();
+    Value t = expandTrunc(rewriter, loc, x);
+    if (std::is_same_v<OpTy, math::FloorOp>) {
+      // floor = trunc - 1 where truncation moved a negative value up.
+      Value one = floatConst(rewriter, loc, x.getType(), 1.0);
+      Value above = arith::CmpFOp::create(
+          rewriter, loc, arith::CmpFPredicate::OLT, x, t);
+      t = arith::SelectOp::create(rewriter, loc, above,
+                                  arith::SubFOp::create(rewriter, loc, t, one),
+                                  t);
+    }
+    rewriter.replaceOp(op, t);
+    return success();
+  }
+};
+
 struct ApproximateMathPass
     : dlc::impl::ApproximateMathBase<ApproximateMathPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateMathPolynomialApproximationPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    RewritePatternSet fma(&getContext());
+    fma.add<FmaToContractedMulAdd, ExpandRounding<math::TruncOp>,
+            ExpandRounding<math::FloorOp>>(&getContext());
+    // The approximations may round; these expand to trunc, handled above.
+    math::populateExpansionPatterns(fma, {"ceil", "round", "roundeven"});
+    if (failed(applyPatternsGreedily(getOperation(), std::move(fma))))
       signalPassFailure();
   }
 };

@@ -52,9 +52,11 @@ def ApproximateMath : Pass<"dlc-approximate-math", "func::FuncOp"> {
 
     Produces: arith/math.fma sequences from upstream
     `populateMathPolynomialApproximationPatterns` (about 2 ulp for exp/log,
-    a few ulp for tanh/erf).
+    a few ulp for tanh/erf). Every math.fma (from the approximations or
+    elsewhere) then becomes arith.mulf + arith.addf with the `contract` flag.
 
-    Postcondition: the approximated ops no longer need libm.
+    Postcondition: the approximated ops no longer need libm, and no math.fma
+    remains (it would be a call to fmaf on CPUs without FMA).
   }];
   let dependentDialects = ["arith::ArithDialect", "math::MathDialect",
                            "vector::VectorDialect"];

@@ -23,7 +23,8 @@ public:
     // Pass names as in mlir-opt, so each step can be replayed with dlc-opt.
     const char *pipeline =
         "func.func(convert-linalg-to-loops,math-expand-ops,"
-        "dlc-approximate-math,lower-affine,convert-scf-to-cf,canonicalize),"
+        "dlc-approximate-math,lower-affine,convert-scf-to-cf,"
+        "canonicalize),"
         "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
         "convert-math-to-llvm,arith-expand{include-bf16=1},convert-arith-to-llvm,convert-cf-to-llvm,"
         "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"

@@ -15,6 +15,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Object/ArchiveWriter.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -136,7 +137,25 @@ LogicalResult mlir::dlc::emitWithLLVM(ModuleOp module,
   if (!target)
     return emitError(loc) << "no LLVM backend for '" << desc.triple
                           << "': " << error;
+  bool wantStats = !options.reportPath.empty() || options.maxRam ||
+                   options.maxFlash;
+  bool binary =
+      kind == ArtifactKind::Object || kind == ArtifactKind::SharedObject;
+  if (wantStats && !binary)
+    return emitError(loc) << "--report, --max-ram and --max-flash need a .so, "
+                             ".o or .a output";
+  // LLVM writes each function's frame size here (clang's -fstack-usage);
+  // the firmware header and the memory report need the deepest stack.
+  llvm::SmallString<128> stackUsagePath;
+  std::optional<llvm::FileRemover> removeStackUsage;
+  bool wantStack = wantStats || kind == ArtifactKind::Object;
+  if (wantStack) {
+    if (llvm::sys::fs::createTemporaryFile("dlc", "su", stackUsagePath))
+      return emitError(loc) << "cannot create a temporary file";
+    removeStackUsage.emplace(stackUsagePath);
+  }
   llvm::TargetOptions targetOptions;
+  targetOptions.StackUsageOutput = stackUsagePath.str().str();
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
       triple, desc.cpu, desc.features, targetOptions, llvm::Reloc::PIC_,
       llvm::CodeModel::Small,
@@ -169,7 +188,9 @@ LogicalResult mlir::dlc::emitWithLLVM(ModuleOp module,
   }
   if (llvm::verifyModule(*llvmModule, &llvm::errs()))
     return emitError(loc) << "generated LLVM IR is invalid";
+  uint64_t weightBytes = constantDataBytes(*llvmModule);
   optimize(*llvmModule, *tm, options.optLevel);
+  CallGraph callGraph = collectCallGraph(*llvmModule);
 
   llvm::SmallString<0> buffer;
   if (kind == ArtifactKind::LLVMIR) {
@@ -187,7 +208,40 @@ LogicalResult mlir::dlc::emitWithLLVM(ModuleOp module,
       return emitError(loc) << "target cannot emit this file type";
     pm.run(*llvmModule);
   }
+  ArtifactStats stats;
+  if (wantStack) {
+    auto stackUsage = llvm::MemoryBuffer::getFile(stackUsagePath);
+    stats = measureArtifact(buffer,
+                            stackUsage ? (*stackUsage)->getBuffer() : "",
+                            callGraph, signature.name + "_run", signature,
+                            weightBytes);
+  }
+  if (failed(checkBudgets(loc, stats, options)))
+    return failure();
+  if (!options.reportPath.empty() &&
+      failed(writeOutputFile(loc, options.reportPath,
+                             reportJSON(stats, signature, desc))))
+    return failure();
   if (kind == ArtifactKind::SharedObject)
     return linkShared(loc, buffer, outputPath);
-  return writeOutputFile(loc, outputPath, buffer);
+  if (kind != ArtifactKind::Object)
+    return writeOutputFile(loc, outputPath, buffer);
+
+  // Firmware object: <name>.h next to it, and an archive for `.a`.
+  llvm::SmallString<128> headerPath = llvm::sys::path::parent_path(outputPath);
+  llvm::sys::path::append(headerPath, signature.name + ".h");
+  if (failed(writeOutputFile(loc, headerPath,
+                             firmwareHeader(signature, desc, &stats))))
+    return failure();
+  if (!outputPath.ends_with(".a"))
+    return writeOutputFile(loc, outputPath, buffer);
+  std::string member = signature.name + ".o";
+  llvm::NewArchiveMember obj(llvm::MemoryBufferRef(buffer, member));
+  auto archive = llvm::writeArchiveToBuffer(
+      {std::move(obj)}, llvm::SymtabWritingMode::NormalSymtab,
+      llvm::object::Archive::K_GNU, /*Deterministic=*/true, /*Thin=*/false);
+  if (!archive)
+    return emitError(loc) << "cannot build the archive: "
+                          << llvm::toString(archive.takeError());
+  return writeOutputFile(loc, outputPath, (*archive)->getBuffer());
 }

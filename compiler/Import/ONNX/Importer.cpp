@@ -402,10 +402,11 @@ OwningOpRef<ModuleOp> mlir::dlc::importOnnxModel(MLIRContext *context,
       return nullptr;
     }
     for (int i = 0; i < node.output_size(); ++i)
-      if (!node.output(i).empty() && !ictx.lookup(node.output(i)))
-        return (ictx.fail("produced no value for output '" + node.output(i) +
-                          "'"),
-                nullptr);
+      if (!node.output(i).empty() && !ictx.lookup(node.output(i))) {
+        (void)ictx.fail("produced no value for output '" + node.output(i) +
+                        "'");
+        return nullptr;
+      }
   }
 
   SmallVector<Value> results;

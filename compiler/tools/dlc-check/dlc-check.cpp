@@ -5,7 +5,10 @@
 // Each DIR holds model.onnx and test_data_set_N/{input,output}_K.pb. The
 // model is compiled by the dlc next to this tool (unknown flags are passed
 // on), then run in a child process, so a crash in one model is reported as
-// that folder's failure, not the end of the run. Prints one PASS/FAIL line
+// that folder's failure, not the end of the run. A model built for another
+// architecture (e.g. -target=armv8) runs under qemu-user in dlc-runner, the
+// C runner cross-built next to this tool (bin/<triple>/dlc-runner); the
+// TensorProto parsing and the comparison stay on the host. Prints one PASS/FAIL line
 // per folder and a closing "N passed, N failed" line; exits 0 only if all
 // passed.
 //
@@ -113,6 +116,198 @@ std::string compile(const std::string &dlc, const std::vector<std::string> &flag
   return "compile: " + firstErrorLine(log);
 }
 
+/// How to run an artifact of a foreign architecture.
+struct CrossRunner {
+  std::string runner; // dlc-runner built for that architecture.
+  std::string qemu;   // qemu-user binary.
+  std::string sysroot;
+};
+
+/// The ELF e_machine of `path`, or -1.
+int elfMachine(const std::string &path) {
+  unsigned char h[20];
+  FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f)
+    return -1;
+  size_t n = std::fread(h, 1, sizeof(h), f);
+  std::fclose(f);
+  if (n != sizeof(h) || std::memcmp(h, "\x7f" "ELF", 4) != 0)
+    return -1;
+  return h[18] | (h[19] << 8); // Little-endian: every target dlc has.
+}
+
+#if defined(__x86_64__)
+constexpr int kHostMachine = 62; // EM_X86_64
+#elif defined(__aarch64__)
+constexpr int kHostMachine = 183; // EM_AARCH64
+#else
+constexpr int kHostMachine = -1;
+#endif
+
+/// Runs `argv` with stdout and stderr going to `log`; returns the wait status.
+int runLogged(const std::vector<std::string> &args, const std::string &log) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      dup2(fd, 2);
+      dup2(fd, 1);
+    }
+    alarm(600); // Survives exec: bounds a model that hangs under qemu.
+    std::vector<char *> argv;
+    for (const std::string &a : args)
+      argv.push_back(const_cast<char *>(a.c_str()));
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+std::string readFile(const std::string &path) {
+  std::string out;
+  if (FILE *f = std::fopen(path.c_str(), "rb")) {
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0)
+      out.append(buf, n);
+    std::fclose(f);
+  }
+  return out;
+}
+
+/// One tensor line of dlc-runner's output: "input|output K DTYPE DIMS".
+struct RunnerDesc {
+  int32_t dtype = 0;
+  std::vector<int64_t> shape;
+  dlc_tensor_desc_t view() const {
+    dlc_tensor_desc_t d{};
+    d.dtype = dtype;
+    d.rank = static_cast<int32_t>(shape.size());
+    d.shape = shape.data();
+    return d;
+  }
+};
+
+/// Parses dlc-runner's descriptor lines into `in`/`out`.
+void parseRunnerDescs(const std::string &text, std::vector<RunnerDesc> &in,
+                      std::vector<RunnerDesc> &out) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos)
+      end = text.size();
+    std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    char kind[8], dims[1024];
+    unsigned idx;
+    int dtype;
+    if (std::sscanf(line.c_str(), "%7s %u %d %1023s", kind, &idx, &dtype,
+                    dims) != 4)
+      continue;
+    std::vector<RunnerDesc> &list = std::strcmp(kind, "input") == 0 ? in : out;
+    if (idx != list.size())
+      continue;
+    RunnerDesc d;
+    d.dtype = dtype;
+    if (std::strcmp(dims, "-") != 0)
+      for (char *p = dims; *p;) {
+        d.shape.push_back(std::strtoll(p, &p, 10));
+        if (*p == 'x')
+          ++p;
+        else
+          break;
+      }
+    list.push_back(d);
+  }
+}
+
+/// Runs one test data set through dlc-runner under qemu. Returns "" on
+/// success or the reason.
+std::string runSetCross(const CrossRunner &cross, const std::string &so,
+                        const std::string &tmp,
+                        const std::vector<HostTensor> &in,
+                        std::vector<HostTensor> &got) {
+  std::string error;
+  for (size_t i = 0; i < in.size(); ++i) {
+    const std::vector<char> &bytes = in[i].data;
+    std::string path = tmp + "/input_" + std::to_string(i) + ".bin";
+    FILE *f = std::fopen(path.c_str(), "wb");
+    if (!f || std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) {
+      if (f)
+        std::fclose(f);
+      return "cannot write " + path;
+    }
+    std::fclose(f);
+  }
+  std::string log = tmp + "/runner.log";
+  int status = runLogged({cross.qemu, "-L", cross.sysroot, cross.runner, so,
+                          tmp},
+                         log);
+  std::string text = readFile(log);
+  std::vector<RunnerDesc> inDesc, outDesc;
+  parseRunnerDescs(text, inDesc, outDesc);
+  for (size_t i = 0; i < in.size() && i < inDesc.size(); ++i) {
+    dlc_tensor_desc_t d = inDesc[i].view();
+    if (!matchesDesc(in[i], d, error))
+      return "input " + error;
+  }
+  if (WIFSIGNALED(status))
+    return "run: crashed under " + cross.qemu + " (signal " +
+           std::to_string(WTERMSIG(status)) + ")";
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    size_t at = text.find("error");
+    if (at == std::string::npos)
+      at = text.rfind('\n', text.size() > 1 ? text.size() - 2 : 0);
+    at = at == std::string::npos ? 0 : at;
+    std::string why = text.substr(at, text.find('\n', at + 1) - at);
+    while (!why.empty() && (why.front() == '\n' || why.front() == ' '))
+      why.erase(0, 1);
+    return "run under " + cross.qemu + ": " + (why.empty() ? "failed" : why);
+  }
+  if (outDesc.size() != got.size())
+    return "the model has " + std::to_string(outDesc.size()) + " outputs";
+  for (size_t i = 0; i < got.size(); ++i) {
+    got[i].dtype = outDesc[i].dtype;
+    got[i].shape = outDesc[i].shape;
+    std::string bytes = readFile(tmp + "/output_" + std::to_string(i) + ".bin");
+    got[i].data.assign(bytes.begin(), bytes.end());
+  }
+  return "";
+}
+
+/// Runs every test_data_set_* of `dir` through dlc-runner under qemu.
+std::string runSetsCross(const CrossRunner &cross, const std::string &dir,
+                         const std::string &so, const std::string &tmp,
+                         double rtol, double atol, double maxRel) {
+  std::vector<std::string> sets = listDir(dir, "test_data_set_");
+  if (sets.empty())
+    return "no test_data_set_* folders";
+  for (const std::string &set : sets) {
+    std::string base = dir + "/" + set + "/", error;
+    size_t nIn = listDir(base, "input_").size();
+    size_t nOut = listDir(base, "output_").size();
+    std::vector<HostTensor> in(nIn), expect(nOut), got(nOut);
+    for (size_t i = 0; i < nIn; ++i)
+      if (!readTensorFile(base + "input_" + std::to_string(i) + ".pb", in[i],
+                          error))
+        return set + ": input " + error;
+    for (size_t i = 0; i < nOut; ++i)
+      if (!readTensorFile(base + "output_" + std::to_string(i) + ".pb",
+                          expect[i], error))
+        return set + ": " + error;
+    std::string r = runSetCross(cross, so, tmp, in, got);
+    if (!r.empty())
+      return set + ": " + r;
+    for (size_t i = 0; i < nOut; ++i)
+      if (!allClose(got[i], expect[i], rtol, atol, error, maxRel))
+        return set + ": output " + std::to_string(i) + ": " + error;
+  }
+  return "";
+}
+
 /// Runs every test_data_set_* of `dir` against the compiled model. Returns
 /// "" on success or the reason. Called in a child process.
 std::string runSets(const std::string &dir, const std::string &so, double rtol,
@@ -170,6 +365,28 @@ std::string runSets(const std::string &dir, const std::string &so, double rtol,
   return "";
 }
 
+/// Picks how to run an artifact for ELF machine `machine`: in process
+/// (returns true with `cross` unset) or under qemu; false if neither can.
+bool pickRunner(int machine, CrossRunner &cross, std::string &reason) {
+  if (machine == kHostMachine)
+    return true;
+  if (machine != 183) {
+    reason = "cannot run an artifact for ELF machine " +
+             std::to_string(machine) + " on this host";
+    return false;
+  }
+  cross.runner = selfDir() + "/aarch64-linux-gnu/dlc-runner";
+  cross.qemu = "qemu-aarch64";
+  const char *sysroot = std::getenv("DLC_QEMU_LD_PREFIX");
+  cross.sysroot = sysroot ? sysroot : "/usr/aarch64-linux-gnu";
+  if (!exists(cross.runner)) {
+    reason = "no " + cross.runner +
+             " (dlc was built without aarch64-linux-gnu-gcc)";
+    return false;
+  }
+  return true;
+}
+
 std::string checkFolder(const std::string &dlc,
                         const std::vector<std::string> &flags,
                         const std::string &dir, double rtol, double atol,
@@ -182,7 +399,16 @@ std::string checkFolder(const std::string &dlc,
     return "cannot create a temporary folder";
   std::string tmp = tmpl, so = tmp + "/model.so", log = tmp + "/dlc.log";
   std::string reason = compile(dlc, flags, model, so, log);
-  if (reason.empty()) {
+  CrossRunner cross;
+  if (reason.empty() && !pickRunner(elfMachine(so), cross, reason)) {
+  } else if (reason.empty() && !cross.runner.empty()) {
+    reason = runSetsCross(cross, dir, so, tmp, rtol, atol, maxRel);
+    for (const std::string &f : listDir(tmp, "input_"))
+      unlink((tmp + "/" + f).c_str());
+    for (const std::string &f : listDir(tmp, "output_"))
+      unlink((tmp + "/" + f).c_str());
+    unlink((tmp + "/runner.log").c_str());
+  } else if (reason.empty()) {
     int fds[2];
     if (pipe(fds) != 0)
       return "pipe failed";

@@ -13,6 +13,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
@@ -26,12 +27,14 @@ static cl::OptionCategory dlcCategory("dlc options");
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.onnx>"),
                                       cl::Required, cl::cat(dlcCategory));
 static cl::opt<std::string>
-    outputFile("o", cl::desc("Output file (.so shared object, .o object; '-' "
-                             "for textual --emit phases)"),
+    outputFile("o", cl::desc("Output file: .so shared object; .o object or "
+                             ".a archive plus <name>.h for firmware; '-' for "
+                             "textual --emit phases"),
                cl::value_desc("file"), cl::init("-"), cl::cat(dlcCategory));
 static cl::opt<std::string>
     targetName("target",
-               cl::desc("Code generation target: host, x86-64, x86-64-avx512 "
+               cl::desc("Code generation target: host, x86-64, x86-64-avx512, armv8, "
+                        "armv8.2, armv8.6 "
                         "(see --list-targets)"),
                cl::init("host"), cl::cat(dlcCategory));
 static cl::opt<std::string> mcpu("mcpu", cl::desc("Override the target CPU"),
@@ -57,9 +60,47 @@ static cl::list<std::string> inputShapes(
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level 0-3"),
                                   cl::init(3), cl::Prefix,
                                   cl::cat(dlcCategory));
+static cl::opt<std::string> reportFile(
+    "report",
+    cl::desc("Write the memory contract (RAM: workspace + stack; flash: code "
+             "+ weights) as JSON"),
+    cl::value_desc("file.json"), cl::cat(dlcCategory));
+static cl::opt<std::string>
+    maxRam("max-ram",
+           cl::desc("Fail if workspace + stack + data exceed this many bytes "
+                    "(suffixes K, M, G: 1024-based)"),
+           cl::value_desc("bytes"), cl::cat(dlcCategory));
+static cl::opt<std::string>
+    maxFlash("max-flash",
+             cl::desc("Fail if code + read-only data + data exceed this many "
+                      "bytes (suffixes K, M, G)"),
+             cl::value_desc("bytes"), cl::cat(dlcCategory));
 static cl::opt<bool> listTargets("list-targets",
                                  cl::desc("Print the known targets and exit"),
                                  cl::cat(dlcCategory));
+
+/// "65536", "64K", "2M", "1G" -> bytes; false if malformed or zero.
+static bool parseBytes(StringRef text, uint64_t &bytes) {
+  uint64_t scale = 1;
+  if (!text.empty()) {
+    char unit = toUpper(text.back());
+    scale = unit == 'K' ? 1ull << 10 : unit == 'M' ? 1ull << 20
+          : unit == 'G' ? 1ull << 30 : 1;
+    if (scale != 1)
+      text = text.drop_back();
+  }
+  uint64_t n;
+  if (text.getAsInteger(10, n) || n == 0 || n > (~0ull) / scale)
+    return false;
+  bytes = n * scale;
+  return true;
+}
+
+/// --name becomes C symbols and a header name.
+static bool isCIdentifier(StringRef s) {
+  return !s.empty() && !isDigit(s.front()) &&
+         llvm::all_of(s, [](char c) { return isAlnum(c) || c == '_'; });
+}
 
 static bool parseInputShape(StringRef spec, std::string &name,
                             std::vector<int64_t> &dims) {
@@ -99,6 +140,21 @@ int main(int argc, char **argv) {
   options.features = mattr;
   options.name = modelName;
   options.optLevel = optLevel;
+  options.reportPath = reportFile;
+  if (!isCIdentifier(modelName)) {
+    errs() << "dlc: error: --name='" << modelName
+           << "' is not a C identifier (it prefixes <name>_run)\n";
+    return 1;
+  }
+  for (auto [flag, text, out] :
+       {std::tuple{"--max-ram", &maxRam, &options.maxRam},
+        std::tuple{"--max-flash", &maxFlash, &options.maxFlash}}) {
+    if (!text->empty() && !parseBytes(*text, *out)) {
+      errs() << "dlc: error: malformed " << flag << "='" << *text
+             << "' (expected a byte count such as 65536, 64K or 2M)\n";
+      return 1;
+    }
+  }
   auto phase = dlc::parsePhase(emit);
   if (!phase) {
     errs() << "dlc: error: unknown --emit phase '" << emit << "'\n";

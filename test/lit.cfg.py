@@ -38,3 +38,5 @@ for mod in ("torch", "torchvision"):
         config.available_features.add(mod)
 if shutil.which("qemu-aarch64"):
     config.available_features.add("qemu-aarch64")
+if shutil.which("aarch64-linux-gnu-gcc"):
+    config.available_features.add("aarch64-cc")

@@ -22,6 +22,7 @@ python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else shutil.wh
 config.substitutions.append(("%python", python))
 config.substitutions.append(("%dlc_src", config.dlc_src_root))
 config.substitutions.append(("%dlc_bin", config.dlc_tools_dir))
+config.substitutions.append(("%dlc_build", config.dlc_obj_root))
 
 testdata = "/usr/share/libonnx-testdata/data"
 if os.path.isdir(testdata):

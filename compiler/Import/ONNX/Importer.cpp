@@ -15,6 +15,9 @@
 #include "targets/ModelSignature.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/FileSystem.h"
@@ -296,7 +299,8 @@ OwningOpRef<ModuleOp> mlir::dlc::importOnnxModel(MLIRContext *context,
                                                  const OnnxModel &model,
                                                  const CompilerOptions &) {
   context->loadDialect<func::FuncDialect, tosa::TosaDialect, DLCDialect,
-                      tensor::TensorDialect>();
+                      tensor::TensorDialect, arith::ArithDialect,
+                      linalg::LinalgDialect, math::MathDialect>();
   const onnx::ModelProto &proto = *model.proto;
   const onnx::GraphProto &graph = proto.graph();
   int64_t opset = defaultOpset(proto);

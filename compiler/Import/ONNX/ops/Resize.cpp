@@ -5,10 +5,16 @@
 // weights of the ONNX coordinate transformation and b the extrapolation
 // value of tf_crop_and_resize rows that fall outside the input. M is
 // computed on the host exactly as the ONNX spec describes and applied as a
-// matrix product per resized axis, so all modes share one lowering.
+// matrix product per resized axis, so all modes share one lowering. Scales
+// that arrive at run time instead compute the same weights in the kernel.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <algorithm>
 #include <cmath>
@@ -183,6 +189,202 @@ LogicalResult resize(ImportContext &c, const ResizeAttrs &a,
   return success();
 }
 
+/// Resize with run-time scales (or roi): the output shape is static (inferred or
+/// declared) but the coordinate transformation needs the scale values, so
+/// each axis becomes a linalg.generic that computes its source coordinate
+/// and tap weights at run time, the same formulas axisMap() evaluates on the
+/// host. Axes of size 1 in and out are the identity for every scale.
+LogicalResult importResizeRuntime(ImportContext &c, const ResizeAttrs &a) {
+  RankedTensorType type = c.outputType(0);
+  Value x = c.input(0);
+  if (!type || !x)
+    return failure();
+  auto in = cast<RankedTensorType>(x.getType());
+  if (!in.getElementType().isF32())
+    return c.fail("Resize supports float32 data only");
+  if (a.mode != "nearest" && a.mode != "linear" && a.mode != "cubic")
+    return c.fail("unknown mode '" + a.mode + "'");
+  int64_t rank = in.getRank();
+  // Scales from the input, or out/in when the output shape came from sizes.
+  Value scales = c.hasInput(2) && !c.constInput(2) ? c.input(2) : nullptr;
+  if (scales &&
+      cast<RankedTensorType>(scales.getType()).getNumElements() != rank)
+    return c.fail("scales must have one entry per input dimension");
+  bool crop = a.coord == "tf_crop_and_resize";
+  Value roi = crop ? c.input(1) : nullptr;
+  if (crop && (!roi ||
+               cast<RankedTensorType>(roi.getType()).getNumElements() !=
+                   2 * rank))
+    return c.fail("tf_crop_and_resize needs roi with 2 * rank entries");
+  Type f32 = c.b.getF32Type();
+  auto fc = [&](OpBuilder &b, Location l, double v) -> Value {
+    return arith::ConstantOp::create(b, l, f32, b.getF32FloatAttr(v));
+  };
+  for (int64_t d = 0; d < rank; ++d) {
+    auto cur = cast<RankedTensorType>(x.getType());
+    int64_t inD = cur.getDimSize(d), outD = type.getDimSize(d);
+    if (inD == 1 && outD == 1)
+      continue;
+    auto element = [&](Value t, int64_t i) -> Value {
+      return tensor::ExtractOp::create(
+          c.b, t, ValueRange{arith::ConstantIndexOp::create(c.b, i)});
+    };
+    Value scale = scales ? element(scales, d)
+                         : fc(c.b, c.b.getLoc(), double(outD) / double(inD));
+    Value roiStart = crop ? element(roi, d) : nullptr;
+    Value roiEnd = crop ? element(roi, d + rank) : nullptr;
+    SmallVector<int64_t> shape(cur.getShape());
+    shape[d] = outD;
+    auto stepType = RankedTensorType::get(shape, f32);
+    Value init = tensor::EmptyOp::create(c.b, shape, f32);
+    SmallVector<AffineMap> maps = {
+        AffineMap::getMultiDimIdentityMap(rank, c.ctx)};
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    Value src = x;
+    auto op = linalg::GenericOp::create(
+        c.b, TypeRange{stepType}, ValueRange{}, ValueRange{init}, maps, iters,
+        [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> idx;
+          for (int64_t k = 0; k < rank; ++k)
+            idx.push_back(linalg::IndexOp::create(b, l, k));
+          Value xi = arith::SIToFPOp::create(
+              b, l, f32,
+              arith::IndexCastOp::create(b, l, b.getI64Type(), idx[d]));
+          Value len = arith::MulFOp::create(b, l, fc(b, l, inD), scale);
+          Value lenIsOne = arith::CmpFOp::create(
+              b, l, arith::CmpFPredicate::OEQ, len, fc(b, l, 1.0));
+          Value half = fc(b, l, 0.5);
+          Value xh = arith::AddFOp::create(b, l, xi, half);
+          Value xo;
+          if (a.coord == "align_corners") {
+            Value r = arith::DivFOp::create(
+                b, l, arith::MulFOp::create(b, l, xi, fc(b, l, inD - 1)),
+                arith::SubFOp::create(b, l, len, fc(b, l, 1.0)));
+            xo = arith::SelectOp::create(b, l, lenIsOne, fc(b, l, 0.0), r);
+          } else if (crop) {
+            // roiStart*(in-1) + x*(roiEnd-roiStart)*(in-1)/(len-1).
+            Value span = arith::MulFOp::create(
+                b, l, arith::SubFOp::create(b, l, roiEnd, roiStart),
+                fc(b, l, inD - 1));
+            Value step = arith::DivFOp::create(
+                b, l, span, arith::SubFOp::create(b, l, len, fc(b, l, 1.0)));
+            Value mid = arith::MulFOp::create(b, l, span, half);
+            xo = arith::SelectOp::create(
+                b, l, lenIsOne, mid, arith::MulFOp::create(b, l, xi, step));
+            xo = arith::AddFOp::create(
+                b, l, xo,
+                arith::MulFOp::create(b, l, roiStart, fc(b, l, inD - 1)));
+          } else if (a.coord == "asymmetric") {
+            xo = arith::DivFOp::create(b, l, xi, scale);
+          } else if (a.coord == "tf_half_pixel_for_nn") {
+            xo = arith::DivFOp::create(b, l, xh, scale);
+          } else {
+            xo = arith::SubFOp::create(
+                b, l, arith::DivFOp::create(b, l, xh, scale), half);
+            if (a.coord == "pytorch_half_pixel")
+              xo = arith::SelectOp::create(b, l, lenIsOne, fc(b, l, -0.5), xo);
+          }
+          Value fl = math::FloorOp::create(b, l, xo);
+          Value r = arith::SubFOp::create(b, l, xo, fl);
+          Value i0 = arith::FPToSIOp::create(b, l, b.getI64Type(), fl);
+          // Taps (offset from floor(xo), weight).
+          SmallVector<std::pair<int64_t, Value>> taps;
+          if (a.mode == "nearest") {
+            Value up;
+            if (a.nearest == "floor")
+              up = arith::ConstantIntOp::create(b, l, 0, 1);
+            else if (a.nearest == "ceil")
+              up = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, r,
+                                         fc(b, l, 0.0));
+            else if (a.nearest == "round_prefer_ceil")
+              up = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, r,
+                                         half);
+            else
+              up = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, r,
+                                         half);
+            i0 = arith::AddIOp::create(
+                b, l, i0, arith::ExtUIOp::create(b, l, b.getI64Type(), up));
+            taps.push_back({0, fc(b, l, 1.0)});
+          } else if (a.mode == "linear") {
+            taps.push_back(
+                {0, arith::SubFOp::create(b, l, fc(b, l, 1.0), r)});
+            taps.push_back({1, r});
+          } else {
+            // The cubic convolution kernel with coefficient A at distance t.
+            auto kernel = [&](Value t, bool inner) -> Value {
+              double A = a.cubicA;
+              Value t2 = arith::MulFOp::create(b, l, t, t);
+              Value t3 = arith::MulFOp::create(b, l, t2, t);
+              auto term = [&](double k, Value v) {
+                return arith::MulFOp::create(b, l, fc(b, l, k), v);
+              };
+              if (inner)
+                return arith::AddFOp::create(
+                    b, l,
+                    arith::SubFOp::create(b, l, term(A + 2, t3),
+                                          term(A + 3, t2)),
+                    fc(b, l, 1.0));
+              Value p = arith::AddFOp::create(
+                  b, l,
+                  arith::SubFOp::create(b, l, term(A, t3), term(5 * A, t2)),
+                  term(8 * A, t));
+              return arith::SubFOp::create(b, l, p, fc(b, l, 4 * A));
+            };
+            Value one = fc(b, l, 1.0), two = fc(b, l, 2.0);
+            taps.push_back(
+                {-1, kernel(arith::AddFOp::create(b, l, r, one), false)});
+            taps.push_back({0, kernel(r, true)});
+            taps.push_back(
+                {1, kernel(arith::SubFOp::create(b, l, one, r), true)});
+            taps.push_back(
+                {2, kernel(arith::SubFOp::create(b, l, two, r), false)});
+          }
+          Value sum, wsum;
+          for (auto [off, w] : taps) {
+            Value j = arith::AddIOp::create(
+                b, l, i0, arith::ConstantIntOp::create(b, l, off, 64));
+            if (a.excludeOutside && a.mode == "cubic") {
+              Value inside = arith::AndIOp::create(
+                  b, l,
+                  arith::CmpIOp::create(
+                      b, l, arith::CmpIPredicate::sge, j,
+                      arith::ConstantIntOp::create(b, l, 0, 64)),
+                  arith::CmpIOp::create(
+                      b, l, arith::CmpIPredicate::slt, j,
+                      arith::ConstantIntOp::create(b, l, inD, 64)));
+              w = arith::SelectOp::create(b, l, inside, w, fc(b, l, 0.0));
+            }
+            j = arith::MaxSIOp::create(
+                b, l, j, arith::ConstantIntOp::create(b, l, 0, 64));
+            j = arith::MinSIOp::create(
+                b, l, j, arith::ConstantIntOp::create(b, l, inD - 1, 64));
+            SmallVector<Value> at(idx);
+            at[d] = arith::IndexCastOp::create(b, l, b.getIndexType(), j);
+            Value v = arith::MulFOp::create(
+                b, l, w, tensor::ExtractOp::create(b, l, src, at));
+            sum = sum ? arith::AddFOp::create(b, l, sum, v) : v;
+            wsum = wsum ? arith::AddFOp::create(b, l, wsum, w) : w;
+          }
+          if (a.excludeOutside && a.mode == "cubic")
+            sum = arith::DivFOp::create(b, l, sum, wsum);
+          if (crop) {
+            Value outside = arith::OrIOp::create(
+                b, l,
+                arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, xo,
+                                      fc(b, l, 0.0)),
+                arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, xo,
+                                      fc(b, l, inD - 1)));
+            sum = arith::SelectOp::create(b, l, outside,
+                                          fc(b, l, a.extrapolation), sum);
+          }
+          linalg::YieldOp::create(b, l, sum);
+        });
+    x = op.getResult(0);
+  }
+  c.setOutput(0, x);
+  return success();
+}
+
 std::vector<double> constDoubles(ImportContext &c, unsigned i) {
   std::vector<double> v;
   if (auto k = c.constInput(i))
@@ -202,10 +404,15 @@ LogicalResult importResize(ImportContext &c) {
   a.extrapolation = c.attrFloat("extrapolation_value", 0.0f);
   if (c.opset < 11) // Resize-10: (X, scales)
     return resize(c, a, constDoubles(c, 1), {});
-  for (unsigned i : {1u, 2u, 3u})
-    if (c.hasInput(i) && !c.constInput(i))
-      return c.fail("roi, scales and sizes must be compile-time constants");
-  return resize(c, a, constDoubles(c, 2), constDoubles(c, 1));
+  // Runtime sizes need nothing at run time: the (inferred or declared)
+  // output shape is the sizes, and the scales follow from it. Runtime roi
+  // matters only to tf_crop_and_resize, runtime scales to every mode.
+  bool roiUsed = a.coord == "tf_crop_and_resize";
+  if ((roiUsed && c.hasInput(1) && !c.constInput(1)) ||
+      (c.hasInput(2) && !c.constInput(2)))
+    return importResizeRuntime(c, a);
+  return resize(c, a, constDoubles(c, 2),
+                roiUsed ? constDoubles(c, 1) : std::vector<double>{});
 }
 
 /// Upsample-7/9: nearest (floor) or linear with asymmetric coordinates.

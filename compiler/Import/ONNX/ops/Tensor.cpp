@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
+#include "compiler/Import/ONNX/ops/RuntimeParams.h"
 
 #include "dialects/DLC/IR/DLCDialect.h"
 #include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
@@ -155,15 +156,11 @@ LogicalResult importPad(ImportContext &c) {
     value = c.attrFloat("value", 0.0f);
   } else {
     auto k = c.constInput(1);
-    if (!k)
-      return c.fail("pads must be a compile-time constant");
+    if (!k || (c.hasInput(2) && !c.constInput(2)))
+      return importPadRuntime(c, c.attrString("mode", "constant"));
     pads = k->ints();
-    if (c.hasInput(2)) {
-      auto v = c.constInput(2);
-      if (!v)
-        return c.fail("constant_value must be a compile-time constant");
-      value = v->floats().at(0);
-    }
+    if (c.hasInput(2))
+      value = c.constInput(2)->floats().at(0);
   }
   if (static_cast<int64_t>(pads.size()) != 2 * rank)
     return c.fail("pads must have 2 * rank entries");
@@ -339,7 +336,7 @@ LogicalResult importSlice(ImportContext &c) {
         continue;
       auto k = c.constInput(i);
       if (!k)
-        return c.fail("starts/ends/axes/steps must be compile-time constants");
+        return importSliceRuntime(c);
       *dst[i - 1] = k->ints();
     }
   }
@@ -512,7 +509,7 @@ LogicalResult importRange(ImportContext &c) {
     return failure();
   auto s = c.constInput(0), l = c.constInput(1), d = c.constInput(2);
   if (!s || !l || !d)
-    return c.fail("start, limit and delta must be compile-time constants");
+    return importRangeRuntime(c);
   double start = s->floats().at(0), delta = d->floats().at(0);
   int64_t n = type.getDimSize(0);
   if (isa<FloatType>(type.getElementType())) {

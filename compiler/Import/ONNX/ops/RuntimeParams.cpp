@@ -1,0 +1,257 @@
+//===- RuntimeParams.cpp - ops whose parameters arrive at run time -------===//
+//
+// Slice starts/steps/axes, Pad pads and Range start/delta may be graph
+// inputs rather than constants. dlc compiles static shapes, so it needs the
+// output shape at compile time: when shape inference cannot give it, the
+// model's declared output type does (graph outputs and value_info). The
+// parameters themselves are then read at run time: each op becomes one
+// gather, a linalg.generic over the static output whose body computes the
+// source index from the runtime scalars and reads it with tensor.extract.
+// Every source index is clamped into the input, so parameters that disagree
+// with the declared shape give wrong numbers, never out-of-bounds reads.
+//
+// These are emitted as linalg at import time because TOSA has no
+// data-dependent indexing short of tosa.gather on [N, K, C] layouts, which
+// would take one reshape/tile/gather chain per axis.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Import/ONNX/ops/RuntimeParams.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::dlc;
+
+namespace {
+
+/// Element `k` of the 1-D runtime tensor `v`, as i64 (or the float type).
+Value scalarAt(ImportContext &c, Value v, int64_t k, bool asI64 = true) {
+  Value idx = arith::ConstantIndexOp::create(c.b, k);
+  auto t = cast<RankedTensorType>(v.getType());
+  SmallVector<Value> indices(t.getRank(), arith::ConstantIndexOp::create(c.b, 0));
+  if (t.getRank())
+    indices.back() = idx;
+  Value s = tensor::ExtractOp::create(c.b, v, indices);
+  Type elem = s.getType();
+  if (!asI64 || isa<FloatType>(elem))
+    return s;
+  auto i64 = c.b.getI64Type();
+  if (elem.getIntOrFloatBitWidth() < 64)
+    return arith::ExtSIOp::create(c.b, i64, s);
+  return s;
+}
+
+Value constI64(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIntOp::create(b, loc, v, 64);
+}
+
+Value clampI64(OpBuilder &b, Location loc, Value v, int64_t lo, int64_t hi) {
+  v = arith::MaxSIOp::create(b, loc, v, constI64(b, loc, lo));
+  return arith::MinSIOp::create(b, loc, v, constI64(b, loc, hi));
+}
+
+/// out[i] = in[source(d, i_d)...] (or `fill` where `valid` says so) over the
+/// static output type. `source` returns the i64 source index along `d`.
+using SourceFn =
+    function_ref<Value(OpBuilder &, Location, int64_t d, Value i, Value &valid)>;
+
+Value gather(ImportContext &c, Value x, RankedTensorType outType,
+             SourceFn source, Value fill = nullptr) {
+  auto in = cast<RankedTensorType>(x.getType());
+  int64_t rank = outType.getRank();
+  Value init = tensor::EmptyOp::create(c.b, outType.getShape(),
+                                       outType.getElementType());
+  SmallVector<AffineMap> maps = {
+      AffineMap::getMultiDimIdentityMap(rank, c.ctx)};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  auto op = linalg::GenericOp::create(
+      c.b, TypeRange{outType}, ValueRange{}, ValueRange{init}, maps, iters,
+      [&](OpBuilder &nb, Location loc, ValueRange) {
+        SmallVector<Value> idx;
+        Value allValid;
+        for (int64_t d = 0; d < rank; ++d) {
+          Value i = arith::IndexCastOp::create(
+              nb, loc, nb.getI64Type(), linalg::IndexOp::create(nb, loc, d));
+          Value valid;
+          Value s = source(nb, loc, d, i, valid);
+          if (valid)
+            allValid = allValid ? arith::AndIOp::create(nb, loc, allValid, valid)
+                                : valid;
+          s = clampI64(nb, loc, s, 0, std::max<int64_t>(in.getDimSize(d) - 1, 0));
+          idx.push_back(arith::IndexCastOp::create(nb, loc, nb.getIndexType(), s));
+        }
+        Value v = tensor::ExtractOp::create(nb, loc, x, idx);
+        if (fill && allValid)
+          v = arith::SelectOp::create(nb, loc, allValid, v, fill);
+        linalg::YieldOp::create(nb, loc, v);
+      });
+  return op.getResult(0);
+}
+
+} // namespace
+
+LogicalResult mlir::dlc::importSliceRuntime(ImportContext &c) {
+  RankedTensorType type = c.outputType(0);
+  Value x = c.input(0);
+  if (!type || !x)
+    return failure();
+  auto in = cast<RankedTensorType>(x.getType());
+  int64_t rank = in.getRank();
+  if (type.getRank() != rank)
+    return c.fail("the declared output rank differs from the input's");
+  Value starts = c.input(1);
+  auto startsType = cast<RankedTensorType>(starts.getType());
+  if (startsType.getRank() != 1)
+    return c.fail("starts must be 1-D");
+  int64_t n = startsType.getDimSize(0);
+  Value axes = c.hasInput(3) ? c.input(3) : nullptr;
+  Value steps = c.hasInput(4) ? c.input(4) : nullptr;
+  // Per output axis d: the start and step of the entry whose axis is d.
+  SmallVector<Value> start(rank), step(rank);
+  Location loc = c.b.getLoc();
+  for (int64_t d = 0; d < rank; ++d) {
+    start[d] = constI64(c.b, loc, 0);
+    step[d] = constI64(c.b, loc, 1);
+  }
+  for (int64_t k = 0; k < n; ++k) {
+    Value s = scalarAt(c, starts, k);
+    Value st = steps ? scalarAt(c, steps, k) : constI64(c.b, loc, 1);
+    Value a = axes ? scalarAt(c, axes, k) : constI64(c.b, loc, k);
+    Value neg = arith::CmpIOp::create(c.b, arith::CmpIPredicate::slt, a,
+                                      constI64(c.b, loc, 0));
+    a = arith::SelectOp::create(
+        c.b, neg, arith::AddIOp::create(c.b, a, constI64(c.b, loc, rank)), a);
+    for (int64_t d = 0; d < rank; ++d) {
+      Value is = arith::CmpIOp::create(c.b, arith::CmpIPredicate::eq, a,
+                                       constI64(c.b, loc, d));
+      start[d] = arith::SelectOp::create(c.b, is, s, start[d]);
+      step[d] = arith::SelectOp::create(c.b, is, st, step[d]);
+    }
+  }
+  // ONNX: negative starts count from the end, then clamp to [0, dim] for
+  // positive steps and [0, dim - 1] for negative ones.
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t dim = in.getDimSize(d);
+    Value s = start[d];
+    Value neg = arith::CmpIOp::create(c.b, arith::CmpIPredicate::slt, s,
+                                      constI64(c.b, loc, 0));
+    s = arith::SelectOp::create(
+        c.b, neg, arith::AddIOp::create(c.b, s, constI64(c.b, loc, dim)), s);
+    Value back = arith::CmpIOp::create(c.b, arith::CmpIPredicate::slt, step[d],
+                                       constI64(c.b, loc, 0));
+    start[d] = arith::SelectOp::create(c.b, back,
+                                       clampI64(c.b, loc, s, 0, dim - 1),
+                                       clampI64(c.b, loc, s, 0, dim));
+  }
+  c.setOutput(0, gather(c, x, type,
+                        [&](OpBuilder &nb, Location l, int64_t d, Value i,
+                            Value &) {
+                          return arith::AddIOp::create(
+                              nb, l, start[d],
+                              arith::MulIOp::create(nb, l, i, step[d]));
+                        }));
+  return success();
+}
+
+LogicalResult mlir::dlc::importPadRuntime(ImportContext &c,
+                                          llvm::StringRef mode) {
+  RankedTensorType type = c.outputType(0);
+  Value x = c.input(0);
+  if (!type || !x)
+    return failure();
+  auto in = cast<RankedTensorType>(x.getType());
+  int64_t rank = in.getRank();
+  if (mode != "constant" && mode != "edge" && mode != "reflect")
+    return c.fail("unknown mode '" + mode.str() + "'");
+  Value pads = c.input(1);
+  if (cast<RankedTensorType>(pads.getType()).getNumElements() != 2 * rank)
+    return c.fail("pads must have 2 * rank entries");
+  // The declared output fixes begin + end; only the begin pads move data.
+  SmallVector<Value> lo;
+  for (int64_t d = 0; d < rank; ++d)
+    lo.push_back(scalarAt(c, pads, d));
+  Value fill;
+  if (mode == "constant") {
+    Type elem = in.getElementType();
+    if (c.hasInput(2)) {
+      Value v = c.input(2);
+      auto vt = cast<RankedTensorType>(v.getType());
+      SmallVector<Value> zeros(vt.getRank(),
+                               arith::ConstantIndexOp::create(c.b, 0));
+      fill = tensor::ExtractOp::create(c.b, v, zeros);
+    } else {
+      fill = arith::ConstantOp::create(c.b, elem, c.b.getZeroAttr(elem));
+    }
+  }
+  c.setOutput(0, gather(c, x, type,
+                        [&](OpBuilder &nb, Location l, int64_t d, Value i,
+                            Value &valid) -> Value {
+                          int64_t n = in.getDimSize(d);
+                          Value s = arith::SubIOp::create(nb, l, i, lo[d]);
+                          if (mode == "reflect") {
+                            // -s below 0, 2(n-1) - s above n-1.
+                            Value neg = arith::CmpIOp::create(
+                                nb, l, arith::CmpIPredicate::slt, s,
+                                constI64(nb, l, 0));
+                            s = arith::SelectOp::create(
+                                nb, l, neg,
+                                arith::SubIOp::create(nb, l, constI64(nb, l, 0), s),
+                                s);
+                            Value over = arith::CmpIOp::create(
+                                nb, l, arith::CmpIPredicate::sgt, s,
+                                constI64(nb, l, n - 1));
+                            s = arith::SelectOp::create(
+                                nb, l, over,
+                                arith::SubIOp::create(
+                                    nb, l, constI64(nb, l, 2 * (n - 1)), s),
+                                s);
+                          } else if (mode == "constant") {
+                            Value ge = arith::CmpIOp::create(
+                                nb, l, arith::CmpIPredicate::sge, s,
+                                constI64(nb, l, 0));
+                            Value lt = arith::CmpIOp::create(
+                                nb, l, arith::CmpIPredicate::slt, s,
+                                constI64(nb, l, n));
+                            valid = arith::AndIOp::create(nb, l, ge, lt);
+                          }
+                          return s; // edge: the clamp in gather().
+                        },
+                        fill));
+  return success();
+}
+
+LogicalResult mlir::dlc::importRangeRuntime(ImportContext &c) {
+  RankedTensorType type = c.outputType(0);
+  if (!type)
+    return failure();
+  if (type.getRank() != 1)
+    return c.fail("Range output must be 1-D");
+  Value start = scalarAt(c, c.input(0), 0, /*asI64=*/false);
+  Value delta = scalarAt(c, c.input(2), 0, /*asI64=*/false);
+  Type elem = type.getElementType();
+  Value init = tensor::EmptyOp::create(c.b, type.getShape(), elem);
+  SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(1, c.ctx)};
+  auto op = linalg::GenericOp::create(
+      c.b, TypeRange{type}, ValueRange{}, ValueRange{init}, maps,
+      SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+      [&](OpBuilder &nb, Location l, ValueRange) {
+        Value i = linalg::IndexOp::create(nb, l, 0);
+        Value v;
+        if (isa<FloatType>(elem)) {
+          Value fi = arith::SIToFPOp::create(
+              nb, l, elem,
+              arith::IndexCastOp::create(nb, l, nb.getI64Type(), i));
+          v = arith::AddFOp::create(nb, l, start,
+                                    arith::MulFOp::create(nb, l, fi, delta));
+        } else {
+          Value ii = arith::IndexCastOp::create(nb, l, elem, i);
+          v = arith::AddIOp::create(nb, l, start,
+                                    arith::MulIOp::create(nb, l, ii, delta));
+        }
+        linalg::YieldOp::create(nb, l, v);
+      });
+  c.setOutput(0, op.getResult(0));
+  return success();
+}

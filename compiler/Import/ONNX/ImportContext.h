@@ -177,6 +177,7 @@ void appendIndexHandlers(std::vector<OpHandler> &table);
 void appendResizeHandlers(std::vector<OpHandler> &table);
 void appendRNNHandlers(std::vector<OpHandler> &table);
 void appendQuantHandlers(std::vector<OpHandler> &table);
+void appendEinsumHandlers(std::vector<OpHandler> &table);
 
 } // namespace mlir::dlc
 

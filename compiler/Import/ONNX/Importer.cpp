@@ -53,6 +53,7 @@ static const std::vector<OpHandler> &handlerTable() {
     appendResizeHandlers(t);
     appendRNNHandlers(t);
     appendQuantHandlers(t);
+    appendEinsumHandlers(t);
     return t;
   }();
   return table;

@@ -502,8 +502,6 @@ LogicalResult importBitShift(ImportContext &c) {
   RankedTensorType type = c.resultType(2);
   if (!type)
     return failure();
-  if (type.getElementTypeBitWidth() > 32)
-    return c.fail("64-bit shifts are not supported");
   int64_t rank = type.getRank();
   Value a = at(c, 0, rank), b = at(c, 1, rank);
   bool left = c.attrString("direction", "") == "LEFT";

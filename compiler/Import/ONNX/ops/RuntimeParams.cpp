@@ -52,10 +52,11 @@ Value clampI64(OpBuilder &b, Location loc, Value v, int64_t lo, int64_t hi) {
   return arith::MinSIOp::create(b, loc, v, constI64(b, loc, hi));
 }
 
-/// out[i] = in[source(d, i_d)...] (or `fill` where `valid` says so) over the
-/// static output type. `source` returns the i64 source index along `d`.
-using SourceFn =
-    function_ref<Value(OpBuilder &, Location, int64_t d, Value i, Value &valid)>;
+/// out[i] = in[source(d, i)...] (or `fill` where `valid` says so) over the
+/// static output type. `source` returns the i64 source index along `d`
+/// given every output index `i` (as i64).
+using SourceFn = function_ref<Value(OpBuilder &, Location, int64_t d,
+                                    ArrayRef<Value> i, Value &valid)>;
 
 Value gather(ImportContext &c, Value x, RankedTensorType outType,
              SourceFn source, Value fill = nullptr) {
@@ -69,13 +70,14 @@ Value gather(ImportContext &c, Value x, RankedTensorType outType,
   auto op = linalg::GenericOp::create(
       c.b, TypeRange{outType}, ValueRange{}, ValueRange{init}, maps, iters,
       [&](OpBuilder &nb, Location loc, ValueRange) {
-        SmallVector<Value> idx;
+        SmallVector<Value> idx, out;
         Value allValid;
+        for (int64_t d = 0; d < rank; ++d)
+          out.push_back(arith::IndexCastOp::create(
+              nb, loc, nb.getI64Type(), linalg::IndexOp::create(nb, loc, d)));
         for (int64_t d = 0; d < rank; ++d) {
-          Value i = arith::IndexCastOp::create(
-              nb, loc, nb.getI64Type(), linalg::IndexOp::create(nb, loc, d));
           Value valid;
-          Value s = source(nb, loc, d, i, valid);
+          Value s = source(nb, loc, d, out, valid);
           if (valid)
             allValid = allValid ? arith::AndIOp::create(nb, loc, allValid, valid)
                                 : valid;
@@ -146,11 +148,11 @@ LogicalResult mlir::dlc::importSliceRuntime(ImportContext &c) {
                                        clampI64(c.b, loc, s, 0, dim));
   }
   c.setOutput(0, gather(c, x, type,
-                        [&](OpBuilder &nb, Location l, int64_t d, Value i,
-                            Value &) {
+                        [&](OpBuilder &nb, Location l, int64_t d,
+                            ArrayRef<Value> i, Value &) {
                           return arith::AddIOp::create(
                               nb, l, start[d],
-                              arith::MulIOp::create(nb, l, i, step[d]));
+                              arith::MulIOp::create(nb, l, i[d], step[d]));
                         }));
   return success();
 }
@@ -186,10 +188,10 @@ LogicalResult mlir::dlc::importPadRuntime(ImportContext &c,
     }
   }
   c.setOutput(0, gather(c, x, type,
-                        [&](OpBuilder &nb, Location l, int64_t d, Value i,
-                            Value &valid) -> Value {
+                        [&](OpBuilder &nb, Location l, int64_t d,
+                            ArrayRef<Value> i, Value &valid) -> Value {
                           int64_t n = in.getDimSize(d);
-                          Value s = arith::SubIOp::create(nb, l, i, lo[d]);
+                          Value s = arith::SubIOp::create(nb, l, i[d], lo[d]);
                           if (mode == "reflect") {
                             // -s below 0, 2(n-1) - s above n-1.
                             Value neg = arith::CmpIOp::create(
@@ -253,5 +255,37 @@ LogicalResult mlir::dlc::importRangeRuntime(ImportContext &c) {
         linalg::YieldOp::create(nb, l, v);
       });
   c.setOutput(0, op.getResult(0));
+  return success();
+}
+
+LogicalResult mlir::dlc::importReverseSequence(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  Value x = c.input(0), lens = c.input(1);
+  int64_t batchAxis = c.attrInt("batch_axis", 1);
+  int64_t timeAxis = c.attrInt("time_axis", 0);
+  if (type.getRank() < 2 || batchAxis + timeAxis != 1 || batchAxis < 0 ||
+      timeAxis < 0)
+    return c.fail("batch_axis and time_axis must be 0 and 1 in some order");
+  // out[b, t] = x[b, t < len[b] ? len[b] - 1 - t : t], len read per row.
+  c.setOutput(
+      0, gather(c, x, type,
+                [&](OpBuilder &nb, Location l, int64_t d, ArrayRef<Value> i,
+                    Value &) -> Value {
+                  if (d != timeAxis)
+                    return i[d];
+                  Value b = arith::IndexCastOp::create(nb, l, nb.getIndexType(),
+                                                       i[batchAxis]);
+                  Value len = tensor::ExtractOp::create(nb, l, lens, b);
+                  if (len.getType() != nb.getI64Type())
+                    len = arith::ExtSIOp::create(nb, l, nb.getI64Type(), len);
+                  Value inside = arith::CmpIOp::create(
+                      nb, l, arith::CmpIPredicate::slt, i[d], len);
+                  Value rev = arith::SubIOp::create(
+                      nb, l, arith::SubIOp::create(nb, l, len, constI64(nb, l, 1)),
+                      i[d]);
+                  return arith::SelectOp::create(nb, l, inside, rev, i[d]);
+                }));
   return success();
 }

@@ -1,6 +1,6 @@
 //===- RuntimeParams.h - ops whose parameters arrive at run time ----------===//
 //
-// The run-time-parameter variants of Slice, Pad and Range, used by their
+// The run-time-parameter variants of Slice, Pad, Range and ReverseSequence, used by their
 // handlers when a parameter is a graph input rather than a constant. Each
 // needs the output shape statically (inferred or declared in the model).
 //
@@ -18,6 +18,8 @@ LogicalResult importSliceRuntime(ImportContext &c);
 LogicalResult importPadRuntime(ImportContext &c, llvm::StringRef mode);
 /// Range with runtime start/delta (limit follows from the shape).
 LogicalResult importRangeRuntime(ImportContext &c);
+/// ReverseSequence: reverses each batch row's first sequence_lens[b] steps.
+LogicalResult importReverseSequence(ImportContext &c);
 
 } // namespace mlir::dlc
 

@@ -552,4 +552,5 @@ void mlir::dlc::appendTensorHandlers(std::vector<OpHandler> &t) {
   t.push_back({"CastLike", 15, importCastLike});
   t.push_back({"Gather", 1, importGather});
   t.push_back({"Range", 11, importRange});
+  t.push_back({"ReverseSequence", 10, importReverseSequence});
 }

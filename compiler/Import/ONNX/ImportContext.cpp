@@ -226,6 +226,17 @@ ImportContext::attrTensor(llvm::StringRef name) const {
   return a && a->has_t() ? &a->t() : nullptr;
 }
 
+const std::vector<Value> *ImportContext::sequenceInput(unsigned i) const {
+  if (!hasInput(i))
+    return nullptr;
+  auto it = sequences.find(node->input(i));
+  return it == sequences.end() ? nullptr : &it->second;
+}
+
+void ImportContext::setSequenceOutput(unsigned i, std::vector<Value> elements) {
+  sequences[node->output(i)] = std::move(elements);
+}
+
 Value ImportContext::lookup(const std::string &name) {
   if (name.empty())
     return nullptr;

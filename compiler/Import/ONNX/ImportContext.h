@@ -76,6 +76,16 @@ public:
   std::vector<int64_t> attrInts(llvm::StringRef name) const;
   const onnx::TensorProto *attrTensor(llvm::StringRef name) const;
 
+  // --- Sequences ----------------------------------------------------------
+  /// Sequence values exist only at compile time: a list of tensors whose
+  /// length and positions are known when the graph is imported (runtime
+  /// positions are rejected). Null if input `i` is not a known sequence.
+  const std::vector<Value> *sequenceInput(unsigned i) const;
+  void setSequenceOutput(unsigned i, std::vector<Value> elements);
+  bool isSequence(const std::string &name) const {
+    return sequences.count(name) != 0;
+  }
+
   // --- Graph state used by the driver ------------------------------------
   void bindValue(const std::string &name, Value v) { values[name] = v; }
   Value lookup(const std::string &name);
@@ -147,6 +157,7 @@ private:
   const onnx::GraphProto &graph;
   std::string modelPath;
   llvm::StringMap<Value> values;
+  llvm::StringMap<std::vector<Value>> sequences;
   llvm::StringMap<const onnx::TensorProto *> constants;
   llvm::StringMap<const onnx::TypeProto *> types;
   unsigned blobCounter = 0;
@@ -178,6 +189,7 @@ void appendResizeHandlers(std::vector<OpHandler> &table);
 void appendRNNHandlers(std::vector<OpHandler> &table);
 void appendQuantHandlers(std::vector<OpHandler> &table);
 void appendEinsumHandlers(std::vector<OpHandler> &table);
+void appendSequenceHandlers(std::vector<OpHandler> &table);
 
 } // namespace mlir::dlc
 

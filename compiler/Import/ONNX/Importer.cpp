@@ -54,6 +54,7 @@ static const std::vector<OpHandler> &handlerTable() {
     appendRNNHandlers(t);
     appendQuantHandlers(t);
     appendEinsumHandlers(t);
+    appendSequenceHandlers(t);
     return t;
   }();
   return table;
@@ -363,7 +364,12 @@ OwningOpRef<ModuleOp> mlir::dlc::importOnnxModel(MLIRContext *context,
   }
   for (const auto &vi : graph.output()) {
     RankedTensorType t = ictx.staticType(vi.type());
-    if (!t) {
+    // A tensor output whose dimensions shape inference left symbolic (it
+    // does not look through sequences) takes the imported value's type.
+    if (!t && !(vi.type().has_tensor_type() &&
+                vi.type().tensor_type().has_shape() &&
+                vi.type().tensor_type().elem_type() !=
+                    onnx::TensorProto::STRING)) {
       emitError(fileLoc) << "output '" << vi.name() << "' "
                          << describeNonStatic(vi);
       return nullptr;
@@ -407,7 +413,8 @@ OwningOpRef<ModuleOp> mlir::dlc::importOnnxModel(MLIRContext *context,
       return nullptr;
     }
     for (int i = 0; i < node.output_size(); ++i)
-      if (!node.output(i).empty() && !ictx.lookup(node.output(i))) {
+      if (!node.output(i).empty() && !ictx.isSequence(node.output(i)) &&
+          !ictx.lookup(node.output(i))) {
         (void)ictx.fail("produced no value for output '" + node.output(i) +
                         "'");
         return nullptr;
@@ -417,6 +424,15 @@ OwningOpRef<ModuleOp> mlir::dlc::importOnnxModel(MLIRContext *context,
   SmallVector<Value> results;
   for (int i = 0; i < graph.output_size(); ++i) {
     Value v = ictx.lookup(graph.output(i).name());
+    if (!resultTypes[i]) {
+      auto t = v ? dyn_cast<RankedTensorType>(v.getType()) : nullptr;
+      if (!t || !t.hasStaticShape()) {
+        emitError(fileLoc) << "output '" << graph.output(i).name() << "' "
+                           << describeNonStatic(graph.output(i));
+        return nullptr;
+      }
+      resultTypes[i] = t;
+    }
     if (!v || v.getType() != resultTypes[i]) {
       emitError(fileLoc) << "graph output '" << graph.output(i).name()
                          << "' has type "
@@ -428,5 +444,6 @@ OwningOpRef<ModuleOp> mlir::dlc::importOnnxModel(MLIRContext *context,
   }
   ictx.b.setLoc(fileLoc);
   func::ReturnOp::create(ictx.b, results);
+  func.setType(builder.getFunctionType(argTypes, resultTypes));
   return module;
 }

@@ -190,6 +190,7 @@ void appendRNNHandlers(std::vector<OpHandler> &table);
 void appendQuantHandlers(std::vector<OpHandler> &table);
 void appendEinsumHandlers(std::vector<OpHandler> &table);
 void appendSequenceHandlers(std::vector<OpHandler> &table);
+void appendGridSampleHandlers(std::vector<OpHandler> &table);
 
 } // namespace mlir::dlc
 

@@ -55,6 +55,7 @@ static const std::vector<OpHandler> &handlerTable() {
     appendQuantHandlers(t);
     appendEinsumHandlers(t);
     appendSequenceHandlers(t);
+    appendGridSampleHandlers(t);
     return t;
   }();
   return table;

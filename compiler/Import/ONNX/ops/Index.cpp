@@ -7,6 +7,10 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
 #include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
 
 #include <cmath>
@@ -251,6 +255,79 @@ LogicalResult importScatterElements(ImportContext &c) {
   return success();
 }
 
+/// ScatterND: one linalg.generic over (data dims, update k), k a reduction
+/// in update order: each element takes update k where k's index tuple
+/// names its leading coordinates (later updates win for "none", add/mul
+/// accumulate). O(elements x updates), which suits the small update lists
+/// ScatterND sees in models; the indices are data, read at run time.
+LogicalResult importScatterND(ImportContext &c) {
+  RankedTensorType type = c.resultType(3);
+  if (!type)
+    return failure();
+  std::string red = c.attrString("reduction", "none");
+  if (red != "none" && red != "add" && red != "mul")
+    return c.fail("reduction '" + red + "' is not supported");
+  auto it = cast<RankedTensorType>(c.input(1).getType());
+  int64_t rank = type.getRank(), q = it.getShape().back();
+  if (it.getRank() < 1 || q > rank)
+    return c.fail("index tuples are longer than the data rank");
+  int64_t k = it.getNumElements() / std::max<int64_t>(q, 1);
+  Value indices = c.reshape(c.input(1), {k, q});
+  SmallVector<int64_t> ushape = {k};
+  for (int64_t d = q; d < rank; ++d)
+    ushape.push_back(type.getDimSize(d));
+  Value updates = c.reshape(c.input(2), ushape);
+  Type elem = type.getElementType();
+  bool isFloat = isa<FloatType>(elem);
+  SmallVector<AffineExpr> outExprs;
+  for (int64_t d = 0; d < rank; ++d)
+    outExprs.push_back(getAffineDimExpr(d, c.ctx));
+  SmallVector<AffineMap> maps = {AffineMap::get(rank + 1, 0, outExprs, c.ctx)};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  // The k loop's extent comes from no operand: give it one through a
+  // [k] operand the body ignores.
+  Value extent = tensor::EmptyOp::create(c.b, ArrayRef<int64_t>{k}, elem);
+  maps.insert(maps.begin(),
+              AffineMap::get(rank + 1, 0, getAffineDimExpr(rank, c.ctx)));
+  auto op = linalg::GenericOp::create(
+      c.b, TypeRange{type}, ValueRange{extent}, ValueRange{c.input(0)}, maps,
+      iters, [&](OpBuilder &b, Location l, ValueRange args) {
+        Value kk = linalg::IndexOp::create(b, l, rank);
+        Value match;
+        for (int64_t j = 0; j < q; ++j) {
+          Value v = tensor::ExtractOp::create(
+              b, l, indices, ValueRange{kk, arith::ConstantIndexOp::create(b, l, j)});
+          v = arith::IndexCastOp::create(b, l, b.getIndexType(), v);
+          // Negative indices count from the end.
+          Value dim = arith::ConstantIndexOp::create(b, l, type.getDimSize(j));
+          Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, v,
+                                            arith::ConstantIndexOp::create(b, l, 0));
+          v = arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, v, dim), v);
+          Value eq = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, v,
+                                           linalg::IndexOp::create(b, l, j));
+          match = match ? arith::AndIOp::create(b, l, match, eq) : eq;
+        }
+        SmallVector<Value> at = {kk};
+        for (int64_t d = q; d < rank; ++d)
+          at.push_back(linalg::IndexOp::create(b, l, d));
+        Value u = tensor::ExtractOp::create(b, l, updates, at);
+        Value acc = args[1];
+        Value next = u;
+        if (red == "add")
+          next = isFloat ? Value(arith::AddFOp::create(b, l, acc, u))
+                         : Value(arith::AddIOp::create(b, l, acc, u));
+        else if (red == "mul")
+          next = isFloat ? Value(arith::MulFOp::create(b, l, acc, u))
+                         : Value(arith::MulIOp::create(b, l, acc, u));
+        Value r = match ? Value(arith::SelectOp::create(b, l, match, next, acc))
+                        : next;
+        linalg::YieldOp::create(b, l, r);
+      });
+  c.setOutput(0, op.getResult(0));
+  return success();
+}
+
 /// GatherND: the index tuples become linear offsets into the indexed
 /// dimensions, then one tosa.gather per batch.
 LogicalResult importGatherND(ImportContext &c) {
@@ -461,6 +538,7 @@ void mlir::dlc::appendIndexHandlers(std::vector<OpHandler> &t) {
   t.push_back({"OneHot", 9, importOneHot});
   t.push_back({"EyeLike", 9, importEyeLike});
   t.push_back({"ScatterElements", 11, importScatterElements});
+  t.push_back({"ScatterND", 11, importScatterND});
   t.push_back({"Scatter", 9, importScatterElements});
   t.push_back({"GatherND", 11, importGatherND});
   t.push_back({"TopK", 1, importTopK});

@@ -191,6 +191,7 @@ void appendQuantHandlers(std::vector<OpHandler> &table);
 void appendEinsumHandlers(std::vector<OpHandler> &table);
 void appendSequenceHandlers(std::vector<OpHandler> &table);
 void appendGridSampleHandlers(std::vector<OpHandler> &table);
+void appendSpectralHandlers(std::vector<OpHandler> &table);
 
 } // namespace mlir::dlc
 

@@ -56,6 +56,7 @@ static const std::vector<OpHandler> &handlerTable() {
     appendEinsumHandlers(t);
     appendSequenceHandlers(t);
     appendGridSampleHandlers(t);
+    appendSpectralHandlers(t);
     return t;
   }();
   return table;

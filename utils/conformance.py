@@ -34,8 +34,6 @@ PLUMBING = {"Constant", "Identity"}
 # Why a folder cannot pass in an ahead-of-time inference compiler; these still
 # count as failures in every figure.
 NOT_APPLICABLE = {
-    "test_maxpool_with_argmax_2d_precomputed_pads": "the Indices output is not supported yet",
-    "test_maxpool_with_argmax_2d_precomputed_strides": "the Indices output is not supported yet",
 }
 
 FLOAT_TYPES = {onnx.TensorProto.FLOAT}

@@ -9,6 +9,12 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
+
 #include "dialects/DLC/IR/DLCDialect.h"
 
 #include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
@@ -283,13 +289,98 @@ LogicalResult importConv(ImportContext &c) {
 }
 
 /// MaxPool and AveragePool of any rank, as dlc.pool in ONNX's own layout.
+/// MaxPool's Indices output: the flat (row-major, or column-major over the
+/// spatial dims with storage_order 1) input index of each window's first
+/// maximum, from one linalg.generic reducing over the window.
+Value maxPoolIndices(ImportContext &c, Value x, RankedTensorType idxType,
+                     ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                     ArrayRef<int64_t> dilations, ArrayRef<int64_t> lo,
+                     bool columnMajor) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t rank = xt.getRank(), ns = rank - 2;
+  Type elem = xt.getElementType(), i64 = c.b.getI64Type();
+  auto valType = RankedTensorType::get(idxType.getShape(), elem);
+  Value lowest = arith::ConstantOp::create(
+      c.b, elem,
+      c.b.getFloatAttr(elem, -std::numeric_limits<double>::infinity()));
+  Value initV = linalg::FillOp::create(
+                    c.b, ValueRange{lowest},
+                    ValueRange{tensor::EmptyOp::create(c.b, valType.getShape(), elem)})
+                    .getResult(0);
+  Value zero = arith::ConstantIntOp::create(c.b, 0, 64);
+  Value initI = linalg::FillOp::create(
+                    c.b, ValueRange{zero},
+                    ValueRange{tensor::EmptyOp::create(c.b, idxType.getShape(), i64)})
+                    .getResult(0);
+  Value window = tensor::EmptyOp::create(c.b, kernel, elem);
+  int64_t loops = rank + ns;
+  SmallVector<AffineExpr> outE, winE;
+  for (int64_t d = 0; d < rank; ++d)
+    outE.push_back(getAffineDimExpr(d, c.ctx));
+  for (int64_t d = 0; d < ns; ++d)
+    winE.push_back(getAffineDimExpr(rank + d, c.ctx));
+  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, winE, c.ctx),
+                                 AffineMap::get(loops, 0, outE, c.ctx),
+                                 AffineMap::get(loops, 0, outE, c.ctx)};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  iters.append(ns, utils::IteratorType::reduction);
+  auto op = linalg::GenericOp::create(
+      c.b, TypeRange{valType, idxType}, ValueRange{window},
+      ValueRange{initV, initI}, maps, iters,
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        auto idx = [&](int64_t d) { return linalg::IndexOp::create(b, l, d); };
+        auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, l, v); };
+        SmallVector<Value> at = {idx(0), idx(1)};
+        Value valid;
+        for (int64_t d = 0; d < ns; ++d) {
+          // o * stride - lo + k * dilation, compared in signed index space.
+          Value p = arith::SubIOp::create(
+              b, l,
+              arith::AddIOp::create(
+                  b, l, arith::MulIOp::create(b, l, idx(2 + d), cst(strides[d])),
+                  arith::MulIOp::create(b, l, idx(rank + d), cst(dilations[d]))),
+              cst(lo[d]));
+          Value ok = arith::AndIOp::create(
+              b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, p, cst(0)),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, p,
+                                    cst(xt.getDimSize(2 + d))));
+          valid = valid ? arith::AndIOp::create(b, l, valid, ok) : ok;
+          Value clamped = arith::MinSIOp::create(
+              b, l, arith::MaxSIOp::create(b, l, p, cst(0)),
+              cst(xt.getDimSize(2 + d) - 1));
+          at.push_back(clamped);
+        }
+        Value v = tensor::ExtractOp::create(b, l, x, at);
+        // Flat index: n, c, then spatial row- or column-major.
+        Value flat = arith::AddIOp::create(
+            b, l, arith::MulIOp::create(b, l, at[0], cst(xt.getDimSize(1))), at[1]);
+        SmallVector<int64_t> order;
+        for (int64_t d = 0; d < ns; ++d)
+          order.push_back(columnMajor ? ns - 1 - d : d);
+        for (int64_t d : order)
+          flat = arith::AddIOp::create(
+              b, l, arith::MulIOp::create(b, l, flat, cst(xt.getDimSize(2 + d))),
+              at[2 + d]);
+        Value better = arith::AndIOp::create(
+            b, l, valid,
+            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v, args[1]));
+        Value newV = arith::SelectOp::create(b, l, better, v, args[1]);
+        Value newI = arith::SelectOp::create(
+            b, l, better, arith::IndexCastOp::create(b, l, i64, flat), args[2]);
+        linalg::YieldOp::create(b, l, ValueRange{newV, newI});
+      });
+  return op.getResult(1);
+}
+
 LogicalResult importPool(ImportContext &c, bool isMax) {
   RankedTensorType outType = c.outputType(0);
   Value x = c.input(0);
   if (!outType || !x)
     return failure();
-  if (c.numOutputs() > 1 && !c.node->output(1).empty())
-    return c.fail("the Indices output is not supported");
+  bool wantIndices = c.numOutputs() > 1 && !c.node->output(1).empty();
+  RankedTensorType idxType = wantIndices ? c.outputType(1) : nullptr;
+  if (wantIndices && !idxType)
+    return failure();
   auto xType = cast<RankedTensorType>(x.getType());
   if (xType.getRank() < 3)
     return c.fail("expects an [N, C, spatial...] input");
@@ -325,6 +416,9 @@ LogicalResult importPool(ImportContext &c, bool isMax) {
         tosa::CastOp::create(
             c.b, RankedTensorType::get(outType.getShape(), c.b.getI32Type()), pooled));
   c.setOutput(0, pooled);
+  if (wantIndices)
+    c.setOutput(1, maxPoolIndices(c, x, idxType, kernel, strides, dilations, lo,
+                                  c.attrInt("storage_order", 0)));
   return success();
 }
 

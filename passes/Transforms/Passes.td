@@ -153,4 +153,21 @@ def OutlineKernels : Pass<"dlc-outline-kernels", "ModuleOp"> {
   let dependentDialects = ["func::FuncDialect"];
 }
 
+def FlattenEmptyBuffers : Pass<"dlc-flatten-empty-buffers", "ModuleOp"> {
+  let summary = "Passes zero-element buffers across calls as memref<0xT>";
+  let description = [{
+    Matches: function arguments of zero-element memref type with rank > 1
+    (e.g. `memref<3x0x5xi64>`), which the bare-pointer calling convention
+    rejects because such types have no static strides.
+
+    Produces: the argument becomes `memref<0xT>` and is expanded back to its
+    original type with `memref.expand_shape` at function entry; every
+    `func.call` collapses the operand with `memref.collapse_shape`.
+
+    Postcondition: no function argument is a zero-element memref of rank
+    other than one. No data moves: the buffers hold nothing.
+  }];
+  let dependentDialects = ["memref::MemRefDialect"];
+}
+
 #endif // DLC_PASSES_TRANSFORMS_PASSES_TD

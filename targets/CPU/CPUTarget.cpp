@@ -22,6 +22,7 @@ public:
   void buildLoweringPipeline(OpPassManager &pm) const override {
     // Pass names as in mlir-opt, so each step can be replayed with dlc-opt.
     const char *pipeline =
+        "dlc-flatten-empty-buffers,"
         "func.func(convert-linalg-to-loops,math-expand-ops,"
         "dlc-approximate-math,lower-affine,convert-scf-to-cf,"
         "canonicalize),"

@@ -289,3 +289,87 @@ LogicalResult mlir::dlc::importReverseSequence(ImportContext &c) {
                 }));
   return success();
 }
+
+LogicalResult mlir::dlc::importDropoutRuntime(ImportContext &c) {
+  RankedTensorType type = c.outputType(0);
+  Value x = c.input(0);
+  if (!type || !x)
+    return failure();
+  Type elem = type.getElementType();
+  if (!isa<FloatType>(elem))
+    return c.fail("Dropout expects floating-point data");
+  bool wantMask = c.numOutputs() > 1 && !c.node->output(1).empty();
+  RankedTensorType maskType =
+      RankedTensorType::get(type.getShape(), c.b.getI1Type());
+  Value ratio = c.hasInput(1) ? scalarAt(c, c.input(1), 0, /*asI64=*/false)
+                              : arith::ConstantOp::create(
+                                    c.b, elem, c.b.getFloatAttr(elem, 0.5));
+  if (ratio.getType() != elem)
+    ratio = arith::TruncFOp::create(c.b, elem, ratio);
+  Value training = scalarAt(c, c.input(2), 0, /*asI64=*/false);
+  if (training.getType() != c.b.getI1Type())
+    training = arith::TruncIOp::create(c.b, c.b.getI1Type(), training);
+  uint32_t seed = static_cast<uint32_t>(c.attrInt("seed", 0));
+  int64_t rank = type.getRank();
+  SmallVector<AffineMap> maps(3, AffineMap::getMultiDimIdentityMap(rank, c.ctx));
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  Value initY = tensor::EmptyOp::create(c.b, type.getShape(), elem);
+  Value initM = tensor::EmptyOp::create(c.b, type.getShape(), c.b.getI1Type());
+  auto op = linalg::GenericOp::create(
+      c.b, TypeRange{type, maskType}, ValueRange{x}, ValueRange{initY, initM},
+      maps, iters, [&](OpBuilder &b, Location l, ValueRange args) {
+        Type i32 = b.getI32Type();
+        auto k = [&](uint32_t v) {
+          return arith::ConstantIntOp::create(b, l, static_cast<int32_t>(v), 32);
+        };
+        // Row-major element number, then a murmur3-style finalizer: the
+        // same model and seed drop the same elements on every target.
+        Value lin = arith::ConstantIndexOp::create(b, l, 0);
+        for (int64_t d = 0; d < rank; ++d)
+          lin = arith::AddIOp::create(
+              b, l,
+              arith::MulIOp::create(
+                  b, l, lin, arith::ConstantIndexOp::create(b, l, type.getDimSize(d))),
+              linalg::IndexOp::create(b, l, d));
+        Value h = arith::XOrIOp::create(
+            b, l, arith::IndexCastOp::create(b, l, i32, lin), k(seed * 0x9e3779b9u));
+        auto mix = [&](Value v, uint32_t shift, uint32_t mul) {
+          v = arith::XOrIOp::create(b, l, v, arith::ShRUIOp::create(b, l, v, k(shift)));
+          return mul ? Value(arith::MulIOp::create(b, l, v, k(mul))) : v;
+        };
+        h = mix(h, 16, 0x85ebca6bu);
+        h = mix(h, 13, 0xc2b2ae35u);
+        h = mix(h, 16, 0);
+        // Uniform in [0, 1) from the top 24 bits.
+        Value u = arith::UIToFPOp::create(
+            b, l, b.getF32Type(), arith::ShRUIOp::create(b, l, h, k(8)));
+        u = arith::MulFOp::create(
+            b, l, u,
+            arith::ConstantOp::create(b, l, b.getF32Type(),
+                                      b.getF32FloatAttr(1.0f / 16777216.0f)));
+        Value r = ratio;
+        if (!elem.isF32())
+          u = arith::TruncFOp::create(b, l, elem, u);
+        Value keep = arith::OrIOp::create(
+            b, l, arith::XOrIOp::create(b, l, training,
+                                        arith::ConstantIntOp::create(b, l, 1, 1)),
+            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, u, r));
+        Value one = arith::ConstantOp::create(b, l, elem, b.getFloatAttr(elem, 1.0));
+        Value scale = arith::SelectOp::create(
+            b, l, training,
+            arith::DivFOp::create(b, l, one, arith::SubFOp::create(b, l, one, r)),
+            one);
+        Value zero = arith::ConstantOp::create(b, l, elem, b.getFloatAttr(elem, 0.0));
+        Value y = arith::SelectOp::create(
+            b, l, keep, arith::MulFOp::create(b, l, args[0], scale), zero);
+        linalg::YieldOp::create(b, l, ValueRange{y, keep});
+      });
+  c.setOutput(0, op.getResult(0));
+  if (wantMask) {
+    RankedTensorType declared = c.outputType(1);
+    if (!declared)
+      return failure();
+    c.setOutput(1, op.getResult(1));
+  }
+  return success();
+}

@@ -18,6 +18,9 @@ LogicalResult importSliceRuntime(ImportContext &c);
 LogicalResult importPadRuntime(ImportContext &c, llvm::StringRef mode);
 /// Range with runtime start/delta (limit follows from the shape).
 LogicalResult importRangeRuntime(ImportContext &c);
+/// Dropout with run-time ratio/training_mode: a counter-based hash of the
+/// element index (and the seed attribute) decides each element.
+LogicalResult importDropoutRuntime(ImportContext &c);
 /// ReverseSequence: reverses each batch row's first sequence_lens[b] steps.
 LogicalResult importReverseSequence(ImportContext &c);
 

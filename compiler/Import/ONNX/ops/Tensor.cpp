@@ -45,13 +45,12 @@ LogicalResult importIdentity(ImportContext &c) {
 LogicalResult importDropout(ImportContext &c) {
   if (c.hasInput(2)) {
     auto training = c.constInput(2);
-    if (!training)
-      return c.fail("training_mode must be a compile-time constant");
     bool ratioZero = false;
     if (auto r = c.constInput(1))
       ratioZero = r->floats().at(0) == 0.0f;
-    if (training->ints().at(0) && !ratioZero)
-      return c.fail("training-mode Dropout is random; not supported");
+    // Training mode (or a mode only known at run time) drops at random.
+    if ((!training || training->ints().at(0)) && !ratioZero)
+      return importDropoutRuntime(c);
   }
   if (failed(importIdentity(c)))
     return failure();

@@ -630,9 +630,108 @@ LogicalResult quantConv(ImportContext &c, bool qlinear) {
 LogicalResult importConvInteger(ImportContext &c) { return quantConv(c, false); }
 LogicalResult importQLinearConv(ImportContext &c) { return quantConv(c, true); }
 
+/// ConvTranspose in any rank, with any weights: one linalg.generic over
+/// (n, oc, out..., ic, k...) gathering x[n, ic, (o + pb - k*dil) / stride]
+/// where that division is exact and in range. Used where the TOSA path
+/// below cannot go (3-D, or dilated/grouped with run-time weights).
+LogicalResult convTransposeDirect(ImportContext &c, RankedTensorType outType,
+                                  ArrayRef<int64_t> strides,
+                                  ArrayRef<int64_t> dil, ArrayRef<int64_t> pb,
+                                  int64_t group) {
+  Value x = c.input(0), w = c.input(1);
+  auto xt = cast<RankedTensorType>(x.getType());
+  auto wt = cast<RankedTensorType>(w.getType());
+  int64_t rank = xt.getRank(), ns = rank - 2;
+  int64_t cinG = xt.getDimSize(1) / group, coutG = wt.getDimSize(1);
+  Type f32 = c.b.getF32Type();
+  Value init;
+  if (c.hasInput(2)) { // The bias, broadcast along the channels.
+    SmallVector<AffineExpr> e = {getAffineDimExpr(1, c.ctx)};
+    SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, e, c.ctx),
+                                   AffineMap::getMultiDimIdentityMap(rank, c.ctx)};
+    init = linalg::GenericOp::create(
+               c.b, TypeRange{outType}, ValueRange{c.input(2)},
+               ValueRange{tensor::EmptyOp::create(c.b, outType.getShape(), f32)},
+               maps,
+               SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+               [](OpBuilder &b, Location l, ValueRange a) {
+                 linalg::YieldOp::create(b, l, a[0]);
+               })
+               .getResult(0);
+  } else {
+    Value zero = arith::ConstantOp::create(c.b, f32, c.b.getF32FloatAttr(0));
+    init = linalg::FillOp::create(
+               c.b, ValueRange{zero},
+               ValueRange{tensor::EmptyOp::create(c.b, outType.getShape(), f32)})
+               .getResult(0);
+  }
+  // Loop extents of ic and k come from a [cinG, k...] operand.
+  SmallVector<int64_t> redShape = {cinG};
+  for (int64_t d = 0; d < ns; ++d)
+    redShape.push_back(wt.getDimSize(2 + d));
+  Value extent = tensor::EmptyOp::create(c.b, redShape, f32);
+  int64_t loops = rank + 1 + ns;
+  SmallVector<AffineExpr> redE, outE;
+  for (int64_t d = 0; d <= ns; ++d)
+    redE.push_back(getAffineDimExpr(rank + d, c.ctx));
+  for (int64_t d = 0; d < rank; ++d)
+    outE.push_back(getAffineDimExpr(d, c.ctx));
+  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, redE, c.ctx),
+                                 AffineMap::get(loops, 0, outE, c.ctx)};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  iters.append(ns + 1, utils::IteratorType::reduction);
+  auto op = linalg::GenericOp::create(
+      c.b, TypeRange{outType}, ValueRange{extent}, ValueRange{init}, maps,
+      iters, [&](OpBuilder &b, Location l, ValueRange args) {
+        auto idx = [&](int64_t d) { return linalg::IndexOp::create(b, l, d); };
+        auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, l, v); };
+        Value oc = idx(1), ic = idx(rank);
+        Value g = arith::DivUIOp::create(b, l, oc, cst(coutG));
+        Value ocg = arith::RemUIOp::create(b, l, oc, cst(coutG));
+        Value icAll = arith::AddIOp::create(
+            b, l, arith::MulIOp::create(b, l, g, cst(cinG)), ic);
+        SmallVector<Value> xAt = {idx(0), icAll}, wAt = {icAll, ocg};
+        Value valid;
+        for (int64_t d = 0; d < ns; ++d) {
+          Value k = idx(rank + 1 + d);
+          // t = o + pb - k * dil; valid when t >= 0, t % stride == 0 and
+          // t / stride < in.
+          Value t = arith::SubIOp::create(
+              b, l, arith::AddIOp::create(b, l, idx(2 + d), cst(pb[d])),
+              arith::MulIOp::create(b, l, k, cst(dil[d])));
+          Value i = arith::DivSIOp::create(b, l, t, cst(strides[d]));
+          Value ok = arith::AndIOp::create(
+              b, l,
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, t, cst(0)),
+              arith::CmpIOp::create(
+                  b, l, arith::CmpIPredicate::eq,
+                  arith::RemSIOp::create(b, l, t, cst(strides[d])), cst(0)));
+          ok = arith::AndIOp::create(
+              b, l, ok,
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i,
+                                    cst(xt.getDimSize(2 + d))));
+          valid = valid ? arith::AndIOp::create(b, l, valid, ok) : ok;
+          xAt.push_back(arith::MinSIOp::create(
+              b, l, arith::MaxSIOp::create(b, l, i, cst(0)),
+              cst(xt.getDimSize(2 + d) - 1)));
+          wAt.push_back(k);
+        }
+        Value prod = arith::MulFOp::create(
+            b, l, tensor::ExtractOp::create(b, l, x, xAt),
+            tensor::ExtractOp::create(b, l, w, wAt));
+        Value zero = arith::ConstantOp::create(b, l, f32, b.getF32FloatAttr(0));
+        prod = arith::SelectOp::create(b, l, valid, prod, zero);
+        Value acc = arith::AddFOp::create(b, l, args[1], prod);
+        linalg::YieldOp::create(b, l, acc);
+      });
+  c.setOutput(0, op.getResult(0));
+  return success();
+}
+
 /// ConvTranspose (1-D/2-D) as tosa.transpose_conv2d, one per group. ONNX pads
 /// become negative TOSA out_pad (a crop) and output_padding extra rows at
 /// the end; dilation is applied by spreading a constant kernel on the host.
+/// Other cases take convTransposeDirect.
 LogicalResult importConvTranspose(ImportContext &c) {
   RankedTensorType outType = c.outputType(0);
   Value x = c.input(0);
@@ -640,8 +739,8 @@ LogicalResult importConvTranspose(ImportContext &c) {
     return outType ? c.fail("X and W are required") : failure();
   auto xType = cast<RankedTensorType>(x.getType());
   int64_t rank = xType.getRank();
-  if (rank != 3 && rank != 4)
-    return c.fail("only 1-D and 2-D transposed convolutions are supported");
+  if (rank < 3)
+    return c.fail("expects an [N, C, spatial...] input");
   if (!xType.getElementType().isF32())
     return c.fail("ConvTranspose supports float32 data only");
   auto wConst = c.constInput(1);
@@ -652,7 +751,7 @@ LogicalResult importConvTranspose(ImportContext &c) {
   int64_t cin = xType.getDimSize(1), coutG = wType.getDimSize(1);
   int64_t cout = coutG * group;
   if (group < 1 || cin % group || wType.getDimSize(0) != cin ||
-      outType.getDimSize(1) != cout)
+      outType.getDimSize(1) != cout || wType.getRank() != rank)
     return c.fail("channel counts do not match group=" + std::to_string(group));
   auto get = [&](const char *name, int64_t dflt, size_t n) {
     std::vector<int64_t> v = c.attrInts(name);
@@ -664,9 +763,12 @@ LogicalResult importConvTranspose(ImportContext &c) {
                        dil = get("dilations", 1, nsp),
                        outPadding = get("output_padding", 0, nsp),
                        pads = get("pads", 0, 2 * nsp);
+  if (strides.size() != nsp || dil.size() != nsp || outPadding.size() != nsp ||
+      pads.size() != 2 * nsp)
+    return c.fail("strides/dilations/pads do not match the kernel rank");
   std::string autoPad = c.attrString("auto_pad", "NOTSET");
   bool derivePads = autoPad != "NOTSET" || c.hasAttr("output_shape");
-  SmallVector<int64_t> kEff, outPad;
+  SmallVector<int64_t> kEff, outPad, padBegin;
   for (size_t i = 0; i < nsp; ++i) {
     int64_t k = wType.getDimSize(2 + i);
     kEff.push_back((k - 1) * dil[i] + 1);
@@ -680,17 +782,18 @@ LogicalResult importConvTranspose(ImportContext &c) {
     } else if (pb + pe != total) {
       return c.fail("pads do not match the inferred output shape");
     }
+    padBegin.push_back(pb);
     outPad.push_back(-pb);
     outPad.push_back(outPadding[i] - pe);
   }
+  bool dilated = llvm::any_of(dil, [](int64_t d) { return d != 1; });
+  if (nsp > 2 || ((dilated || group > 1) && !wConst))
+    return convTransposeDirect(c, outType, strides, dil, padBegin, group);
   if (nsp == 1) {
     kEff.push_back(1);
     outPad.append({0, 0});
     strides.push_back(1);
   }
-  bool dilated = llvm::any_of(dil, [](int64_t d) { return d != 1; });
-  if ((dilated || group > 1) && !wConst)
-    return c.fail("dilated or grouped ConvTranspose needs constant weights");
 
   int64_t cinG = cin / group;
   // Per-group kernels as [Cout/g, KH_eff, KW_eff, Cin/g].

@@ -1,4 +1,4 @@
-//===- GridSample.cpp - ONNX GridSample (2-D) -----------------------------===//
+//===- GridSample.cpp - ONNX GridSample (2-D) and RoiAlign ----------------===//
 //
 // Y[n, c, h, w] samples X[n, c] at the normalised location grid[n, h, w]
 // with nearest, bilinear or bicubic interpolation and zeros, border or
@@ -200,8 +200,123 @@ LogicalResult importGridSample(ImportContext &c) {
   return success();
 }
 
+/// RoiAlign (avg mode, fixed sampling_ratio): Y[r, c, ph, pw] averages
+/// sampling_ratio^2 bilinear samples of X[batch_indices[r], c] inside bin
+/// (ph, pw) of roi r, as Detectron's roi_align. One linalg.generic with the
+/// sample grid as reduction loops; rois and batch indices are read at run
+/// time (batch indices clamped into X).
+LogicalResult importRoiAlign(ImportContext &c) {
+  RankedTensorType type = c.resultType(3);
+  if (!type)
+    return failure();
+  Value x = c.input(0), rois = c.input(1), batch = c.input(2);
+  auto xt = cast<RankedTensorType>(x.getType());
+  if (xt.getRank() != 4 || !xt.getElementType().isF32())
+    return c.fail("X must be float32 [N, C, H, W]");
+  if (c.attrString("mode", "avg") != "avg")
+    return c.fail("only mode 'avg' is supported");
+  int64_t ratio = c.attrInt("sampling_ratio", 0);
+  if (ratio <= 0)
+    return c.fail("adaptive sampling (sampling_ratio 0) makes the sample "
+                  "count data-dependent; set sampling_ratio > 0");
+  bool halfPixel = c.attrString("coordinate_transformation_mode",
+                                c.opset >= 16 ? "half_pixel"
+                                              : "output_half_pixel") ==
+                   "half_pixel";
+  double scale = c.attrFloat("spatial_scale", 1.0f);
+  int64_t N = xt.getDimSize(0), H = xt.getDimSize(2), W = xt.getDimSize(3);
+  int64_t oh = type.getDimSize(2), ow = type.getDimSize(3);
+  Type f32 = c.b.getF32Type();
+  Value zero = arith::ConstantOp::create(c.b, f32, c.b.getF32FloatAttr(0));
+  Value init = linalg::FillOp::create(
+                   c.b, ValueRange{zero},
+                   ValueRange{tensor::EmptyOp::create(c.b, type.getShape(), f32)})
+                   .getResult(0);
+  Value extent = tensor::EmptyOp::create(c.b, ArrayRef<int64_t>{ratio, ratio}, f32);
+  SmallVector<AffineExpr> outE, redE = {getAffineDimExpr(4, c.ctx),
+                                        getAffineDimExpr(5, c.ctx)};
+  for (int64_t d = 0; d < 4; ++d)
+    outE.push_back(getAffineDimExpr(d, c.ctx));
+  SmallVector<AffineMap> maps = {AffineMap::get(6, 0, redE, c.ctx),
+                                 AffineMap::get(6, 0, outE, c.ctx)};
+  SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
+  iters.append(2, utils::IteratorType::reduction);
+  auto op = linalg::GenericOp::create(
+      c.b, TypeRange{type}, ValueRange{extent}, ValueRange{init}, maps, iters,
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        Sampler s{b, l, "zeros", false, f32};
+        auto idx = [&](int64_t d) { return linalg::IndexOp::create(b, l, d); };
+        auto cidx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, l, v); };
+        auto toF = [&](Value i) {
+          return arith::SIToFPOp::create(
+              b, l, f32, arith::IndexCastOp::create(b, l, b.getI64Type(), i));
+        };
+        Value r = idx(0);
+        auto roi = [&](int64_t k) {
+          Value v = tensor::ExtractOp::create(b, l, rois, ValueRange{r, cidx(k)});
+          return s.sub(s.mul(v, s.c(scale)), s.c(halfPixel ? 0.5 : 0.0));
+        };
+        Value x1 = roi(0), y1 = roi(1), x2 = roi(2), y2 = roi(3);
+        Value rw = s.sub(x2, x1), rh = s.sub(y2, y1);
+        if (!halfPixel) {
+          rw = arith::MaximumFOp::create(b, l, rw, s.c(1));
+          rh = arith::MaximumFOp::create(b, l, rh, s.c(1));
+        }
+        Value bw = arith::DivFOp::create(b, l, rw, s.c(ow));
+        Value bh = arith::DivFOp::create(b, l, rh, s.c(oh));
+        // Sample (iy, ix) of bin (ph, pw).
+        auto at = [&](Value start, Value bin, Value p, Value i) {
+          Value frac = arith::DivFOp::create(b, l, s.add(toF(i), s.c(0.5)),
+                                             s.c(ratio));
+          return s.add(start, s.add(s.mul(toF(p), bin), s.mul(frac, bin)));
+        };
+        Value y = at(y1, bh, idx(2), idx(4));
+        Value xx = at(x1, bw, idx(3), idx(5));
+        Value bi = tensor::ExtractOp::create(b, l, batch, r);
+        bi = arith::IndexCastOp::create(b, l, b.getIndexType(), bi);
+        bi = arith::MinSIOp::create(
+            b, l, arith::MaxSIOp::create(b, l, bi, cidx(0)), cidx(N - 1));
+        Value ch = idx(1);
+        // Detectron's bilinear_interpolate: outside [-1, size] gives 0,
+        // otherwise clamp to the last row/column.
+        auto outside = [&](Value v, int64_t size) {
+          return arith::OrIOp::create(
+              b, l, arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, v, s.c(-1)),
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v, s.c(size)));
+        };
+        Value skip = arith::OrIOp::create(b, l, outside(y, H), outside(xx, W));
+        y = s.clamp(y, 0, H - 1);
+        xx = s.clamp(xx, 0, W - 1);
+        Value y0 = s.floor(y), x0 = s.floor(xx);
+        Value ly = s.sub(y, y0), lx = s.sub(xx, x0);
+        Value hy = s.sub(s.c(1), ly), hx = s.sub(s.c(1), lx);
+        auto pix = [&](Value fy, Value fx) -> Value {
+          auto toIdx = [&](Value f, int64_t size) -> Value {
+            Value i = arith::FPToSIOp::create(b, l, b.getI64Type(), f);
+            i = arith::MinSIOp::create(
+                b, l, i, arith::ConstantIntOp::create(b, l, size - 1, 64));
+            return arith::IndexCastOp::create(b, l, b.getIndexType(), i);
+          };
+          return tensor::ExtractOp::create(
+              b, l, x, ValueRange{bi, ch, toIdx(fy, H), toIdx(fx, W)});
+        };
+        Value y1i = s.add(y0, s.c(1)), x1i = s.add(x0, s.c(1));
+        Value v = s.add(s.add(s.mul(s.mul(hy, hx), pix(y0, x0)),
+                              s.mul(s.mul(hy, lx), pix(y0, x1i))),
+                        s.add(s.mul(s.mul(ly, hx), pix(y1i, x0)),
+                              s.mul(s.mul(ly, lx), pix(y1i, x1i))));
+        v = arith::SelectOp::create(b, l, skip, s.c(0), v);
+        v = arith::DivFOp::create(b, l, v, s.c(ratio * ratio));
+        Value acc = s.add(args[1], v);
+        linalg::YieldOp::create(b, l, acc);
+      });
+  c.setOutput(0, op.getResult(0));
+  return success();
+}
+
 } // namespace
 
 void mlir::dlc::appendGridSampleHandlers(std::vector<OpHandler> &t) {
   t.push_back({"GridSample", 16, importGridSample});
+  t.push_back({"RoiAlign", 10, importRoiAlign});
 }

@@ -182,6 +182,13 @@ void ImportContext::setConstantOutput(unsigned i, onnx::TensorProto t) {
   addConstant(node->output(i), own(std::move(t)));
 }
 
+const onnx::GraphProto *ImportContext::attrGraph(llvm::StringRef name) const {
+  for (const auto &a : node->attribute())
+    if (a.name() == name && a.has_g())
+      return &a.g();
+  return nullptr;
+}
+
 bool ImportContext::hasAttr(llvm::StringRef name) const {
   for (const auto &a : node->attribute())
     if (a.name() == name)

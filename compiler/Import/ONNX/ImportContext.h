@@ -18,6 +18,7 @@
 #include "onnx/onnx_pb.h"
 
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,6 +76,12 @@ public:
   std::string attrString(llvm::StringRef name, llvm::StringRef dflt) const;
   std::vector<int64_t> attrInts(llvm::StringRef name) const;
   const onnx::TensorProto *attrTensor(llvm::StringRef name) const;
+
+  /// Imports a subgraph's nodes at the current insertion point (set by the
+  /// driver; If inlines both branches with it).
+  std::function<LogicalResult(const onnx::GraphProto &)> importSubgraph;
+  /// The graph-valued attribute `name`, or null.
+  const onnx::GraphProto *attrGraph(llvm::StringRef name) const;
 
   // --- Sequences ----------------------------------------------------------
   /// Sequence values exist only at compile time: a list of tensors whose
@@ -192,6 +199,7 @@ void appendEinsumHandlers(std::vector<OpHandler> &table);
 void appendSequenceHandlers(std::vector<OpHandler> &table);
 void appendGridSampleHandlers(std::vector<OpHandler> &table);
 void appendSpectralHandlers(std::vector<OpHandler> &table);
+void appendControlFlowHandlers(std::vector<OpHandler> &table);
 
 } // namespace mlir::dlc
 

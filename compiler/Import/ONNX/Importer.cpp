@@ -57,6 +57,7 @@ static const std::vector<OpHandler> &handlerTable() {
     appendSequenceHandlers(t);
     appendGridSampleHandlers(t);
     appendSpectralHandlers(t);
+    appendControlFlowHandlers(t);
     return t;
   }();
   return table;
@@ -299,6 +300,38 @@ static bool producesOnlyEmptyTensors(ImportContext &ictx,
   return true;
 }
 
+/// Imports the nodes of `graph` (the model's, or a subgraph inlined by
+/// If) at the current insertion point.
+static LogicalResult importNodes(ImportContext &ictx,
+                                 const onnx::GraphProto &graph, int64_t opset) {
+  for (const auto &node : graph.node()) {
+    ictx.setNode(node);
+    HandlerFn fn = (node.domain().empty() || node.domain() == "ai.onnx")
+                       ? lookupHandler(node.op_type(), opset)
+                       : nullptr;
+    if (!fn) // Subgraph nodes are not in the up-front check.
+      return ictx.fail("unsupported operator at opset " +
+                       std::to_string(opset));
+    // A node whose outputs are all empty computes nothing: its results are
+    // empty tensors (TOSA has no zero-sized tensors, so its ops are skipped).
+    if (producesOnlyEmptyTensors(ictx, node))
+      continue;
+    try {
+      if (failed(fn(ictx)))
+        return failure();
+    } catch (const std::exception &e) {
+      // The ONNX library reports malformed tensors by throwing.
+      return ictx.fail(e.what());
+    }
+    for (int i = 0; i < node.output_size(); ++i)
+      if (!node.output(i).empty() && !ictx.isSequence(node.output(i)) &&
+          !ictx.lookup(node.output(i)))
+        return ictx.fail("produced no value for output '" + node.output(i) +
+                         "'");
+  }
+  return success();
+}
+
 OwningOpRef<ModuleOp> mlir::dlc::importOnnxModel(MLIRContext *context,
                                                  const OnnxModel &model,
                                                  const CompilerOptions &) {
@@ -399,29 +432,11 @@ OwningOpRef<ModuleOp> mlir::dlc::importOnnxModel(MLIRContext *context,
     func.setResultAttrs(i, ioAttrs(graph.output(i)));
 
   ictx.b.setInsertionPointToEnd(entry);
-  for (const auto &node : graph.node()) {
-    ictx.setNode(node);
-    HandlerFn fn = lookupHandler(node.op_type(), opset);
-    // A node whose outputs are all empty computes nothing: its results are
-    // empty tensors (TOSA has no zero-sized tensors, so its ops are skipped).
-    if (producesOnlyEmptyTensors(ictx, node))
-      continue;
-    try {
-      if (failed(fn(ictx)))
-        return nullptr;
-    } catch (const std::exception &e) {
-      // The ONNX library reports malformed tensors by throwing.
-      (void)ictx.fail(e.what());
-      return nullptr;
-    }
-    for (int i = 0; i < node.output_size(); ++i)
-      if (!node.output(i).empty() && !ictx.isSequence(node.output(i)) &&
-          !ictx.lookup(node.output(i))) {
-        (void)ictx.fail("produced no value for output '" + node.output(i) +
-                        "'");
-        return nullptr;
-      }
-  }
+  ictx.importSubgraph = [&](const onnx::GraphProto &g) {
+    return importNodes(ictx, g, opset);
+  };
+  if (failed(importNodes(ictx, graph, opset)))
+    return nullptr;
 
   SmallVector<Value> results;
   for (int i = 0; i < graph.output_size(); ++i) {

@@ -7,6 +7,9 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
 
+#include "onnx/defs/schema.h"
+#include "onnx/shape_inference/implementation.h"
+
 #include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -180,6 +183,58 @@ void ImportContext::setConstantOutput(unsigned i, onnx::TensorProto t) {
     return;
   t.set_name(node->output(i));
   addConstant(node->output(i), own(std::move(t)));
+}
+
+/// The ONNX element type code of an MLIR element type (signless integers
+/// read as signed), 0 if none.
+static int32_t onnxDType(Type t) {
+  if (t.isF32()) return onnx::TensorProto::FLOAT;
+  if (t.isF64()) return onnx::TensorProto::DOUBLE;
+  if (t.isF16()) return onnx::TensorProto::FLOAT16;
+  if (t.isBF16()) return onnx::TensorProto::BFLOAT16;
+  if (t.isInteger(1)) return onnx::TensorProto::BOOL;
+  if (t.isInteger(8)) return onnx::TensorProto::INT8;
+  if (t.isInteger(16)) return onnx::TensorProto::INT16;
+  if (t.isInteger(32)) return onnx::TensorProto::INT32;
+  if (t.isInteger(64)) return onnx::TensorProto::INT64;
+  return 0;
+}
+
+void ImportContext::inferSubgraphTypes(const onnx::GraphProto &g,
+                                       llvm::ArrayRef<Type> inputTypes) {
+  onnx::ModelProto m;
+  m.set_ir_version(onnx::IR_VERSION);
+  auto *op = m.add_opset_import();
+  op->set_domain("");
+  op->set_version(opset);
+  *m.mutable_graph() = g;
+  onnx::GraphProto *mg = m.mutable_graph();
+  for (int i = 0; i < mg->input_size() && i < int(inputTypes.size()); ++i) {
+    auto t = dyn_cast<RankedTensorType>(inputTypes[i]);
+    if (!t)
+      continue;
+    auto *tt = mg->mutable_input(i)->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnxDType(t.getElementType()));
+    auto *shape = tt->mutable_shape();
+    shape->clear_dim();
+    for (int64_t d : t.getShape())
+      shape->add_dim()->set_dim_value(d);
+  }
+  try {
+    onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*error_mode=*/0,
+                                     /*data_prop=*/true);
+    onnx::shape_inference::InferShapes(m, onnx::OpSchemaRegistry::Instance(),
+                                       opts);
+  } catch (const std::exception &) {
+    return; // Handlers report the types they still miss.
+  }
+  inferredSubgraphs.push_back(std::move(m));
+  const onnx::GraphProto &inferred = inferredSubgraphs.back().graph();
+  for (const auto &vi : inferred.value_info())
+    addValueInfo(vi);
+  for (const auto &vi : inferred.output())
+    if (staticType(vi.type()))
+      addValueInfo(vi);
 }
 
 const onnx::GraphProto *ImportContext::attrGraph(llvm::StringRef name) const {

@@ -80,6 +80,10 @@ public:
   /// Imports a subgraph's nodes at the current insertion point (set by the
   /// driver; If inlines both branches with it).
   std::function<LogicalResult(const onnx::GraphProto &)> importSubgraph;
+  /// Runs ONNX shape inference on subgraph `g` with its inputs typed as
+  /// `inputTypes` and records the inferred types (Scan bodies carry none).
+  void inferSubgraphTypes(const onnx::GraphProto &g,
+                          llvm::ArrayRef<Type> inputTypes);
   /// The graph-valued attribute `name`, or null.
   const onnx::GraphProto *attrGraph(llvm::StringRef name) const;
 
@@ -95,6 +99,13 @@ public:
 
   // --- Graph state used by the driver ------------------------------------
   void bindValue(const std::string &name, Value v) { values[name] = v; }
+  /// Drops what is known about `name` (value, constant, sequence), so an
+  /// unrolled loop body can rebind its names every iteration.
+  void forget(const std::string &name) {
+    values.erase(name);
+    constants.erase(name);
+    sequences.erase(name);
+  }
   Value lookup(const std::string &name);
   void addConstant(const std::string &name, const onnx::TensorProto &t);
   /// Keeps a tensor built during import alive for the whole import.
@@ -169,6 +180,7 @@ private:
   llvm::StringMap<const onnx::TypeProto *> types;
   unsigned blobCounter = 0;
   std::deque<onnx::TensorProto> owned;
+  std::deque<onnx::ModelProto> inferredSubgraphs;
 };
 
 /// One handler per ONNX operator and opset range.

@@ -9,11 +9,7 @@
 // TOSA nor a dlc op would add anything: linalg.generic is Einsum's IR.
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/Import/ONNX/ImportContext.h"
-
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "compiler/Import/ONNX/ops/Kernels.h"
 
 #include <algorithm>
 #include <cctype>
@@ -137,11 +133,7 @@ LogicalResult importEinsum(ImportContext &c) {
     iters[cast<AffineDimExpr>(e).getPosition()] = utils::IteratorType::parallel;
 
   Type elem = type.getElementType();
-  Value zero = arith::ConstantOp::create(c.b, elem, c.b.getZeroAttr(elem));
-  Value init = linalg::FillOp::create(
-                   c.b, ValueRange{zero},
-                   ValueRange{tensor::EmptyOp::create(c.b, type.getShape(), elem)})
-                   .getResult(0);
+  Value init = filledTensor(c, type, 0);
   bool isFloat = isa<FloatType>(elem);
   auto op = linalg::GenericOp::create(
       c.b, TypeRange{type}, operands, ValueRange{init}, maps, iters,

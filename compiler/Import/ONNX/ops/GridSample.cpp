@@ -10,12 +10,7 @@
 // operator and its test data.
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/Import/ONNX/ImportContext.h"
-
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "compiler/Import/ONNX/ops/Kernels.h"
 
 using namespace mlir;
 using namespace mlir::dlc;
@@ -99,11 +94,8 @@ LogicalResult importGridSample(ImportContext &c) {
   int64_t H = xt.getDimSize(2), W = xt.getDimSize(3);
   Type f32 = c.b.getF32Type();
   Value init = tensor::EmptyOp::create(c.b, type.getShape(), f32);
-  SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(4, c.ctx)};
-  SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
-  auto op = linalg::GenericOp::create(
-      c.b, TypeRange{type}, ValueRange{}, ValueRange{init}, maps, iters,
-      [&](OpBuilder &b, Location l, ValueRange) {
+  Value y = loopNest(c, init, {}, [&](OpBuilder &b, Location l,
+                                      ValueRange) -> SmallVector<Value> {
         Sampler s{b, l, padding, alignCorners, f32};
         Value n = linalg::IndexOp::create(b, l, 0);
         Value ch = linalg::IndexOp::create(b, l, 1);
@@ -194,9 +186,9 @@ LogicalResult importGridSample(ImportContext &c) {
             result = result ? s.add(result, v) : v;
           }
         }
-        linalg::YieldOp::create(b, l, result);
-      });
-  c.setOutput(0, op.getResult(0));
+        return {result};
+      })[0];
+  c.setOutput(0, y);
   return success();
 }
 
@@ -227,23 +219,10 @@ LogicalResult importRoiAlign(ImportContext &c) {
   int64_t N = xt.getDimSize(0), H = xt.getDimSize(2), W = xt.getDimSize(3);
   int64_t oh = type.getDimSize(2), ow = type.getDimSize(3);
   Type f32 = c.b.getF32Type();
-  Value zero = arith::ConstantOp::create(c.b, f32, c.b.getF32FloatAttr(0));
-  Value init = linalg::FillOp::create(
-                   c.b, ValueRange{zero},
-                   ValueRange{tensor::EmptyOp::create(c.b, type.getShape(), f32)})
-                   .getResult(0);
-  Value extent = tensor::EmptyOp::create(c.b, ArrayRef<int64_t>{ratio, ratio}, f32);
-  SmallVector<AffineExpr> outE, redE = {getAffineDimExpr(4, c.ctx),
-                                        getAffineDimExpr(5, c.ctx)};
-  for (int64_t d = 0; d < 4; ++d)
-    outE.push_back(getAffineDimExpr(d, c.ctx));
-  SmallVector<AffineMap> maps = {AffineMap::get(6, 0, redE, c.ctx),
-                                 AffineMap::get(6, 0, outE, c.ctx)};
-  SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
-  iters.append(2, utils::IteratorType::reduction);
-  auto op = linalg::GenericOp::create(
-      c.b, TypeRange{type}, ValueRange{extent}, ValueRange{init}, maps, iters,
-      [&](OpBuilder &b, Location l, ValueRange args) {
+  Value init = filledTensor(c, type, 0.0);
+  Value y = loopNest(c, init, {ratio, ratio}, [&](OpBuilder &b, Location l,
+                                                  ValueRange accs)
+                                                  -> SmallVector<Value> {
         Sampler s{b, l, "zeros", false, f32};
         auto idx = [&](int64_t d) { return linalg::IndexOp::create(b, l, d); };
         auto cidx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, l, v); };
@@ -307,10 +286,9 @@ LogicalResult importRoiAlign(ImportContext &c) {
                               s.mul(s.mul(ly, lx), pix(y1i, x1i))));
         v = arith::SelectOp::create(b, l, skip, s.c(0), v);
         v = arith::DivFOp::create(b, l, v, s.c(ratio * ratio));
-        Value acc = s.add(args[1], v);
-        linalg::YieldOp::create(b, l, acc);
-      });
-  c.setOutput(0, op.getResult(0));
+        return {s.add(accs[0], v)};
+      })[0];
+  c.setOutput(0, y);
   return success();
 }
 

@@ -6,10 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
-
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "compiler/Import/ONNX/ops/Kernels.h"
 
 #include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
 
@@ -279,20 +276,9 @@ LogicalResult importScatterND(ImportContext &c) {
   Value updates = c.reshape(c.input(2), ushape);
   Type elem = type.getElementType();
   bool isFloat = isa<FloatType>(elem);
-  SmallVector<AffineExpr> outExprs;
-  for (int64_t d = 0; d < rank; ++d)
-    outExprs.push_back(getAffineDimExpr(d, c.ctx));
-  SmallVector<AffineMap> maps = {AffineMap::get(rank + 1, 0, outExprs, c.ctx)};
-  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-  iters.push_back(utils::IteratorType::reduction);
-  // The k loop's extent comes from no operand: give it one through a
-  // [k] operand the body ignores.
-  Value extent = tensor::EmptyOp::create(c.b, ArrayRef<int64_t>{k}, elem);
-  maps.insert(maps.begin(),
-              AffineMap::get(rank + 1, 0, getAffineDimExpr(rank, c.ctx)));
-  auto op = linalg::GenericOp::create(
-      c.b, TypeRange{type}, ValueRange{extent}, ValueRange{c.input(0)}, maps,
-      iters, [&](OpBuilder &b, Location l, ValueRange args) {
+  Value y = loopNest(c, c.input(0), {k}, [&](OpBuilder &b, Location l,
+                                              ValueRange accs)
+                                              -> SmallVector<Value> {
         Value kk = linalg::IndexOp::create(b, l, rank);
         Value match;
         for (int64_t j = 0; j < q; ++j) {
@@ -312,7 +298,7 @@ LogicalResult importScatterND(ImportContext &c) {
         for (int64_t d = q; d < rank; ++d)
           at.push_back(linalg::IndexOp::create(b, l, d));
         Value u = tensor::ExtractOp::create(b, l, updates, at);
-        Value acc = args[1];
+        Value acc = accs[0];
         Value next = u;
         if (red == "add")
           next = isFloat ? Value(arith::AddFOp::create(b, l, acc, u))
@@ -320,11 +306,10 @@ LogicalResult importScatterND(ImportContext &c) {
         else if (red == "mul")
           next = isFloat ? Value(arith::MulFOp::create(b, l, acc, u))
                          : Value(arith::MulIOp::create(b, l, acc, u));
-        Value r = match ? Value(arith::SelectOp::create(b, l, match, next, acc))
-                        : next;
-        linalg::YieldOp::create(b, l, r);
-      });
-  c.setOutput(0, op.getResult(0));
+        return {match ? Value(arith::SelectOp::create(b, l, match, next, acc))
+                      : next};
+      })[0];
+  c.setOutput(0, y);
   return success();
 }
 

@@ -8,10 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
-
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "compiler/Import/ONNX/ops/Kernels.h"
 
 #include <limits>
 
@@ -300,34 +297,11 @@ Value maxPoolIndices(ImportContext &c, Value x, RankedTensorType idxType,
   int64_t rank = xt.getRank(), ns = rank - 2;
   Type elem = xt.getElementType(), i64 = c.b.getI64Type();
   auto valType = RankedTensorType::get(idxType.getShape(), elem);
-  Value lowest = arith::ConstantOp::create(
-      c.b, elem,
-      c.b.getFloatAttr(elem, -std::numeric_limits<double>::infinity()));
-  Value initV = linalg::FillOp::create(
-                    c.b, ValueRange{lowest},
-                    ValueRange{tensor::EmptyOp::create(c.b, valType.getShape(), elem)})
-                    .getResult(0);
-  Value zero = arith::ConstantIntOp::create(c.b, 0, 64);
-  Value initI = linalg::FillOp::create(
-                    c.b, ValueRange{zero},
-                    ValueRange{tensor::EmptyOp::create(c.b, idxType.getShape(), i64)})
-                    .getResult(0);
-  Value window = tensor::EmptyOp::create(c.b, kernel, elem);
-  int64_t loops = rank + ns;
-  SmallVector<AffineExpr> outE, winE;
-  for (int64_t d = 0; d < rank; ++d)
-    outE.push_back(getAffineDimExpr(d, c.ctx));
-  for (int64_t d = 0; d < ns; ++d)
-    winE.push_back(getAffineDimExpr(rank + d, c.ctx));
-  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, winE, c.ctx),
-                                 AffineMap::get(loops, 0, outE, c.ctx),
-                                 AffineMap::get(loops, 0, outE, c.ctx)};
-  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-  iters.append(ns, utils::IteratorType::reduction);
-  auto op = linalg::GenericOp::create(
-      c.b, TypeRange{valType, idxType}, ValueRange{window},
-      ValueRange{initV, initI}, maps, iters,
-      [&](OpBuilder &b, Location l, ValueRange args) {
+  Value initV = filledTensor(c, valType, -std::numeric_limits<double>::infinity());
+  Value initI = filledTensor(c, idxType.clone(i64), 0);
+  return loopNest(c, {initV, initI}, kernel, [&](OpBuilder &b, Location l,
+                                                 ValueRange accs)
+                                                 -> SmallVector<Value> {
         auto idx = [&](int64_t d) { return linalg::IndexOp::create(b, l, d); };
         auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, l, v); };
         SmallVector<Value> at = {idx(0), idx(1)};
@@ -363,13 +337,12 @@ Value maxPoolIndices(ImportContext &c, Value x, RankedTensorType idxType,
               at[2 + d]);
         Value better = arith::AndIOp::create(
             b, l, valid,
-            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v, args[1]));
-        Value newV = arith::SelectOp::create(b, l, better, v, args[1]);
+            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v, accs[0]));
+        Value newV = arith::SelectOp::create(b, l, better, v, accs[0]);
         Value newI = arith::SelectOp::create(
-            b, l, better, arith::IndexCastOp::create(b, l, i64, flat), args[2]);
-        linalg::YieldOp::create(b, l, ValueRange{newV, newI});
-      });
-  return op.getResult(1);
+            b, l, better, arith::IndexCastOp::create(b, l, i64, flat), accs[1]);
+        return {newV, newI};
+      })[1];
 }
 
 LogicalResult importPool(ImportContext &c, bool isMax) {
@@ -644,45 +617,13 @@ LogicalResult convTransposeDirect(ImportContext &c, RankedTensorType outType,
   int64_t rank = xt.getRank(), ns = rank - 2;
   int64_t cinG = xt.getDimSize(1) / group, coutG = wt.getDimSize(1);
   Type f32 = c.b.getF32Type();
-  Value init;
-  if (c.hasInput(2)) { // The bias, broadcast along the channels.
-    SmallVector<AffineExpr> e = {getAffineDimExpr(1, c.ctx)};
-    SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, e, c.ctx),
-                                   AffineMap::getMultiDimIdentityMap(rank, c.ctx)};
-    init = linalg::GenericOp::create(
-               c.b, TypeRange{outType}, ValueRange{c.input(2)},
-               ValueRange{tensor::EmptyOp::create(c.b, outType.getShape(), f32)},
-               maps,
-               SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-               [](OpBuilder &b, Location l, ValueRange a) {
-                 linalg::YieldOp::create(b, l, a[0]);
-               })
-               .getResult(0);
-  } else {
-    Value zero = arith::ConstantOp::create(c.b, f32, c.b.getF32FloatAttr(0));
-    init = linalg::FillOp::create(
-               c.b, ValueRange{zero},
-               ValueRange{tensor::EmptyOp::create(c.b, outType.getShape(), f32)})
-               .getResult(0);
-  }
-  // Loop extents of ic and k come from a [cinG, k...] operand.
-  SmallVector<int64_t> redShape = {cinG};
+  Value init = filledTensor(c, outType, 0.0);
+  SmallVector<int64_t> reduction = {cinG};
   for (int64_t d = 0; d < ns; ++d)
-    redShape.push_back(wt.getDimSize(2 + d));
-  Value extent = tensor::EmptyOp::create(c.b, redShape, f32);
-  int64_t loops = rank + 1 + ns;
-  SmallVector<AffineExpr> redE, outE;
-  for (int64_t d = 0; d <= ns; ++d)
-    redE.push_back(getAffineDimExpr(rank + d, c.ctx));
-  for (int64_t d = 0; d < rank; ++d)
-    outE.push_back(getAffineDimExpr(d, c.ctx));
-  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, redE, c.ctx),
-                                 AffineMap::get(loops, 0, outE, c.ctx)};
-  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-  iters.append(ns + 1, utils::IteratorType::reduction);
-  auto op = linalg::GenericOp::create(
-      c.b, TypeRange{outType}, ValueRange{extent}, ValueRange{init}, maps,
-      iters, [&](OpBuilder &b, Location l, ValueRange args) {
+    reduction.push_back(wt.getDimSize(2 + d));
+  Value y = loopNest(c, init, reduction, [&](OpBuilder &b, Location l,
+                                             ValueRange accs)
+                                             -> SmallVector<Value> {
         auto idx = [&](int64_t d) { return linalg::IndexOp::create(b, l, d); };
         auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, l, v); };
         Value oc = idx(1), ic = idx(rank);
@@ -721,10 +662,11 @@ LogicalResult convTransposeDirect(ImportContext &c, RankedTensorType outType,
             tensor::ExtractOp::create(b, l, w, wAt));
         Value zero = arith::ConstantOp::create(b, l, f32, b.getF32FloatAttr(0));
         prod = arith::SelectOp::create(b, l, valid, prod, zero);
-        Value acc = arith::AddFOp::create(b, l, args[1], prod);
-        linalg::YieldOp::create(b, l, acc);
-      });
-  c.setOutput(0, op.getResult(0));
+        return {arith::AddFOp::create(b, l, accs[0], prod)};
+      })[0];
+  if (c.hasInput(2)) // The bias along the channels.
+    y = tosa::AddOp::create(c.b, outType, y, c.alongAxis(c.input(2), rank, 1));
+  c.setOutput(0, y);
   return success();
 }
 

@@ -10,11 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
-
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "compiler/Import/ONNX/ops/Kernels.h"
 
 #include <algorithm>
 #include <cmath>
@@ -235,15 +231,10 @@ LogicalResult importResizeRuntime(ImportContext &c, const ResizeAttrs &a) {
     Value roiEnd = crop ? element(roi, d + rank) : nullptr;
     SmallVector<int64_t> shape(cur.getShape());
     shape[d] = outD;
-    auto stepType = RankedTensorType::get(shape, f32);
     Value init = tensor::EmptyOp::create(c.b, shape, f32);
-    SmallVector<AffineMap> maps = {
-        AffineMap::getMultiDimIdentityMap(rank, c.ctx)};
-    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
     Value src = x;
-    auto op = linalg::GenericOp::create(
-        c.b, TypeRange{stepType}, ValueRange{}, ValueRange{init}, maps, iters,
-        [&](OpBuilder &b, Location l, ValueRange) {
+    x = loopNest(c, init, {}, [&](OpBuilder &b, Location l,
+                                  ValueRange) -> SmallVector<Value> {
           SmallVector<Value> idx;
           for (int64_t k = 0; k < rank; ++k)
             idx.push_back(linalg::IndexOp::create(b, l, k));
@@ -377,9 +368,8 @@ LogicalResult importResizeRuntime(ImportContext &c, const ResizeAttrs &a) {
             sum = arith::SelectOp::create(b, l, outside,
                                           fc(b, l, a.extrapolation), sum);
           }
-          linalg::YieldOp::create(b, l, sum);
-        });
-    x = op.getResult(0);
+          return {sum};
+        })[0];
   }
   c.setOutput(0, x);
   return success();

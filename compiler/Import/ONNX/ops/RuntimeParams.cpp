@@ -16,10 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ops/RuntimeParams.h"
-
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "compiler/Import/ONNX/ops/Kernels.h"
 
 using namespace mlir;
 using namespace mlir::dlc;
@@ -64,12 +61,8 @@ Value gather(ImportContext &c, Value x, RankedTensorType outType,
   int64_t rank = outType.getRank();
   Value init = tensor::EmptyOp::create(c.b, outType.getShape(),
                                        outType.getElementType());
-  SmallVector<AffineMap> maps = {
-      AffineMap::getMultiDimIdentityMap(rank, c.ctx)};
-  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-  auto op = linalg::GenericOp::create(
-      c.b, TypeRange{outType}, ValueRange{}, ValueRange{init}, maps, iters,
-      [&](OpBuilder &nb, Location loc, ValueRange) {
+  return loopNest(c, init, {}, [&](OpBuilder &nb, Location loc,
+                                   ValueRange) -> SmallVector<Value> {
         SmallVector<Value> idx, out;
         Value allValid;
         for (int64_t d = 0; d < rank; ++d)
@@ -87,9 +80,8 @@ Value gather(ImportContext &c, Value x, RankedTensorType outType,
         Value v = tensor::ExtractOp::create(nb, loc, x, idx);
         if (fill && allValid)
           v = arith::SelectOp::create(nb, loc, allValid, v, fill);
-        linalg::YieldOp::create(nb, loc, v);
-      });
-  return op.getResult(0);
+        return {v};
+      })[0];
 }
 
 } // namespace
@@ -234,11 +226,8 @@ LogicalResult mlir::dlc::importRangeRuntime(ImportContext &c) {
   Value delta = scalarAt(c, c.input(2), 0, /*asI64=*/false);
   Type elem = type.getElementType();
   Value init = tensor::EmptyOp::create(c.b, type.getShape(), elem);
-  SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(1, c.ctx)};
-  auto op = linalg::GenericOp::create(
-      c.b, TypeRange{type}, ValueRange{}, ValueRange{init}, maps,
-      SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
-      [&](OpBuilder &nb, Location l, ValueRange) {
+  Value y = loopNest(c, init, {}, [&](OpBuilder &nb, Location l,
+                                      ValueRange) -> SmallVector<Value> {
         Value i = linalg::IndexOp::create(nb, l, 0);
         Value v;
         if (isa<FloatType>(elem)) {
@@ -252,9 +241,9 @@ LogicalResult mlir::dlc::importRangeRuntime(ImportContext &c) {
           v = arith::AddIOp::create(nb, l, start,
                                     arith::MulIOp::create(nb, l, ii, delta));
         }
-        linalg::YieldOp::create(nb, l, v);
-      });
-  c.setOutput(0, op.getResult(0));
+        return {v};
+      })[0];
+  c.setOutput(0, y);
   return success();
 }
 

@@ -11,12 +11,7 @@
 // front ends, and there is no FFT library to call in a firmware artifact.
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/Import/ONNX/ImportContext.h"
-
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "compiler/Import/ONNX/ops/Kernels.h"
 
 
 using namespace mlir;
@@ -39,24 +34,9 @@ Value directDFT(ImportContext &c, RankedTensorType type, int64_t binAxis,
                 int64_t extent, Value length, bool inverse, FetchFn fetch) {
   int64_t rank = type.getRank();
   Type f32 = c.b.getF32Type();
-  Value zero = arith::ConstantOp::create(c.b, f32, c.b.getF32FloatAttr(0));
-  Value init = linalg::FillOp::create(
-                   c.b, ValueRange{zero},
-                   ValueRange{tensor::EmptyOp::create(c.b, type.getShape(), f32)})
-                   .getResult(0);
-  Value extentOperand =
-      tensor::EmptyOp::create(c.b, ArrayRef<int64_t>{extent}, f32);
-  SmallVector<AffineExpr> outExprs;
-  for (int64_t d = 0; d < rank; ++d)
-    outExprs.push_back(getAffineDimExpr(d, c.ctx));
-  SmallVector<AffineMap> maps = {
-      AffineMap::get(rank + 1, 0, getAffineDimExpr(rank, c.ctx)),
-      AffineMap::get(rank + 1, 0, outExprs, c.ctx)};
-  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-  iters.push_back(utils::IteratorType::reduction);
-  auto op = linalg::GenericOp::create(
-      c.b, TypeRange{type}, ValueRange{extentOperand}, ValueRange{init}, maps,
-      iters, [&](OpBuilder &b, Location l, ValueRange args) {
+  Value init = filledTensor(c, type, 0.0);
+  return loopNest(c, init, {extent}, [&](OpBuilder &b, Location l,
+                                         ValueRange accs) -> SmallVector<Value> {
         SmallVector<Value> out;
         for (int64_t d = 0; d < rank; ++d)
           out.push_back(linalg::IndexOp::create(b, l, d));
@@ -94,10 +74,8 @@ Value directDFT(ImportContext &c, RankedTensorType type, int64_t binAxis,
           v = arith::DivFOp::create(b, l, v, nf);
         if (s.valid)
           v = arith::SelectOp::create(b, l, s.valid, v, f(0));
-        Value acc = arith::AddFOp::create(b, l, args[1], v);
-        linalg::YieldOp::create(b, l, acc);
-      });
-  return op.getResult(0);
+        return {arith::AddFOp::create(b, l, accs[0], v)};
+      })[0];
 }
 
 /// x[idx] with idx clamped into x along `dim` (masked samples may point

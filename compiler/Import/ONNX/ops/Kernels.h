@@ -1,0 +1,39 @@
+//===- Kernels.h - ops emitted as linalg.generic at import ----------------===//
+//
+// Operators whose indexing depends on data (GridSample, ScatterND, run-time
+// Slice/Pad/Resize, ...) are emitted directly as one linalg.generic each.
+// These helpers hold the loop-nest plumbing they share: the result loops,
+// reduction loops appended after them, and filled initial values.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_COMPILER_IMPORT_ONNX_OPS_KERNELS_H
+#define DLC_COMPILER_IMPORT_ONNX_OPS_KERNELS_H
+
+#include "compiler/Import/ONNX/ImportContext.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+namespace mlir::dlc {
+
+/// A tensor of `type` holding `value` everywhere (linalg.fill).
+Value filledTensor(ImportContext &c, RankedTensorType type, double value);
+
+/// The body of a loopNest: `accs` are the current values of the results
+/// (their initial values, then what the previous reduction step yielded);
+/// loop positions come from linalg.index (results' dims first, then the
+/// reduction loops in order). Returns the values to yield.
+using LoopBody =
+    function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange accs)>;
+
+/// One linalg.generic with parallel loops over the shape of `inits[0]`
+/// (every init has that shape) and reduction loops of `reduction` extents
+/// after them. Returns its results.
+SmallVector<Value> loopNest(ImportContext &c, ValueRange inits,
+                            ArrayRef<int64_t> reduction, LoopBody body);
+
+} // namespace mlir::dlc
+
+#endif // DLC_COMPILER_IMPORT_ONNX_OPS_KERNELS_H

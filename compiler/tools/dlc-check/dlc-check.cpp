@@ -84,38 +84,6 @@ std::string firstErrorLine(const std::string &logPath) {
   return r.empty() ? "no diagnostics" : r;
 }
 
-/// Runs dlc; returns "" on success or the reason.
-std::string compile(const std::string &dlc, const std::vector<std::string> &flags,
-                    const std::string &model, const std::string &so,
-                    const std::string &log) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      dup2(fd, 2);
-      dup2(fd, 1);
-    }
-    std::vector<char *> argv;
-    argv.push_back(const_cast<char *>(dlc.c_str()));
-    argv.push_back(const_cast<char *>(model.c_str()));
-    for (const std::string &f : flags)
-      argv.push_back(const_cast<char *>(f.c_str()));
-    argv.push_back(const_cast<char *>("-o"));
-    argv.push_back(const_cast<char *>(so.c_str()));
-    argv.push_back(nullptr);
-    execv(dlc.c_str(), argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-    return "";
-  if (WIFSIGNALED(status))
-    return "compile: dlc crashed (signal " + std::to_string(WTERMSIG(status)) +
-           ")";
-  return "compile: " + firstErrorLine(log);
-}
-
 /// How to run an artifact of a foreign architecture.
 struct CrossRunner {
   std::string runner; // dlc-runner built for that architecture.
@@ -153,7 +121,7 @@ int runLogged(const std::vector<std::string> &args, const std::string &log) {
       dup2(fd, 2);
       dup2(fd, 1);
     }
-    alarm(600); // Survives exec: bounds a model that hangs under qemu.
+    alarm(600); // Survives exec: bounds a compile or a run that hangs.
     std::vector<char *> argv;
     for (const std::string &a : args)
       argv.push_back(const_cast<char *>(a.c_str()));
@@ -164,6 +132,22 @@ int runLogged(const std::vector<std::string> &args, const std::string &log) {
   int status = 0;
   waitpid(pid, &status, 0);
   return status;
+}
+
+/// Runs dlc; returns "" on success or the reason.
+std::string compile(const std::string &dlc, const std::vector<std::string> &flags,
+                    const std::string &model, const std::string &so,
+                    const std::string &log) {
+  std::vector<std::string> args = {dlc, model};
+  args.insert(args.end(), flags.begin(), flags.end());
+  args.insert(args.end(), {"-o", so});
+  int status = runLogged(args, log);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    return "";
+  if (WIFSIGNALED(status))
+    return "compile: dlc crashed (signal " + std::to_string(WTERMSIG(status)) +
+           ")";
+  return "compile: " + firstErrorLine(log);
 }
 
 std::string readFile(const std::string &path) {

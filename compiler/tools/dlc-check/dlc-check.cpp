@@ -166,8 +166,10 @@ std::string readFile(const std::string &path) {
 struct RunnerDesc {
   int32_t dtype = 0;
   std::vector<int64_t> shape;
+  std::string name; // dlc-runner prints no names: "input K".
   dlc_tensor_desc_t view() const {
     dlc_tensor_desc_t d{};
+    d.name = name.c_str();
     d.dtype = dtype;
     d.rank = static_cast<int32_t>(shape.size());
     d.shape = shape.data();
@@ -196,6 +198,7 @@ void parseRunnerDescs(const std::string &text, std::vector<RunnerDesc> &in,
       continue;
     RunnerDesc d;
     d.dtype = dtype;
+    d.name = std::string(kind) + " " + std::to_string(idx);
     if (std::strcmp(dims, "-") != 0)
       for (char *p = dims; *p;) {
         d.shape.push_back(std::strtoll(p, &p, 10));

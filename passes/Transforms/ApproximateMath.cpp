@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <cmath>
 #include <type_traits>
@@ -99,9 +100,57 @@ struct ExpandRounding : OpRewritePattern<OpTy> {
   }
 };
 
+/// f64 transcendental -> truncf, the f32 op, extf. The polynomial
+/// approximations exist for f32 only and LLVM would otherwise call libm's
+/// double functions (exp, log, ...), which artifacts must not need. Double
+/// models thus get float accuracy for these functions (ONNX's tolerance for
+/// them is 1e-3 relative), and exact arithmetic everywhere else.
+struct NarrowF64Transcendental : RewritePattern {
+  explicit NarrowF64Transcendental(MLIRContext *ctx)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    static const llvm::StringSet<> names = {
+        "math.exp",   "math.exp2",  "math.expm1", "math.log",  "math.log1p",
+        "math.log2",  "math.log10", "math.tanh",  "math.sinh", "math.cosh",
+        "math.erf",   "math.erfc",  "math.sin",   "math.cos",  "math.tan",
+        "math.asin",  "math.acos",  "math.atan",  "math.atan2", "math.asinh",
+        "math.acosh", "math.atanh", "math.cbrt",  "math.powf", "math.rsqrt"};
+    if (!names.contains(op->getName().getStringRef()) ||
+        op->getNumResults() != 1)
+      return failure();
+    auto isF64 = [](Type t) { return getElementTypeOrSelf(t).isF64(); };
+    if (!isF64(op->getResult(0).getType()) ||
+        !llvm::all_of(op->getOperandTypes(), isF64))
+      return failure();
+    auto narrow = [&](Type t) -> Type {
+      Type f32 = rewriter.getF32Type();
+      if (auto shaped = dyn_cast<ShapedType>(t))
+        return shaped.clone(f32);
+      return f32;
+    };
+    SmallVector<Value> operands;
+    for (Value v : op->getOperands())
+      operands.push_back(arith::TruncFOp::create(rewriter, op->getLoc(),
+                                                 narrow(v.getType()), v));
+    OperationState state(op->getLoc(), op->getName());
+    state.addOperands(operands);
+    state.addTypes(narrow(op->getResult(0).getType()));
+    state.addAttributes(op->getAttrs());
+    Operation *narrowed = rewriter.create(state);
+    rewriter.replaceOpWithNewOp<arith::ExtFOp>(
+        op, op->getResult(0).getType(), narrowed->getResult(0));
+    return success();
+  }
+};
+
 struct ApproximateMathPass
     : dlc::impl::ApproximateMathBase<ApproximateMathPass> {
   void runOnOperation() override {
+    RewritePatternSet narrow(&getContext());
+    narrow.add<NarrowF64Transcendental>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(narrow))))
+      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     populateMathPolynomialApproximationPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

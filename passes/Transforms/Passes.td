@@ -52,11 +52,14 @@ def ApproximateMath : Pass<"dlc-approximate-math", "func::FuncOp"> {
 
     Produces: arith/math.fma sequences from upstream
     `populateMathPolynomialApproximationPatterns` (about 2 ulp for exp/log,
-    a few ulp for tanh/erf). Every math.fma (from the approximations or
-    elsewhere) then becomes arith.mulf + arith.addf with the `contract` flag.
+    a few ulp for tanh/erf). f64 transcendentals are first narrowed to f32
+    (truncf, op, extf): the approximations exist for f32 only. Every
+    math.fma (from the approximations or elsewhere) then becomes arith.mulf
+    + arith.addf with the `contract` flag, and floor/trunc/ceil/round become
+    exact compare/convert/select sequences.
 
-    Postcondition: the approximated ops no longer need libm, and no math.fma
-    remains (it would be a call to fmaf on CPUs without FMA).
+    Postcondition: nothing needs libm: no math.fma (fmaf on CPUs without
+    FMA), no floor/trunc (floorf/truncf before SSE4.1), no f64 exp/log/...
   }];
   let dependentDialects = ["arith::ArithDialect", "math::MathDialect",
                            "vector::VectorDialect"];
@@ -151,6 +154,23 @@ def OutlineKernels : Pass<"dlc-outline-kernels", "ModuleOp"> {
     linearly with network depth.
   }];
   let dependentDialects = ["func::FuncDialect"];
+}
+
+def ExpandHalfConversions : Pass<"dlc-expand-half-conversions", "func::FuncOp"> {
+  let summary = "Writes f16 <-> f32 conversions as integer bit manipulation";
+  let description = [{
+    Matches: `arith.extf` from f16 and `arith.truncf` to f16 (scalars or
+    vectors; f64 goes through f32).
+
+    Produces: bitcasts, shifts, masks and selects: exact extension and
+    round-to-nearest-even truncation, NaN and infinity preserved.
+
+    Postcondition: no f16 conversion is left for LLVM to turn into
+    __extendhfsf2/__truncsfhf2 calls (x86-64 without F16C). Run after f16
+    arithmetic has been emulated in f32 (arith-emulate-unsupported-floats,
+    math-extend-to-supported-types).
+  }];
+  let dependentDialects = ["arith::ArithDialect"];
 }
 
 def FlattenEmptyBuffers : Pass<"dlc-flatten-empty-buffers", "ModuleOp"> {

@@ -5,8 +5,9 @@
  * Reads DIR/input_K.bin (dense bytes, exactly the descriptor's size_bytes),
  * runs the model once through the C runtime and writes DIR/output_K.bin.
  * Prints the model's tensor descriptors on stdout, one per line:
- * "input|output K DTYPE DIMS" with DIMS like 1x3x224x224 ("-" for a scalar),
- * so the caller can check inputs and shape the outputs.
+ * "input|output K DTYPE DIMS NAME" with DIMS like 1x3x224x224 ("-" for a
+ * scalar) and NAME the rest of the line, so the caller can check inputs and
+ * shape the outputs.
  * It is C99 on purpose: dlc-check cross-builds it with the runtime for
  * targets it cannot run natively (armv8 under qemu-aarch64) and does the
  * TensorProto parsing and comparing on the host, so nothing but libc and
@@ -64,7 +65,7 @@ static void print_desc(const char *kind, uint32_t i,
     printf("-");
   for (d = 0; d < t->rank; ++d)
     printf(d ? "x%lld" : "%lld", (long long)t->shape[d]);
-  printf("\n");
+  printf(" %s\n", t->name ? t->name : "");
 }
 
 int main(int argc, char **argv) {
@@ -72,7 +73,7 @@ int main(int argc, char **argv) {
   dlc_model_t *model = NULL;
   dlc_session_t *session = NULL;
   const dlc_model_desc_t *desc;
-  const void **inputs;
+  void **inputs; /* Passed as const void *const *. */
   void **outputs;
   uint32_t i;
   int rc = 0;
@@ -88,7 +89,7 @@ int main(int argc, char **argv) {
   for (i = 0; i < desc->num_outputs; ++i)
     print_desc("output", i, &desc->outputs[i]);
   fflush(stdout);
-  inputs = (const void **)calloc(desc->num_inputs + 1, sizeof(void *));
+  inputs = (void **)calloc(desc->num_inputs + 1, sizeof(void *));
   outputs = (void **)calloc(desc->num_outputs + 1, sizeof(void *));
   if (!inputs || !outputs)
     return fail("out of memory", NULL);
@@ -105,14 +106,15 @@ int main(int argc, char **argv) {
       return fail("out of memory", NULL);
   if (rc == 0 && dlc_session_create(model, NULL, &session) != DLC_OK)
     rc = fail("cannot create a session", NULL);
-  if (rc == 0 && dlc_session_run(session, inputs, outputs) != DLC_OK)
+  if (rc == 0 && dlc_session_run(session, (const void *const *)inputs,
+                                 outputs) != DLC_OK)
     rc = fail("run failed", NULL);
   for (i = 0; i < desc->num_outputs && rc == 0; ++i) {
     snprintf(path, sizeof(path), "%s/output_%u.bin", argv[2], i);
     rc = write_all(path, outputs[i], desc->outputs[i].size_bytes);
   }
   for (i = 0; i < desc->num_inputs; ++i)
-    free((void *)inputs[i]);
+    free(inputs[i]);
   for (i = 0; i < desc->num_outputs; ++i)
     free(outputs[i]);
   free(inputs);

@@ -52,3 +52,16 @@ func.func @trunc(%x: f64) -> (f64, f64) {
   %1 = math.roundeven %x : f64
   return %0, %1 : f64, f64
 }
+
+// -----
+
+// Tests that an f64 exp is computed by the f32 approximation between a
+// truncf and an extf (no call to libm's exp).
+// CHECK-LABEL: func.func @exp_f64
+// CHECK: %[[N:.*]] = arith.truncf %{{.*}} : f64 to f32
+// CHECK-NOT: math.exp
+// CHECK: arith.extf %{{.*}} : f32 to f64
+func.func @exp_f64(%x: f64) -> f64 {
+  %0 = math.exp %x : f64
+  return %0 : f64
+}

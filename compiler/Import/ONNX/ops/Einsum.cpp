@@ -98,6 +98,37 @@ LogicalResult importEinsum(ImportContext &c) {
     std::sort(once.begin(), once.end());
     out.append(once.begin(), once.end());
   }
+  // Every output letter comes from an input, once; every letter has one
+  // size across the operands (only ellipsis dimensions broadcast).
+  std::map<char, int64_t> sizeOf;
+  for (size_t k = 0; k < ins.size(); ++k) {
+    auto t = cast<RankedTensorType>(operands[k].getType());
+    int64_t ell = t.getRank() - int64_t(ins[k].size() -
+                                        (ins[k].find('.') != std::string::npos));
+    int64_t d = 0;
+    for (char ch : ins[k]) {
+      if (ch == '.') {
+        d += ell;
+        continue;
+      }
+      int64_t size = t.getDimSize(d++);
+      auto [it, fresh] = sizeOf.insert({ch, size});
+      if (!fresh && it->second != size)
+        return c.fail(std::string("letter '") + ch + "' has size " +
+                      std::to_string(it->second) + " and " +
+                      std::to_string(size) + " in different places");
+    }
+  }
+  std::map<char, int> outCount;
+  for (char ch : out) {
+    if (ch == '.')
+      continue;
+    if (!dimOf.count(ch))
+      return c.fail(std::string("output letter '") + ch +
+                    "' does not appear in an input");
+    if (++outCount[ch] > 1)
+      return c.fail(std::string("output letter '") + ch + "' repeats");
+  }
   auto exprsFor = [&](const std::string &s, int64_t rank) {
     SmallVector<AffineExpr> e;
     int64_t ell = rank - int64_t(s.size() - (s.find('.') != std::string::npos));

@@ -53,6 +53,17 @@ dlc_status_t dlc_model_load(const char *path, dlc_model_t **out_model,
   if (!path || !out_model)
     return DLC_ERR_INVALID_ARGUMENT;
   *out_model = NULL;
+  /* dlopen searches the library path for a bare file name; a model path
+   * means a file, so "model.so" is opened as "./model.so". */
+  if (!strchr(path, '/')) {
+    char local[4096];
+    if (strlen(path) + 3 > sizeof(local)) {
+      set_error(error, error_size, path, ": path too long");
+      return DLC_ERR_INVALID_ARGUMENT;
+    }
+    snprintf(local, sizeof(local), "./%s", path);
+    return dlc_model_load(local, out_model, error, error_size);
+  }
   handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     set_error(error, error_size, "", dlerror());

@@ -31,8 +31,11 @@ struct Sampler {
   Value sub(Value x, Value y) { return arith::SubFOp::create(b, l, x, y); }
   Value mul(Value x, Value y) { return arith::MulFOp::create(b, l, x, y); }
   Value floor(Value x) { return math::FloorOp::create(b, l, x); }
+  /// Clamps into [lo, hi]; NaN becomes lo (maxnum/minnum drop NaN), so a
+  /// NaN coordinate can never reach an index conversion.
   Value clamp(Value x, double lo, double hi) {
-    return arith::MinimumFOp::create(b, l, arith::MaximumFOp::create(b, l, x, c(lo)), c(hi));
+    return arith::MinNumFOp::create(b, l, arith::MaxNumFOp::create(b, l, x, c(lo)),
+                                    c(hi));
   }
 
   /// Normalised [-1, 1] -> pixel coordinate along a side of `size`.

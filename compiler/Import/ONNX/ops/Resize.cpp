@@ -277,7 +277,12 @@ LogicalResult importResizeRuntime(ImportContext &c, const ResizeAttrs &a) {
           }
           Value fl = math::FloorOp::create(b, l, xo);
           Value r = arith::SubFOp::create(b, l, xo, fl);
-          Value i0 = arith::FPToSIOp::create(b, l, b.getI64Type(), fl);
+          // Bound (and de-NaN) before converting: a zero or NaN scale must
+          // give wrong numbers, not a poison index.
+          Value bounded = arith::MinNumFOp::create(
+              b, l, arith::MaxNumFOp::create(b, l, fl, fc(b, l, -4.0)),
+              fc(b, l, inD + 4));
+          Value i0 = arith::FPToSIOp::create(b, l, b.getI64Type(), bounded);
           // Taps (offset from floor(xo), weight).
           SmallVector<std::pair<int64_t, Value>> taps;
           if (a.mode == "nearest") {

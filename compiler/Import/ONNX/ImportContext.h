@@ -212,6 +212,7 @@ void appendSequenceHandlers(std::vector<OpHandler> &table);
 void appendGridSampleHandlers(std::vector<OpHandler> &table);
 void appendSpectralHandlers(std::vector<OpHandler> &table);
 void appendControlFlowHandlers(std::vector<OpHandler> &table);
+void appendNormHandlers(std::vector<OpHandler> &table);
 
 } // namespace mlir::dlc
 

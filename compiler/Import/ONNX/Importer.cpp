@@ -58,6 +58,7 @@ static const std::vector<OpHandler> &handlerTable() {
     appendGridSampleHandlers(t);
     appendSpectralHandlers(t);
     appendControlFlowHandlers(t);
+    appendNormHandlers(t);
     return t;
   }();
   return table;

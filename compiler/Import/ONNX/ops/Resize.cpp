@@ -158,18 +158,32 @@ Value applyAxis(ImportContext &c, Value x, int64_t axis, int64_t out,
   return c.transpose(c.reshape(y, shape), inv);
 }
 
-LogicalResult resize(ImportContext &c, const ResizeAttrs &a,
-                     std::vector<double> scales, std::vector<double> roi) {
+/// The output type and data input of a Resize/Upsample, checked for what
+/// both lowerings support (f32 data, a known mode); null if not.
+std::pair<RankedTensorType, Value> resizeOperands(ImportContext &c,
+                                                  const ResizeAttrs &a) {
   RankedTensorType type = c.outputType(0);
   Value x = c.input(0);
   if (!type || !x)
+    return {};
+  if (!cast<RankedTensorType>(x.getType()).getElementType().isF32()) {
+    (void)c.fail("Resize supports float32 data only");
+    return {};
+  }
+  if (a.mode != "nearest" && a.mode != "linear" && a.mode != "cubic") {
+    (void)c.fail("unknown mode '" + a.mode + "'");
+    return {};
+  }
+  return {type, x};
+}
+
+LogicalResult resize(ImportContext &c, const ResizeAttrs &a,
+                     std::vector<double> scales, std::vector<double> roi) {
+  auto [type, x] = resizeOperands(c, a);
+  if (!type)
     return failure();
   auto in = cast<RankedTensorType>(x.getType());
-  if (!in.getElementType().isF32())
-    return c.fail("Resize supports float32 data only");
   int64_t rank = in.getRank();
-  if (a.mode != "nearest" && a.mode != "linear" && a.mode != "cubic")
-    return c.fail("unknown mode '" + a.mode + "'");
   for (int64_t d = 0; d < rank; ++d) {
     int64_t inD = in.getDimSize(d), outD = type.getDimSize(d);
     double scale = d < int64_t(scales.size()) && scales[d] > 0
@@ -191,15 +205,10 @@ LogicalResult resize(ImportContext &c, const ResizeAttrs &a,
 /// and tap weights at run time, the same formulas axisMap() evaluates on the
 /// host. Axes of size 1 in and out are the identity for every scale.
 LogicalResult importResizeRuntime(ImportContext &c, const ResizeAttrs &a) {
-  RankedTensorType type = c.outputType(0);
-  Value x = c.input(0);
-  if (!type || !x)
+  auto [type, x] = resizeOperands(c, a);
+  if (!type)
     return failure();
   auto in = cast<RankedTensorType>(x.getType());
-  if (!in.getElementType().isF32())
-    return c.fail("Resize supports float32 data only");
-  if (a.mode != "nearest" && a.mode != "linear" && a.mode != "cubic")
-    return c.fail("unknown mode '" + a.mode + "'");
   int64_t rank = in.getRank();
   // Scales from the input, or out/in when the output shape came from sizes.
   Value scales = c.hasInput(2) && !c.constInput(2) ? c.input(2) : nullptr;

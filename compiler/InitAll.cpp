@@ -8,6 +8,7 @@
 
 #include "dialects/DLC/IR/DLCDialect.h"
 #include "passes/Transforms/Passes.h"
+#include "targets/CPU/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -27,4 +28,5 @@ void mlir::dlc::registerAllDialects(DialectRegistry &registry) {
 void mlir::dlc::registerAllPasses() {
   mlir::registerAllPasses();
   mlir::dlc::registerTransformsPasses();
+  mlir::dlc::registerCPUPasses();
 }

@@ -42,6 +42,11 @@ public:
   virtual ~Target() = default;
   const TargetDesc &desc() const { return desc_; }
 
+  /// Adds the target's kernel strategy: passes that run on each function at
+  /// the kernels phase, on tensors, before bufferization and memory planning
+  /// (tiling, packing of constant weights, vectorization). Default: none.
+  virtual void buildKernelPipeline(OpPassManager &pm) const {}
+
   /// Adds the passes that lower bufferized, memory-planned linalg/memref IR
   /// to the LLVM dialect (or the target's own dialects).
   virtual void buildLoweringPipeline(OpPassManager &pm) const = 0;

@@ -274,7 +274,9 @@ EXTRA_MODELS = {
 
 
 def export(name, out_dir, opset):
-    if name in TORCHVISION:
+    if name.startswith("torchvision_"):  # e.g. torchvision_resnet50
+        cls, shape = (lambda: torchvision_model(name[len("torchvision_"):])), (1, 3, 224, 224)
+    elif name in TORCHVISION:
         cls, shape = (lambda: torchvision_model(name)), (1, 3, 224, 224)
     else:
         cls, shape = {**MODELS, **EXTRA_MODELS}[name]

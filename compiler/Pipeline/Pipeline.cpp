@@ -17,6 +17,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <functional>
+
 using namespace mlir;
 using namespace mlir::dlc;
 
@@ -100,14 +102,21 @@ LogicalResult mlir::dlc::compileModel(MLIRContext &context,
   for (unsigned i = 0; i < entry.getNumResults(); ++i)
     entry.setResultAttrs(i, ArrayRef<NamedAttribute>{});
 
-  // 2-5. graph, kernels, memory: target-independent.
+  // 2-5. graph, kernels (target-independent lowering, then the target's
+  // kernel strategy), memory.
   struct Step {
     Phase phase;
-    void (*build)(OpPassManager &);
+    std::function<void(OpPassManager &)> build;
   };
-  for (Step step : {Step{Phase::Graph, buildGraphPipeline},
-                    Step{Phase::Kernels, buildKernelPipeline},
-                    Step{Phase::Memory, buildMemoryPipeline}}) {
+  Step steps[] = {
+      {Phase::Graph, buildGraphPipeline},
+      {Phase::Kernels,
+       [&](OpPassManager &pm) {
+         buildKernelPipeline(pm);
+         target->buildKernelPipeline(pm);
+       }},
+      {Phase::Memory, buildMemoryPipeline}};
+  for (Step &step : steps) {
     PassManager pm(&context);
     step.build(pm);
     if (failed(pm.run(*module)))

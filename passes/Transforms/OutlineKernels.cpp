@@ -1,6 +1,7 @@
 //===- OutlineKernels.cpp - one function per kernel -----------------------===//
 //
-// After memory planning, every top-level linalg op (and copy) of the entry
+// After memory planning, every top-level linalg op, copy and loop nest (the
+// target's tiled kernels) of the entry
 // function moves into its own private function. LLVM's optimiser is
 // superlinear in function size, so a 100-layer network compiled as one
 // function takes minutes; as ~one function per layer it is linear. The views
@@ -14,11 +15,13 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 namespace mlir::dlc {
 #define GEN_PASS_DEF_OUTLINEKERNELS
@@ -36,6 +39,12 @@ bool isCloneable(Operation *op) {
              memref::ExpandShapeOp, memref::CollapseShapeOp>(op);
 }
 
+/// Ops that stay in the entry function: allocation, calls, the return.
+bool staysInParent(Operation *op) {
+  return isCloneable(op) || op->hasTrait<OpTrait::IsTerminator>() ||
+         isa<func::CallOp, memref::AllocOp, memref::DeallocOp>(op);
+}
+
 struct OutlineKernelsPass
     : dlc::impl::OutlineKernelsBase<OutlineKernelsPass> {
   void runOnOperation() override {
@@ -46,24 +55,57 @@ struct OutlineKernelsPass
     for (func::FuncOp func : funcs) {
       if (func.isExternal() || func.isPrivate())
         continue;
+      // A linalg op or copy is a kernel by itself. Any other run of code
+      // (a target's loop nest, and the straight-line epilogue canonicalization
+      // leaves when a loop had one trip) is one kernel up to the next op that
+      // stays in the parent or is a kernel by itself; cloneable ops in
+      // between stay outside and are cloned in.
       Block &entry = func.getBody().front();
-      SmallVector<Operation *> kernels;
-      for (Operation &op : entry)
-        if (isa<linalg::LinalgOp, memref::CopyOp>(op))
-          kernels.push_back(&op);
-      for (Operation *op : kernels)
-        outline(op, func, symbols, counter);
+      SmallVector<SmallVector<Operation *>> kernels;
+      bool open = false;
+      for (Operation &op : entry) {
+        if (isa<linalg::LinalgOp, memref::CopyOp>(op)) {
+          kernels.push_back({&op});
+          open = false;
+        } else if (isCloneable(&op)) {
+          continue;
+        } else if (staysInParent(&op)) {
+          open = false;
+        } else {
+          if (!open)
+            kernels.emplace_back();
+          kernels.back().push_back(&op);
+          open = true;
+        }
+      }
+      for (ArrayRef<Operation *> ops : kernels)
+        outline(ops, func, symbols, counter);
     }
   }
 
-  void outline(Operation *op, func::FuncOp parent, SymbolTable &symbols,
-               unsigned &counter) {
+  void outline(ArrayRef<Operation *> ops, func::FuncOp parent,
+               SymbolTable &symbols, unsigned &counter) {
+    SmallPtrSet<Operation *, 16> inKernel(ops.begin(), ops.end());
+    // A value the group defines and code after it uses: cannot move.
+    for (Operation *op : ops)
+      for (Value r : op->getResults())
+        for (Operation *user : r.getUsers())
+          if (!inKernel.contains(parent.getBody().front().findAncestorOpInBlock(
+                  *user)))
+            return;
     // Values the kernel needs: its operands and captures, traced back
     // through cloneable ops to roots (block arguments or other results).
-    SetVector<Value> needed(op->operand_begin(), op->operand_end());
-    SetVector<Value> captured;
-    getUsedValuesDefinedAbove(op->getRegions(), captured);
-    needed.insert(captured.begin(), captured.end());
+    SetVector<Value> needed;
+    for (Operation *op : ops) {
+      for (Value v : op->getOperands())
+        if (!inKernel.contains(v.getDefiningOp()))
+          needed.insert(v);
+      SetVector<Value> captured;
+      getUsedValuesDefinedAbove(op->getRegions(), captured);
+      for (Value v : captured)
+        if (!inKernel.contains(v.getDefiningOp()))
+          needed.insert(v);
+    }
     SetVector<Operation *> cloned;
     SetVector<Value> roots;
     SmallVector<Value> work(needed.begin(), needed.end());
@@ -84,13 +126,14 @@ struct OutlineKernelsPass
       return a->isBeforeInBlock(b);
     });
 
+    Operation *first = ops.front();
     OpBuilder b = OpBuilder::atBlockEnd(parent->getBlock());
     SmallVector<Type> argTypes;
     for (Value r : roots)
       argTypes.push_back(r.getType());
     std::string name =
         (parent.getSymName() + "_kernel" + llvm::Twine(counter++)).str();
-    auto kernel = func::FuncOp::create(b, op->getLoc(), name,
+    auto kernel = func::FuncOp::create(b, first->getLoc(), name,
                                        b.getFunctionType(argTypes, {}));
     kernel.setPrivate();
     // Kept out of line through LLVM: inlining would rebuild one huge function.
@@ -103,12 +146,14 @@ struct OutlineKernelsPass
     OpBuilder kb = OpBuilder::atBlockEnd(body);
     for (Operation *c : order)
       kb.clone(*c, map);
-    kb.clone(*op, map);
-    func::ReturnOp::create(kb, op->getLoc());
+    for (Operation *op : ops)
+      kb.clone(*op, map);
+    func::ReturnOp::create(kb, first->getLoc());
 
-    OpBuilder cb(op);
-    func::CallOp::create(cb, op->getLoc(), kernel, roots.getArrayRef());
-    op->erase();
+    OpBuilder cb(first);
+    func::CallOp::create(cb, first->getLoc(), kernel, roots.getArrayRef());
+    for (Operation *op : llvm::reverse(ops))
+      op->erase();
   }
 };
 

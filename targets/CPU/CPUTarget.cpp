@@ -23,12 +23,9 @@ class CPUTarget : public Target {
 public:
   explicit CPUTarget(TargetDesc desc) : Target(std::move(desc)) {}
 
-  /// Whether the CPU converts f16 <-> f32 in hardware (all AArch64; x86
-  /// with F16C). Without it LLVM would call libgcc's __extendhfsf2.
-  bool hasHalfConversions() const {
+  /// Whether the target's CPU has every feature in `features` ("+f16c").
+  bool hasFeatures(llvm::StringRef features) const {
     llvm::Triple triple(desc_.triple);
-    if (!triple.isX86())
-      return true;
     llvm::InitializeAllTargetInfos();
     llvm::InitializeAllTargets();
     llvm::InitializeAllTargetMCs();
@@ -39,7 +36,35 @@ public:
       return false;
     std::unique_ptr<llvm::MCSubtargetInfo> sti(target->createMCSubtargetInfo(
         triple, desc_.cpu, desc_.features));
-    return sti && sti->checkFeatures("+f16c");
+    return sti && sti->checkFeatures(features);
+  }
+
+  /// Whether the CPU converts f16 <-> f32 in hardware (all AArch64; x86
+  /// with F16C). Without it LLVM would call libgcc's __extendhfsf2.
+  bool hasHalfConversions() const {
+    return !llvm::Triple(desc_.triple).isX86() || hasFeatures("+f16c");
+  }
+
+  /// The vector registers the kernels are tiled for: AVX-512 has 32 of 512
+  /// bits, AVX/AVX2 16 of 256, SSE2 16 of 128; AArch64 NEON 32 of 128.
+  std::pair<int64_t, int64_t> vectorRegisters() const {
+    if (!llvm::Triple(desc_.triple).isX86())
+      return {128, 32};
+    if (hasFeatures("+avx512f"))
+      return {512, 32};
+    if (hasFeatures("+avx,+fma"))
+      return {256, 16};
+    return {128, 16};
+  }
+
+  void buildKernelPipeline(OpPassManager &pm) const override {
+    auto [bits, regs] = vectorRegisters();
+    std::string pipeline =
+        "func.func(dlc-cpu-contraction-kernels{vector-bits=" +
+        std::to_string(bits) + " registers=" + std::to_string(regs) +
+        "},canonicalize,cse)";
+    if (failed(parsePassPipeline(pipeline, pm)))
+      llvm::report_fatal_error("dlc: malformed CPU kernel pipeline");
   }
 
   void buildLoweringPipeline(OpPassManager &pm) const override {
@@ -57,7 +82,10 @@ public:
         "func.func(convert-linalg-to-loops,math-expand-ops," + half +
         "dlc-approximate-math,lower-affine,convert-scf-to-cf,"
         "canonicalize),"
-        "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
+        "func.func(convert-vector-to-scf{full-unroll=1},lower-affine,"
+        "convert-scf-to-cf),"
+        "expand-strided-metadata,lower-affine,convert-vector-to-llvm,"
+        "finalize-memref-to-llvm,"
         "convert-math-to-llvm,arith-expand{include-bf16=1},convert-arith-to-llvm,convert-cf-to-llvm,"
         "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
         "convert-ub-to-llvm,reconcile-unrealized-casts,canonicalize";

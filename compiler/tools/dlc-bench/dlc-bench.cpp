@@ -1,0 +1,354 @@
+//===- dlc-bench.cpp - dlc against onnxruntime, in one run ----------------===//
+//
+//   dlc-bench model.onnx [-target=host] [--input-shape ...] [--dim ...]
+//             [--threads N] [--runs N] [--min-time S] [--python PATH]
+//
+// Compiles the model with dlc, makes seeded inputs from the artifact's
+// descriptor, times dlc's artifact and onnxruntime's CPU execution provider on
+// the same inputs in the same run (warm-up, then at least --runs runs and
+// --min-time seconds each), and prints
+//
+//   dlc X ms, onnxruntime Y ms, ratio X/Y
+//
+// (medians; minima beside them) and whether the outputs agree: per output,
+// max |dlc - onnxruntime| <= 1e-3 * max |onnxruntime|. onnxruntime runs in
+// the Python of the benchmark venv (utils/bench-env.sh); it is a peer for
+// measurement only, never a dependency of dlc or its runtime.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/tools/common/TensorIO.h"
+#include "dlc/runtime.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+using namespace dlc::tools;
+
+namespace {
+
+/// The tolerance of the agreement check, per output.
+constexpr double kMaxRel = 1e-3;
+
+/// onnxruntime's side: loads the same inputs, times sessions.run the same way,
+/// writes its outputs and prints "median_ms min_ms runs".
+const char *kOrtScript = R"PY(
+import sys, time, glob, os
+import numpy as np, onnx, onnxruntime as ort
+from onnx import numpy_helper
+model, indir, outdir, threads, runs, min_time = sys.argv[1:7]
+threads, runs, min_time = int(threads), int(runs), float(min_time)
+so = ort.SessionOptions()
+so.intra_op_num_threads = threads
+so.inter_op_num_threads = 1
+so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+feeds = {}
+for i, inp in enumerate(sess.get_inputs()):
+    t = onnx.TensorProto()
+    with open(os.path.join(indir, "input_%d.pb" % i), "rb") as f:
+        t.ParseFromString(f.read())
+    feeds[inp.name] = numpy_helper.to_array(t)
+for _ in range(3):
+    outs = sess.run(None, feeds)
+times, start = [], time.perf_counter()
+while len(times) < runs or (time.perf_counter() - start < min_time and len(times) < 1000):
+    t0 = time.perf_counter()
+    outs = sess.run(None, feeds)
+    times.append((time.perf_counter() - t0) * 1e3)
+for i, o in enumerate(outs):
+    with open(os.path.join(outdir, "output_%d.pb" % i), "wb") as f:
+        f.write(numpy_helper.from_array(np.asarray(o)).SerializeToString())
+times.sort()
+print("%.6f %.6f %d %s" % (times[len(times) // 2], times[0], len(times), ort.__version__))
+)PY";
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: dlc-bench model.onnx [-target=T] [--input-shape ...] "
+               "[--dim ...] [--threads N] [--runs N] [--min-time S] "
+               "[--python PATH] [--keep DIR]\n");
+  return 2;
+}
+
+int fail(const std::string &msg) {
+  std::fprintf(stderr, "dlc-bench: error: %s\n", msg.c_str());
+  return 1;
+}
+
+std::string selfDir() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0)
+    return ".";
+  buf[n] = 0;
+  std::string s(buf);
+  return s.substr(0, s.rfind('/'));
+}
+
+/// Runs `args` with stdout to `out` (if not empty); returns the exit code,
+/// or 128 + signal.
+int run(const std::vector<std::string> &args, const std::string &out) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (!out.empty()) {
+      FILE *f = std::fopen(out.c_str(), "w");
+      if (f)
+        dup2(fileno(f), 1);
+    }
+    std::vector<char *> argv;
+    for (const std::string &a : args)
+      argv.push_back(const_cast<char *>(a.c_str()));
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFSIGNALED(status))
+    return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
+}
+
+size_t dtypeBytes(int32_t dtype) {
+  switch (dtype) {
+  case DLC_DTYPE_UINT8: case DLC_DTYPE_INT8: case DLC_DTYPE_BOOL: return 1;
+  case DLC_DTYPE_INT16: case DLC_DTYPE_FLOAT16: case DLC_DTYPE_BFLOAT16:
+    return 2;
+  case DLC_DTYPE_FLOAT32: case DLC_DTYPE_INT32: return 4;
+  case DLC_DTYPE_INT64: case DLC_DTYPE_FLOAT64: return 8;
+  default: return 0;
+  }
+}
+
+/// Seeded inputs: floats uniform in [-1, 1), integers in [0, 100) (valid
+/// token ids for any vocabulary of at least 100), booleans 0/1.
+HostTensor makeInput(const dlc_tensor_desc_t &d, uint64_t seed) {
+  HostTensor t;
+  t.name = d.name ? d.name : "";
+  t.dtype = d.dtype;
+  t.shape.assign(d.shape, d.shape + d.rank);
+  t.data.assign(d.size_bytes, 0);
+  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+  auto next = [&]() { // splitmix64
+    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  };
+  size_t bytes = dtypeBytes(d.dtype);
+  size_t n = bytes ? d.size_bytes / bytes : 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t r = next();
+    char *p = t.data.data() + i * bytes;
+    switch (d.dtype) {
+    case DLC_DTYPE_FLOAT32: {
+      float f = static_cast<float>((r >> 40) * (1.0 / (1ull << 24))) * 2 - 1;
+      std::memcpy(p, &f, 4);
+      break;
+    }
+    case DLC_DTYPE_FLOAT64: {
+      double f = (r >> 11) * (1.0 / (1ull << 53)) * 2 - 1;
+      std::memcpy(p, &f, 8);
+      break;
+    }
+    case DLC_DTYPE_BOOL:
+      *p = r & 1;
+      break;
+    default: { // Integers, little-endian.
+      uint64_t v = r % 100;
+      std::memcpy(p, &v, bytes);
+    }
+    }
+  }
+  return t;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string model, target = "host", python, keep;
+  std::vector<std::string> dlcFlags;
+  int threads = 1, runs = 20;
+  double minTime = 2.0;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char *flag) -> const char * {
+      size_t n = std::strlen(flag);
+      if (a.compare(0, n, flag) == 0 && a.size() > n && a[n] == '=')
+        return argv[i] + n + 1;
+      if (a == flag && i + 1 < argc)
+        return argv[++i];
+      return nullptr;
+    };
+    if (const char *v = value("-target"))
+      target = v;
+    else if (const char *v = value("--threads"))
+      threads = std::max(1, std::atoi(v));
+    else if (const char *v = value("--runs"))
+      runs = std::max(1, std::atoi(v));
+    else if (const char *v = value("--min-time"))
+      minTime = std::atof(v);
+    else if (const char *v = value("--python"))
+      python = v;
+    else if (const char *v = value("--keep"))
+      keep = v;
+    else if (const char *v = value("--input-shape"))
+      dlcFlags.push_back(std::string("--input-shape=") + v);
+    else if (const char *v = value("--dim"))
+      dlcFlags.push_back(std::string("--dim=") + v);
+    else if (a == "-h" || a == "--help")
+      return usage(), 0;
+    else if (!a.empty() && a[0] != '-' && model.empty())
+      model = a;
+    else
+      return usage();
+  }
+  if (model.empty())
+    return usage();
+  if (python.empty()) {
+    const char *env = std::getenv("DLC_BENCH_PYTHON");
+    const char *home = std::getenv("HOME");
+    python = env ? env
+                 : std::string(home ? home : ".") +
+                       "/.cache/dlc/bench-venv/bin/python";
+  }
+  if (access(python.c_str(), X_OK) != 0)
+    return fail("no benchmark python at '" + python +
+                "': run utils/bench-env.sh (or pass --python)");
+
+  std::string dir = keep;
+  if (dir.empty()) {
+    char tmpl[] = "/tmp/dlc-bench-XXXXXX";
+    if (!mkdtemp(tmpl))
+      return fail("cannot make a temporary folder");
+    dir = tmpl;
+  } else {
+    mkdir(dir.c_str(), 0755);
+  }
+  std::string so = dir + "/model.so";
+
+  // 1. Compile.
+  std::vector<std::string> args = {selfDir() + "/dlc", model,
+                                   "-target=" + target};
+  args.insert(args.end(), dlcFlags.begin(), dlcFlags.end());
+  args.insert(args.end(), {"-o", so});
+  auto c0 = std::chrono::steady_clock::now();
+  if (int rc = run(args, ""))
+    return fail("dlc failed (exit " + std::to_string(rc) + ")");
+  double compileS = std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - c0)
+                        .count();
+
+  // 2. Seeded inputs, written for onnxruntime too.
+  char err[512] = "";
+  dlc_model_t *m = nullptr;
+  if (dlc_model_load(so.c_str(), &m, err, sizeof(err)) != DLC_OK)
+    return fail(std::string("cannot load the artifact: ") + err);
+  const dlc_model_desc_t *desc = dlc_model_describe(m);
+  std::string inDir = dir + "/inputs", ortDir = dir + "/onnxruntime";
+  mkdir(inDir.c_str(), 0755);
+  mkdir(ortDir.c_str(), 0755);
+  std::vector<HostTensor> inputs;
+  std::vector<const void *> in;
+  for (uint32_t i = 0; i < desc->num_inputs; ++i) {
+    inputs.push_back(makeInput(desc->inputs[i], i + 1));
+    std::string error;
+    if (!writeTensorFile(inDir + "/input_" + std::to_string(i) + ".pb",
+                         inputs.back(), error))
+      return fail(error);
+  }
+  for (HostTensor &t : inputs)
+    in.push_back(t.data.data());
+  std::vector<HostTensor> outputs(desc->num_outputs);
+  std::vector<void *> out;
+  for (uint32_t i = 0; i < desc->num_outputs; ++i) {
+    const dlc_tensor_desc_t &d = desc->outputs[i];
+    outputs[i].name = d.name ? d.name : "";
+    outputs[i].dtype = d.dtype;
+    outputs[i].shape.assign(d.shape, d.shape + d.rank);
+    outputs[i].data.resize(d.size_bytes);
+    out.push_back(outputs[i].data.data());
+  }
+
+  // 3. dlc: warm-up, then timed runs.
+  dlc_session_t *session = nullptr;
+  if (dlc_session_create(m, nullptr, &session) != DLC_OK)
+    return fail("cannot create a session");
+  for (int i = 0; i < 3; ++i)
+    if (dlc_session_run(session, in.data(), out.data()) != DLC_OK)
+      return fail("the artifact's run failed");
+  std::vector<double> times;
+  auto start = std::chrono::steady_clock::now();
+  while (static_cast<int>(times.size()) < runs ||
+         (std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                        start)
+                  .count() < minTime &&
+          times.size() < 1000)) {
+    auto t0 = std::chrono::steady_clock::now();
+    dlc_session_run(session, in.data(), out.data());
+    times.push_back(std::chrono::duration<double, std::milli>(
+                        std::chrono::steady_clock::now() - t0)
+                        .count());
+  }
+  std::sort(times.begin(), times.end());
+  double dlcMedian = times[times.size() / 2], dlcMin = times.front();
+  size_t dlcRuns = times.size();
+
+  // 4. onnxruntime on the same inputs.
+  std::string report = dir + "/onnxruntime.txt";
+  if (int rc = run({python, "-c", kOrtScript, model, inDir, ortDir,
+                    std::to_string(threads), std::to_string(runs),
+                    std::to_string(minTime)},
+                   report))
+    return fail("onnxruntime failed (exit " + std::to_string(rc) + ")");
+  double ortMedian = 0, ortMin = 0;
+  int ortRuns = 0;
+  char version[64] = "";
+  FILE *f = std::fopen(report.c_str(), "r");
+  bool parsed = f && std::fscanf(f, "%lf %lf %d %63s", &ortMedian, &ortMin,
+                                 &ortRuns, version) == 4;
+  if (f)
+    std::fclose(f);
+  if (!parsed)
+    return fail("cannot read onnxruntime's timings from " + report);
+
+  // 5. Agreement.
+  bool agree = true;
+  for (uint32_t i = 0; i < desc->num_outputs; ++i) {
+    HostTensor ref;
+    std::string error;
+    if (!readTensorFile(ortDir + "/output_" + std::to_string(i) + ".pb", ref,
+                        error) ||
+        !allClose(outputs[i], ref, 0, 0, error, kMaxRel)) {
+      agree = false;
+      std::printf("output %u '%s' differs: %s\n", i, outputs[i].name.c_str(),
+                  error.c_str());
+    }
+  }
+
+  std::printf("compile %.1f s, target %s, threads %d (dlc: 1, threads are "
+              "not implemented yet), onnxruntime %s\n",
+              compileS, target.c_str(), threads, version);
+  std::printf("dlc %.3f ms (min %.3f, %zu runs), onnxruntime %.3f ms (min "
+              "%.3f, %d runs), ratio %.3f\n",
+              dlcMedian, dlcMin, dlcRuns, ortMedian, ortMin, ortRuns,
+              dlcMedian / ortMedian);
+  std::printf("dlc %.3f ms, onnxruntime %.3f ms, ratio %.2f\n", dlcMedian,
+              ortMedian, dlcMedian / ortMedian);
+  std::printf("outputs %s (max |dlc - onnxruntime| <= %g * max "
+              "|onnxruntime| per output)\n",
+              agree ? "agree" : "DIFFER", kMaxRel);
+  dlc_session_destroy(session);
+  dlc_model_unload(m);
+  if (keep.empty())
+    run({"rm", "-rf", dir}, "");
+  return agree ? 0 : 1;
+}

@@ -1,0 +1,836 @@
+//===- ContractionKernels.cpp - tiled conv/matmul kernels with epilogues --===//
+//
+// The CPU kernel strategy for the hot contractions: convolutions (dense and
+// depthwise) and matrix products become one register-tiled, explicitly
+// vectorized loop nest each, with their elementwise consumer applied to the
+// accumulators before the single write of the output, and constant weights
+// packed into panels at compile time.
+//
+// Why emitted by hand instead of through upstream tiling + vectorization: the
+// shape of the micro-kernel (mr rows x nv vectors of accumulators carried in
+// registers over the whole reduction, the reduction as the kernel's own nested
+// loops over (kh, kw*c) for convolutions) is what reaches the FMA peak, and
+// stating it directly keeps the generated code and its register budget
+// predictable per target; linalg's tile-and-vectorize would need the same
+// decisions spelled as a transform script plus conv-specific decompositions.
+// The same emitter serves AVX-512, SSE2 and NEON: only the lane count and the
+// register budget change.
+//
+//===----------------------------------------------------------------------===//
+#include "targets/CPU/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include <functional>
+
+namespace mlir::dlc {
+#define GEN_PASS_DEF_CONTRACTIONKERNELS
+#include "targets/CPU/Passes.h.inc"
+} // namespace mlir::dlc
+
+using namespace mlir;
+
+namespace {
+
+/// The innermost non-unit dimension of `shape`, which must have size `n`
+/// (the output channels), or -1.
+int64_t findVecDim(ArrayRef<int64_t> shape, int64_t n) {
+  if (shape.empty())
+    return -1;
+  int64_t d = shape.size() - 1;
+  if (n != 1)
+    while (d > 0 && shape[d] == 1)
+      --d;
+  return shape[d] == n ? d : -1;
+}
+
+int64_t product(ArrayRef<int64_t> s) {
+  int64_t p = 1;
+  for (int64_t v : s)
+    p *= v;
+  return p;
+}
+
+bool isF32Static(Value v) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  return t && t.hasStaticShape() && t.getElementType().isF32();
+}
+
+/// Whether `v` is a constant f32 tensor seen through reshapes/transposes.
+bool isConstant(Value v) {
+  Operation *def = v.getDefiningOp();
+  if (auto c = dyn_cast_or_null<arith::ConstantOp>(def))
+    return isa<DenseElementsAttr, DenseF32ResourceElementsAttr>(c.getValue());
+  if (isa_and_nonnull<tensor::CollapseShapeOp, tensor::ExpandShapeOp,
+                      linalg::TransposeOp>(def))
+    return isConstant(def->getOperand(0));
+  return false;
+}
+
+/// One contraction: out[b, m, n] = init + sum_k A(b, m, k) * B(b, k, n).
+struct Contraction {
+  enum Kind { Gemm, Conv, Depthwise } kind;
+  Operation *op;
+  Value lhs, rhs, init;
+  int64_t batch = 1; // Separate right-hand sides (batch_matmul).
+  int64_t m = 0, n = 0, k = 0; // Rows per batch, columns, reduction.
+  // Convolution geometry on the (already padded) NHWC input.
+  int64_t h = 0, w = 0, c = 0, kh = 1, kw = 1, sh = 1, sw = 1, dh = 1,
+          dw = 1, oh = 0, ow = 0;
+};
+
+std::optional<Contraction> matchContraction(Operation *op) {
+  for (Value v : op->getOperands())
+    if (!isF32Static(v))
+      return std::nullopt;
+  Contraction c;
+  c.op = op;
+  auto strides = [](DenseIntElementsAttr a, int64_t i) {
+    return a.getValues<int64_t>()[i];
+  };
+  if (auto mm = dyn_cast<linalg::BatchMatmulOp>(op)) {
+    if (mm.hasUserDefinedMaps())
+      return std::nullopt;
+    auto a = cast<RankedTensorType>(mm.getInputs()[0].getType()).getShape();
+    auto b = cast<RankedTensorType>(mm.getInputs()[1].getType()).getShape();
+    c.kind = Contraction::Gemm;
+    c.lhs = mm.getInputs()[0];
+    c.rhs = mm.getInputs()[1];
+    c.init = mm.getOutputs()[0];
+    c.batch = b[0];
+    if (a[0] != b[0] && b[0] != 1)
+      return std::nullopt;
+    if (b[0] == 1) { // One right-hand side: all batches are rows.
+      c.batch = 1;
+      c.m = a[0] * a[1];
+    } else {
+      c.m = a[1];
+    }
+    c.k = a[2];
+    c.n = b[2];
+    return c;
+  }
+  if (auto mm = dyn_cast<linalg::MatmulOp>(op)) {
+    if (mm.hasUserDefinedMaps())
+      return std::nullopt;
+    auto a = cast<RankedTensorType>(mm.getInputs()[0].getType()).getShape();
+    auto b = cast<RankedTensorType>(mm.getInputs()[1].getType()).getShape();
+    c.kind = Contraction::Gemm;
+    c.lhs = mm.getInputs()[0];
+    c.rhs = mm.getInputs()[1];
+    c.init = mm.getOutputs()[0];
+    c.m = a[0];
+    c.k = a[1];
+    c.n = b[1];
+    return c;
+  }
+  auto conv = dyn_cast<linalg::Conv2DNhwcFhwcOp>(op);
+  auto dwc = dyn_cast<linalg::DepthwiseConv2DNhwcHwcmOp>(op);
+  if (!conv && !dwc)
+    return std::nullopt;
+  auto lin = cast<linalg::LinalgOp>(op);
+  auto in = cast<RankedTensorType>(lin.getDpsInputs()[0].getType()).getShape();
+  auto f = cast<RankedTensorType>(lin.getDpsInputs()[1].getType()).getShape();
+  auto out = cast<RankedTensorType>(lin.getDpsInits()[0].getType()).getShape();
+  DenseIntElementsAttr st = conv ? conv.getStrides() : dwc.getStrides();
+  DenseIntElementsAttr dl = conv ? conv.getDilations() : dwc.getDilations();
+  c.lhs = lin.getDpsInputs()[0];
+  c.rhs = lin.getDpsInputs()[1];
+  c.init = lin.getDpsInits()[0];
+  c.h = in[1];
+  c.w = in[2];
+  c.c = in[3];
+  c.sh = strides(st, 0);
+  c.sw = strides(st, 1);
+  c.dh = strides(dl, 0);
+  c.dw = strides(dl, 1);
+  c.oh = out[1];
+  c.ow = out[2];
+  c.m = out[0] * out[1] * out[2];
+  if (conv) {
+    // A constant filter is packed; a run-time one would be read strided.
+    if (!isConstant(c.rhs))
+      return std::nullopt;
+    c.kind = Contraction::Conv;
+    c.kh = f[1];
+    c.kw = f[2];
+    c.n = f[0];
+    c.k = f[1] * f[2] * f[3];
+  } else {
+    if (f[3] != 1) // Channel multiplier.
+      return std::nullopt;
+    c.kind = Contraction::Depthwise;
+    c.kh = f[0];
+    c.kw = f[1];
+    c.n = c.c;
+    c.k = c.kh * c.kw;
+  }
+  return c;
+}
+
+/// The elementwise consumer fused into a contraction's output write.
+struct Epilogue {
+  linalg::GenericOp op;
+  unsigned accOperand = 0;
+  SmallVector<Operation *> reshapes;
+};
+
+bool isScalarIntOrFloat(Type t) { return isa<IntegerType, FloatType>(t); }
+
+/// Where an operand's indexing map puts the vector dimension (-1: it does
+/// not use it, so it is broadcast across the vector); fails if the operand
+/// cannot be read as vectors (a transposed or non-unit trailing access).
+FailureOr<int64_t> vectorPosition(AffineMap map, ArrayRef<int64_t> shape,
+                                  int64_t vecDim) {
+  int64_t pos = -1;
+  for (auto [i, e] : llvm::enumerate(map.getResults())) {
+    if (auto d = dyn_cast<AffineDimExpr>(e)) {
+      if (d.getPosition() == vecDim) {
+        if (pos >= 0)
+          return failure();
+        pos = i;
+      }
+      continue;
+    }
+    if (!isa<AffineConstantExpr>(e))
+      return failure();
+  }
+  if (pos >= 0)
+    for (int64_t i = pos + 1; i < static_cast<int64_t>(shape.size()); ++i)
+      if (shape[i] != 1)
+        return failure();
+  return pos;
+}
+
+bool isVectorizableBody(Block &body) {
+  for (Operation &op : body.without_terminator()) {
+    Dialect *d = op.getDialect();
+    if (!d || (d->getNamespace() != "arith" && d->getNamespace() != "math"))
+      return false;
+    if (op.getNumRegions() || op.getNumResults() != 1)
+      return false;
+    for (Type t : op.getResultTypes())
+      if (!isScalarIntOrFloat(t))
+        return false;
+    for (Type t : op.getOperandTypes())
+      if (!isScalarIntOrFloat(t))
+        return false;
+  }
+  return true;
+}
+
+std::optional<Epilogue> matchEpilogue(Value result, int64_t rows, int64_t n) {
+  Epilogue e;
+  Value v = result;
+  while (v.hasOneUse()) {
+    Operation *user = *v.getUsers().begin();
+    if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(user)) {
+      e.reshapes.push_back(user);
+      v = user->getResult(0);
+      continue;
+    }
+    auto g = dyn_cast<linalg::GenericOp>(user);
+    if (!g || g.getNumResults() != 1 || g.getNumDpsInits() != 1 ||
+        g.getNumReductionLoops() != 0)
+      return std::nullopt;
+    auto type = dyn_cast<RankedTensorType>(g.getResult(0).getType());
+    if (!type || !type.hasStaticShape() ||
+        !isScalarIntOrFloat(type.getElementType()))
+      return std::nullopt;
+    ArrayRef<int64_t> shape = type.getShape();
+    int64_t vd = findVecDim(shape, n);
+    if (vd < 1 || product(shape.take_front(vd)) != rows)
+      return std::nullopt;
+    if (!g.getIndexingMapsArray().back().isIdentity())
+      return std::nullopt;
+    Block &body = g.getRegion().front();
+    if (!body.getArguments().back().use_empty() || !isVectorizableBody(body))
+      return std::nullopt;
+    int uses = 0;
+    for (OpOperand *in : g.getDpsInputOperands()) {
+      AffineMap map = g.getMatchingIndexingMap(in);
+      auto t = dyn_cast<RankedTensorType>(in->get().getType());
+      if (!t || !t.hasStaticShape())
+        return std::nullopt;
+      if (in->get() == v) {
+        if (!map.isIdentity() || t.getShape() != shape)
+          return std::nullopt;
+        e.accOperand = in->getOperandNumber();
+        ++uses;
+        continue;
+      }
+      if (failed(vectorPosition(map, t.getShape(), vd)))
+        return std::nullopt;
+    }
+    if (uses != 1)
+      return std::nullopt;
+    e.op = g;
+    return e;
+  }
+  return std::nullopt;
+}
+
+/// Row-major values of a constant f32 tensor, seen through reshapes and
+/// transposes, or false.
+bool constantValues(Value v, std::vector<float> &out) {
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return false;
+  if (auto c = dyn_cast<arith::ConstantOp>(def)) {
+    if (auto d = dyn_cast<DenseElementsAttr>(c.getValue())) {
+      if (!d.getElementType().isF32())
+        return false;
+      auto vals = d.getValues<float>();
+      out.assign(vals.begin(), vals.end());
+      return true;
+    }
+    if (auto r = dyn_cast<DenseF32ResourceElementsAttr>(c.getValue())) {
+      std::optional<ArrayRef<float>> data = r.tryGetAsArrayRef();
+      if (!data || static_cast<int64_t>(data->size()) !=
+                       cast<ShapedType>(r.getType()).getNumElements())
+        return false;
+      out.assign(data->begin(), data->end());
+      return true;
+    }
+    return false;
+  }
+  if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(def))
+    return constantValues(def->getOperand(0), out);
+  if (auto t = dyn_cast<linalg::TransposeOp>(def)) {
+    std::vector<float> src;
+    if (!constantValues(t.getInput(), src))
+      return false;
+    auto inShape = cast<RankedTensorType>(t.getInput().getType()).getShape();
+    ArrayRef<int64_t> perm = t.getPermutation();
+    int64_t rank = inShape.size();
+    SmallVector<int64_t> inStride(rank, 1), outShape(rank);
+    for (int64_t i = rank - 2; i >= 0; --i)
+      inStride[i] = inStride[i + 1] * inShape[i + 1];
+    for (int64_t i = 0; i < rank; ++i)
+      outShape[i] = inShape[perm[i]];
+    out.resize(src.size());
+    SmallVector<int64_t> idx(rank, 0);
+    for (size_t flat = 0; flat < src.size(); ++flat) {
+      int64_t off = 0;
+      for (int64_t i = 0; i < rank; ++i)
+        off += idx[i] * inStride[perm[i]];
+      out[flat] = src[off];
+      for (int64_t i = rank - 1; i >= 0; --i) {
+        if (++idx[i] < outShape[i])
+          break;
+        idx[i] = 0;
+      }
+    }
+    return true;
+  }
+  return false;
+}
+
+/// A column range of the output processed with `nv` vectors per panel.
+struct Segment {
+  int64_t col0, panels, nv, mr;
+  int64_t packedBase; // Element offset of its panels in the packed weights.
+  bool inBounds;      // Every vector lies inside the N columns.
+};
+
+/// Reads an operand of an elementwise op as vectors along the output
+/// channels (or as a broadcast scalar), given the op's iteration indices.
+struct OperandReader {
+  Value source;
+  AffineMap map;
+  int64_t pos = -1; // Position of the vector dimension in the results.
+
+  static OperandReader make(OpBuilder &b, Location loc, Value v,
+                            AffineMap map, int64_t vecDim) {
+    OperandReader r;
+    r.map = map;
+    auto t = cast<RankedTensorType>(v.getType());
+    r.pos = *vectorPosition(map, t.getShape(), vecDim);
+    r.source = v;
+    if (r.pos >= 0 && r.pos + 1 < t.getRank()) {
+      // Drop the unit dimensions after the vector one.
+      SmallVector<ReassociationIndices> re;
+      for (int64_t i = 0; i < r.pos; ++i)
+        re.push_back({i});
+      ReassociationIndices last;
+      for (int64_t i = r.pos; i < t.getRank(); ++i)
+        last.push_back(i);
+      re.push_back(last);
+      SmallVector<int64_t> shape(t.getShape().take_front(r.pos + 1));
+      r.source = tensor::CollapseShapeOp::create(
+          b, loc, RankedTensorType::get(shape, t.getElementType()), v, re);
+    }
+    return r;
+  }
+
+  Value read(OpBuilder &b, Location loc, ArrayRef<Value> rowIdx, Value col,
+             VectorType vt, bool inBounds) const {
+    SmallVector<Value> idx;
+    int64_t count = pos >= 0 ? pos + 1 : map.getNumResults();
+    for (int64_t i = 0; i < count; ++i) {
+      AffineExpr e = map.getResult(i);
+      if (auto d = dyn_cast<AffineDimExpr>(e)) {
+        unsigned p = d.getPosition();
+        idx.push_back(p < rowIdx.size() ? rowIdx[p]
+                      : i == pos        ? col
+                                        : arith::ConstantIndexOp::create(b, loc, 0));
+      } else {
+        idx.push_back(arith::ConstantIndexOp::create(
+            b, loc, cast<AffineConstantExpr>(e).getValue()));
+      }
+    }
+    Type elt = cast<RankedTensorType>(source.getType()).getElementType();
+    VectorType type = VectorType::get(vt.getShape(), elt);
+    if (pos >= 0) {
+      Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(elt));
+      return vector::TransferReadOp::create(b, loc, type, source, idx, pad,
+                                            ArrayRef<bool>{inBounds});
+    }
+    Value s = tensor::ExtractOp::create(b, loc, source, idx);
+    return vector::BroadcastOp::create(b, loc, type, s);
+  }
+};
+
+class KernelEmitter {
+public:
+  KernelEmitter(OpBuilder &b, Location loc, const Contraction &c,
+                std::optional<Epilogue> epi, int64_t lanes,
+                int64_t registers)
+      : b(b), loc(loc), c(c), epi(epi), lanes(lanes), registers(registers) {}
+
+  /// Emits the kernel and returns the value replacing the epilogue's result
+  /// (or the contraction's when there is none).
+  Value emit(StringRef blobPrefix, unsigned &blobCounter);
+
+private:
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, int64_t k) {
+    return k == 1 ? x : arith::MulIOp::create(b, loc, x, idx(k)).getResult();
+  }
+  Value div(Value x, int64_t k) {
+    return arith::DivUIOp::create(b, loc, x, idx(k));
+  }
+  Value rem(Value x, int64_t k) {
+    return arith::RemUIOp::create(b, loc, x, idx(k));
+  }
+  scf::ForOp beginFor(int64_t ub, int64_t step, ValueRange inits) {
+    auto f = scf::ForOp::create(b, loc, idx(0), idx(ub), idx(step), inits);
+    b.setInsertionPointToStart(f.getBody());
+    return f;
+  }
+  void endFor(scf::ForOp f, ValueRange yields) {
+    scf::YieldOp::create(b, loc, yields);
+    b.setInsertionPointAfter(f);
+  }
+  /// Row-major indices of `flat` over `shape`.
+  SmallVector<Value> delinearize(Value flat, ArrayRef<int64_t> shape) {
+    SmallVector<Value> out(shape.size());
+    for (int64_t i = shape.size() - 1; i >= 0; --i) {
+      out[i] = i == 0 ? flat : rem(flat, shape[i]);
+      if (i > 0)
+        flat = div(flat, shape[i]);
+    }
+    return out;
+  }
+  int64_t tileRows(int64_t nv) const {
+    int64_t mr = (registers - nv - 1) / nv;
+    return std::max<int64_t>(1, std::min<int64_t>({mr, 8, c.m}));
+  }
+  SmallVector<Segment> segments() const;
+  Value packWeights(ArrayRef<Segment> segs, StringRef name);
+  Value emitSegment(const Segment &s, Value out);
+
+  OpBuilder &b;
+  Location loc;
+  const Contraction &c;
+  std::optional<Epilogue> epi;
+  int64_t lanes, registers;
+  VectorType vt;
+  Value lhsFlat, rhsView, packed;
+  std::optional<OperandReader> initReader;
+  Value initScalar;
+  SmallVector<std::optional<OperandReader>> epiReaders;
+  ArrayRef<int64_t> outShape; // The contraction's result shape.
+  int64_t outVecDim = 0;
+};
+
+SmallVector<Segment> KernelEmitter::segments() const {
+  int64_t nvMax = registers >= 32 ? 4 : 2;
+  int64_t vecs = (c.n + lanes - 1) / lanes;
+  int64_t nv = std::min(nvMax, vecs);
+  int64_t nr = nv * lanes;
+  SmallVector<Segment> segs;
+  int64_t full = c.n / nr;
+  if (full)
+    segs.push_back({0, full, nv, tileRows(nv), 0, true});
+  int64_t rest = c.n - full * nr;
+  if (rest) {
+    int64_t nvt = (rest + lanes - 1) / lanes;
+    segs.push_back({full * nr, 1, nvt, tileRows(nvt), full * c.k * nr,
+                    rest % lanes == 0});
+  }
+  return segs;
+}
+
+/// Packs the constant right-hand side as [panel][k][nv * lanes] per segment,
+/// zero-padded past N. Returns null if it is not a constant.
+Value KernelEmitter::packWeights(ArrayRef<Segment> segs, StringRef name) {
+  std::vector<float> src;
+  if (!constantValues(c.rhs, src))
+    return nullptr;
+  // Element (k, n): [K][N] for matrices, [N][K] for filters (F, KH, KW, C).
+  bool filter = c.kind == Contraction::Conv;
+  int64_t total = 0;
+  for (const Segment &s : segs)
+    total += s.panels * c.k * s.nv * lanes;
+  std::vector<float> packedData(total, 0.0f);
+  for (const Segment &s : segs) {
+    int64_t nr = s.nv * lanes;
+    for (int64_t p = 0; p < s.panels; ++p)
+      for (int64_t k = 0; k < c.k; ++k)
+        for (int64_t j = 0; j < nr; ++j) {
+          int64_t n = s.col0 + p * nr + j;
+          if (n >= c.n)
+            continue;
+          packedData[s.packedBase + (p * c.k + k) * nr + j] =
+              filter ? src[n * c.k + k] : src[k * c.n + n];
+        }
+  }
+  auto type = RankedTensorType::get({total}, b.getF32Type());
+  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(
+      ArrayRef<float>(packedData));
+  auto attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
+  return arith::ConstantOp::create(b, loc, attr);
+}
+
+Value KernelEmitter::emit(StringRef blobPrefix, unsigned &blobCounter) {
+  vt = VectorType::get({lanes}, b.getF32Type());
+  auto lhsType = cast<RankedTensorType>(c.lhs.getType());
+  outShape = cast<RankedTensorType>(c.op->getResult(0).getType()).getShape();
+  outVecDim = c.kind == Contraction::Depthwise ? 3 : outShape.size() - 1;
+
+  // Operand views, outside the loops.
+  if (c.kind == Contraction::Depthwise) {
+    lhsFlat = tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get({lhsType.getNumElements() / c.c, c.c},
+                                      b.getF32Type()),
+        c.lhs, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
+    rhsView = tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get({c.kh * c.kw, c.c}, b.getF32Type()),
+        c.rhs, SmallVector<ReassociationIndices>{{0, 1}, {2, 3}});
+  } else {
+    ReassociationIndices all;
+    for (int64_t i = 0; i < lhsType.getRank(); ++i)
+      all.push_back(i);
+    lhsFlat = tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get({lhsType.getNumElements()},
+                                      b.getF32Type()),
+        c.lhs, SmallVector<ReassociationIndices>{all});
+  }
+  SmallVector<Segment> segs = segments();
+  if (c.kind != Contraction::Depthwise) {
+    if (c.batch == 1)
+      packed = packWeights(
+          segs, (blobPrefix + "_packed" + Twine(blobCounter)).str());
+    if (packed) {
+      ++blobCounter;
+    } else {
+      // A run-time right-hand side as [batch * K, N].
+      auto t = cast<RankedTensorType>(c.rhs.getType());
+      rhsView = c.rhs;
+      if (t.getRank() == 3)
+        rhsView = tensor::CollapseShapeOp::create(
+            b, loc,
+            RankedTensorType::get({t.getDimSize(0) * c.k, c.n},
+                                  b.getF32Type()),
+            c.rhs, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+    }
+  }
+
+  // The accumulators' initial value: a fill, a broadcast bias, or a tensor.
+  Operation *initDef = c.init.getDefiningOp();
+  if (auto fill = dyn_cast_or_null<linalg::FillOp>(initDef)) {
+    initScalar = fill.getInputs()[0];
+  } else if (auto g = dyn_cast_or_null<linalg::GenericOp>(initDef);
+             g && g.getNumDpsInputs() == 1 && g.getNumReductionLoops() == 0 &&
+             g.getIndexingMapsArray().back().isIdentity() &&
+             g.getRegion().front().getNumArguments() == 2 &&
+             isa<linalg::YieldOp>(g.getRegion().front().front()) &&
+             g.getRegion().front().front().getOperand(0) ==
+                 g.getRegion().front().getArgument(0) &&
+             isF32Static(g.getDpsInputs()[0]) &&
+             succeeded(vectorPosition(
+                 g.getIndexingMapsArray()[0],
+                 cast<RankedTensorType>(g.getDpsInputs()[0].getType())
+                     .getShape(),
+                 outVecDim))) {
+    initReader = OperandReader::make(b, loc, g.getDpsInputs()[0],
+                                     g.getIndexingMapsArray()[0], outVecDim);
+  } else {
+    initReader = OperandReader::make(
+        b, loc, c.init,
+        b.getMultiDimIdentityMap(outShape.size()), outVecDim);
+  }
+  if (epi) {
+    for (OpOperand *in : epi->op.getDpsInputOperands()) {
+      if (in->getOperandNumber() == epi->accOperand) {
+        epiReaders.push_back(std::nullopt);
+        continue;
+      }
+      epiReaders.push_back(OperandReader::make(
+          b, loc, in->get(), epi->op.getMatchingIndexingMap(in),
+          findVecDim(cast<RankedTensorType>(epi->op.getResult(0).getType())
+                         .getShape(),
+                     c.n)));
+    }
+  }
+
+  Type outElt = epi ? cast<RankedTensorType>(epi->op.getResult(0).getType())
+                          .getElementType()
+                    : b.getF32Type();
+  Value out = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{c.batch * c.m, c.n},
+                                      outElt);
+  for (const Segment &s : segs)
+    out = emitSegment(s, out);
+
+  // Back to the replaced value's shape: rows, then columns + unit dims.
+  auto finalType = cast<RankedTensorType>(
+      epi ? epi->op.getResult(0).getType() : c.op->getResult(0).getType());
+  ArrayRef<int64_t> shape = finalType.getShape();
+  int64_t vd = findVecDim(shape, c.n);
+  if (shape.size() == 2 && vd == 1)
+    return out;
+  ReassociationIndices rows, cols;
+  for (int64_t i = 0; i < static_cast<int64_t>(shape.size()); ++i)
+    (i < vd ? rows : cols).push_back(i);
+  return tensor::ExpandShapeOp::create(
+      b, loc, finalType, out, SmallVector<ReassociationIndices>{rows, cols});
+}
+
+Value KernelEmitter::emitSegment(const Segment &s, Value out) {
+  int64_t nv = s.nv, mr = s.mr, nr = nv * lanes;
+  auto bLoop = beginFor(c.batch, 1, out);
+  Value bIv = bLoop.getInductionVar();
+  auto pLoop = beginFor(s.panels, 1, bLoop.getRegionIterArgs()[0]);
+  Value col0 = add(idx(s.col0), mul(pLoop.getInductionVar(), nr));
+  Value panelBase =
+      add(idx(s.packedBase), mul(pLoop.getInductionVar(), c.k * nr));
+  auto mLoop = beginFor(c.m, mr, pLoop.getRegionIterArgs()[0]);
+  Value mb = mLoop.getInductionVar();
+
+  // Per row of the block: its global row (clamped: a partial block recomputes
+  // the last row, writing the same values) and its left-hand-side base.
+  SmallVector<Value> rows, aBase;
+  for (int64_t r = 0; r < mr; ++r) {
+    Value row = arith::MinSIOp::create(b, loc, add(mb, idx(r)), idx(c.m - 1));
+    rows.push_back(add(mul(bIv, c.m), row));
+    if (c.kind == Contraction::Gemm) {
+      aBase.push_back(mul(rows.back(), c.k));
+      continue;
+    }
+    Value n = div(row, c.oh * c.ow), pix = rem(row, c.oh * c.ow);
+    Value y = mul(div(pix, c.ow), c.sh), x = mul(rem(pix, c.ow), c.sw);
+    Value base = add(mul(add(mul(n, c.h), y), c.w), x); // Input pixel.
+    aBase.push_back(c.kind == Contraction::Conv ? mul(base, c.c) : base);
+  }
+  SmallVector<Value> cols;
+  for (int64_t j = 0; j < nv; ++j)
+    cols.push_back(add(col0, idx(j * lanes)));
+
+  // Accumulators.
+  SmallVector<Value> accs;
+  SmallVector<SmallVector<Value>> outRowIdx;
+  for (int64_t r = 0; r < mr; ++r)
+    outRowIdx.push_back(
+        delinearize(rows[r], outShape.take_front(outVecDim)));
+  for (int64_t r = 0; r < mr; ++r)
+    for (int64_t j = 0; j < nv; ++j) {
+      if (initScalar) {
+        accs.push_back(vector::BroadcastOp::create(b, loc, vt, initScalar));
+        continue;
+      }
+      accs.push_back(
+          initReader->read(b, loc, outRowIdx[r], cols[j], vt, s.inBounds));
+    }
+
+  // The reduction as nested loops: (extent, lhs stride, k stride).
+  struct Level {
+    int64_t extent, aStride, kStride;
+  };
+  SmallVector<Level> levels;
+  switch (c.kind) {
+  case Contraction::Gemm:
+    levels.push_back({c.k, 1, 1});
+    break;
+  case Contraction::Conv:
+    levels.push_back({c.kh, c.dh * c.w * c.c, c.kw * c.c});
+    if (c.dw == 1) { // (kw, c) is contiguous in the input row.
+      levels.push_back({c.kw * c.c, 1, 1});
+    } else {
+      levels.push_back({c.kw, c.dw * c.c, c.c});
+      levels.push_back({c.c, 1, 1});
+    }
+    break;
+  case Contraction::Depthwise:
+    levels.push_back({c.kh, c.dh * c.w, c.kw});
+    levels.push_back({c.kw, c.dw, 1});
+    break;
+  }
+  std::function<SmallVector<Value>(size_t, Value, Value, ValueRange)> reduce =
+      [&](size_t level, Value aOff, Value kOff,
+          ValueRange in) -> SmallVector<Value> {
+    SmallVector<Value> acc(in.begin(), in.end());
+    if (level == levels.size()) {
+      SmallVector<Value> bv;
+      for (int64_t j = 0; j < nv; ++j) {
+        if (packed) {
+          Value at = add(panelBase, add(mul(kOff, nr), idx(j * lanes)));
+          bv.push_back(vector::TransferReadOp::create(
+              b, loc, vt, packed, ValueRange{at},
+              arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
+              ArrayRef<bool>{true}));
+        } else {
+          Value row = c.kind == Contraction::Depthwise
+                          ? kOff
+                          : add(mul(bIv, c.k), kOff);
+          bv.push_back(vector::TransferReadOp::create(
+              b, loc, vt, rhsView, ValueRange{row, cols[j]},
+              arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
+              ArrayRef<bool>{s.inBounds}));
+        }
+      }
+      for (int64_t r = 0; r < mr; ++r) {
+        Value at = add(aBase[r], aOff);
+        if (c.kind == Contraction::Depthwise) {
+          for (int64_t j = 0; j < nv; ++j) {
+            Value x = vector::TransferReadOp::create(
+                b, loc, vt, lhsFlat, ValueRange{at, cols[j]},
+                arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
+                ArrayRef<bool>{s.inBounds});
+            acc[r * nv + j] =
+                vector::FMAOp::create(b, loc, x, bv[j], acc[r * nv + j]);
+          }
+          continue;
+        }
+        Value a = tensor::ExtractOp::create(b, loc, lhsFlat, ValueRange{at});
+        Value av = vector::BroadcastOp::create(b, loc, vt, a);
+        for (int64_t j = 0; j < nv; ++j)
+          acc[r * nv + j] =
+              vector::FMAOp::create(b, loc, av, bv[j], acc[r * nv + j]);
+      }
+      return acc;
+    }
+    const Level &l = levels[level];
+    auto f = beginFor(l.extent, 1, acc);
+    Value iv = f.getInductionVar();
+    SmallVector<Value> res =
+        reduce(level + 1, add(aOff, mul(iv, l.aStride)),
+               add(kOff, mul(iv, l.kStride)), f.getRegionIterArgs());
+    endFor(f, res);
+    return SmallVector<Value>(f.getResults());
+  };
+  accs = reduce(0, idx(0), idx(0), accs);
+
+  // Epilogue on the accumulators, then one write per vector.
+  Value o = mLoop.getRegionIterArgs()[0];
+  SmallVector<SmallVector<Value>> epiRowIdx;
+  int64_t epiVd = 0;
+  if (epi) {
+    auto shape =
+        cast<RankedTensorType>(epi->op.getResult(0).getType()).getShape();
+    epiVd = findVecDim(shape, c.n);
+    for (int64_t r = 0; r < mr; ++r)
+      epiRowIdx.push_back(delinearize(rows[r], shape.take_front(epiVd)));
+  }
+  for (int64_t r = 0; r < mr; ++r)
+    for (int64_t j = 0; j < nv; ++j) {
+      Value v = accs[r * nv + j];
+      if (epi) {
+        Block &body = epi->op.getRegion().front();
+        IRMapping map;
+        for (auto [i, reader] : llvm::enumerate(epiReaders))
+          map.map(body.getArgument(i),
+                  reader ? reader->read(b, loc, epiRowIdx[r], cols[j], vt,
+                                        s.inBounds)
+                         : v);
+        auto vectorOf = [&](Value x) -> Value {
+          if (Value m = map.lookupOrNull(x))
+            return m;
+          // A scalar from outside the body (or a body constant).
+          return vector::BroadcastOp::create(
+              b, loc, VectorType::get({lanes}, x.getType()), x);
+        };
+        for (Operation &op : body.without_terminator()) {
+          if (op.getNumOperands() == 0) { // Constants stay scalar.
+            Operation *cl = b.clone(op);
+            map.map(op.getResult(0), vectorOf(cl->getResult(0)));
+            continue;
+          }
+          OperationState st(loc, op.getName());
+          for (Value x : op.getOperands())
+            st.addOperands(vectorOf(x));
+          st.addTypes(VectorType::get({lanes}, op.getResult(0).getType()));
+          st.propertiesAttr = op.getPropertiesAsAttribute();
+          st.addAttributes(llvm::to_vector(op.getDiscardableAttrs()));
+          map.map(op.getResult(0), b.create(st)->getResult(0));
+        }
+        v = vectorOf(body.getTerminator()->getOperand(0));
+      }
+      o = vector::TransferWriteOp::create(b, loc, v, o,
+                                          ValueRange{rows[r], cols[j]},
+                                          ArrayRef<bool>{s.inBounds})
+              .getResult();
+    }
+  endFor(mLoop, o);
+  endFor(pLoop, mLoop.getResults());
+  endFor(bLoop, pLoop.getResults());
+  return bLoop.getResult(0);
+}
+
+struct ContractionKernelsPass
+    : dlc::impl::ContractionKernelsBase<ContractionKernelsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    int64_t lanes = std::max<int64_t>(1, vectorBits / 32);
+    SmallVector<Operation *> ops;
+    func.walk([&](Operation *op) {
+      if (isa<linalg::BatchMatmulOp, linalg::MatmulOp,
+              linalg::Conv2DNhwcFhwcOp, linalg::DepthwiseConv2DNhwcHwcmOp>(
+              op))
+        ops.push_back(op);
+    });
+    unsigned counter = 0;
+    for (Operation *op : ops) {
+      std::optional<Contraction> c = matchContraction(op);
+      if (!c)
+        continue;
+      Value result = op->getResult(0);
+      std::optional<Epilogue> epi =
+          matchEpilogue(result, c->batch * c->m, c->n);
+      Operation *last = epi ? epi->op.getOperation() : op;
+      OpBuilder b(last);
+      KernelEmitter emitter(b, op->getLoc(), *c, epi, lanes, registers);
+      Value replacement = emitter.emit(func.getSymName(), counter);
+      last->getResult(0).replaceAllUsesWith(replacement);
+      if (epi) {
+        epi->op.erase();
+        for (Operation *r : llvm::reverse(epi->reshapes))
+          r->erase();
+      }
+      Operation *init = c->init.getDefiningOp();
+      op->erase();
+      // The fill or bias broadcast that only fed the accumulators.
+      if (init && init->use_empty() && isa<linalg::LinalgOp>(init))
+        init->erase();
+    }
+  }
+};
+
+} // namespace

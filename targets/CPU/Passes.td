@@ -1,0 +1,51 @@
+// Passes of the CPU target's kernel strategy. They run at the kernels phase,
+// on tensors, before bufferization and memory planning (Target::
+// buildKernelPipeline), with parameters the target derives from its CPU.
+#ifndef DLC_TARGETS_CPU_PASSES_TD
+#define DLC_TARGETS_CPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ContractionKernels
+    : Pass<"dlc-cpu-contraction-kernels", "func::FuncOp"> {
+  let summary = "Register-tiled, vectorized conv/matmul kernels with fused "
+                "epilogues and compile-time packed weights";
+  let description = [{
+    Matches: f32 `linalg.conv_2d_nhwc_fhwc`, `linalg.depthwise_conv_2d_nhwc_hwcm`
+    (channel multiplier 1), `linalg.matmul` and `linalg.batch_matmul` with
+    static shapes, and at most one elementwise consumer each: an all-parallel
+    `linalg.generic` reached through reshapes that keep the output-channel
+    dimension innermost, which reads the contraction once with the identity
+    map and whose other operands are read along the channel dimension or
+    broadcast across it (bias, folded batch norm, activations, residual add).
+    The contraction's `outs` operand (a fill, a bias broadcast or any tensor)
+    is the accumulator's initial value.
+
+    Produces: one loop nest per contraction and its epilogue, on tensors:
+    output-channel panels of `nv` vectors x rows blocks of `mr` output rows,
+    held in `mr * nv` vector accumulators across the whole reduction, then the
+    epilogue's body applied to the accumulators as vector ops, and one
+    `vector.transfer_write` per vector: the output is written once, the
+    intermediate never exists. A constant right-hand side (weights, through
+    transposes and reshapes) is packed at compile time into
+    `[panels][K][nv * lanes]`, zero-padded, so the reduction reads it
+    contiguously.
+
+    The tile sizes come from the target: `lanes = vector-bits / 32`, `nv` up
+    to 4 vectors (2 with 16 registers), `mr` as many rows as the remaining
+    registers allow (at most 8).
+
+    Postcondition: the matched ops are gone; nothing is allocated inside the
+    loops, so memory planning places every buffer as before.
+  }];
+  let dependentDialects = ["scf::SCFDialect", "vector::VectorDialect",
+                           "tensor::TensorDialect", "arith::ArithDialect"];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"128",
+           "Width of the target's vector registers in bits">,
+    Option<"registers", "registers", "int64_t", /*default=*/"16",
+           "Number of vector registers of the target">,
+  ];
+}
+
+#endif // DLC_TARGETS_CPU_PASSES_TD

@@ -1,0 +1,113 @@
+// RUN: dlc-opt %s --split-input-file --dlc-cpu-contraction-kernels="vector-bits=512 registers=32" | FileCheck %s
+// RUN: dlc-opt %s --split-input-file --dlc-cpu-contraction-kernels="vector-bits=128 registers=32" | FileCheck %s --check-prefix=NEON
+// RUN: dlc-opt %s --split-input-file --dlc-cpu-contraction-kernels="vector-bits=128 registers=16" | FileCheck %s --check-prefix=SSE
+
+// Tests that a convolution, its bias (the accumulator's initial value) and
+// its ReLU become one loop nest: the filter is packed into a 1-D constant,
+// the reduction carries mr x nv vector accumulators (6 x 4 with 32 512-bit
+// registers), the epilogue runs on the accumulators and each output vector is
+// written once; the intermediate tensor and the linalg ops are gone.
+#bias = affine_map<(d0, d1, d2, d3) -> (d3)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func.func @conv_bias_relu
+// CHECK-NOT: linalg.
+// CHECK: arith.constant dense_resource<conv_bias_relu_packed0> : tensor<1152xf32>
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: %[[ACC:.*]]:24 = scf.for {{.*}} -> (vector<16xf32>
+// CHECK: vector.fma
+// CHECK: scf.yield
+// CHECK: arith.maximumf %[[ACC]]#0, {{.*}} : vector<16xf32>
+// CHECK: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<16xf32>, tensor<64x64xf32>
+// CHECK-NOT: linalg.
+// CHECK: tensor.expand_shape {{.*}} into tensor<1x8x8x64xf32>
+// NEON-LABEL: func.func @conv_bias_relu
+// NEON: scf.for {{.*}} -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
+// SSE-LABEL: func.func @conv_bias_relu
+// SSE: scf.for {{.*}} -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
+func.func @conv_bias_relu(%x: tensor<1x10x10x2xf32>, %b: tensor<64xf32>) -> tensor<1x8x8x64xf32> {
+  %w = arith.constant dense<0.5> : tensor<64x3x3x2xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x8x8x64xf32>
+  %init = linalg.generic {indexing_maps = [#bias, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b : tensor<64xf32>) outs(%e : tensor<1x8x8x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x8x8x64xf32>
+  %c = linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x10x10x2xf32>, tensor<64x3x3x2xf32>) outs(%init : tensor<1x8x8x64xf32>) -> tensor<1x8x8x64xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%c : tensor<1x8x8x64xf32>) outs(%e : tensor<1x8x8x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x8x8x64xf32>
+  return %r : tensor<1x8x8x64xf32>
+}
+
+// -----
+
+// Tests that a matmul result read by two ops is not fused into either: the
+// product is written once by its own kernel and both consumers stay.
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @two_readers
+// CHECK: %[[K:.*]] = scf.for
+// CHECK: vector.transfer_write
+// CHECK: linalg.generic {{.*}} ins(%[[K]]
+// CHECK: linalg.generic {{.*}} ins(%[[K]]
+func.func @two_readers(%a: tensor<8x32xf32>, %w: tensor<32x16xf32>) -> (tensor<8x16xf32>, tensor<8x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x16xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<8x16xf32>) -> tensor<8x16xf32>
+  %m = linalg.matmul ins(%a, %w : tensor<8x32xf32>, tensor<32x16xf32>) outs(%f : tensor<8x16xf32>) -> tensor<8x16xf32>
+  %r1 = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%m : tensor<8x16xf32>) outs(%e : tensor<8x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %v = arith.maximumf %in, %zero : f32
+    linalg.yield %v : f32
+  } -> tensor<8x16xf32>
+  %r2 = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%m : tensor<8x16xf32>) outs(%e : tensor<8x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %v = arith.negf %in : f32
+    linalg.yield %v : f32
+  } -> tensor<8x16xf32>
+  return %r1, %r2 : tensor<8x16xf32>, tensor<8x16xf32>
+}
+
+// -----
+
+// Tests that a reduction consuming a matmul (a row-wise sum, as in a norm)
+// is not fused: only all-parallel elementwise consumers are epilogues.
+#in = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @reduction_consumer
+// CHECK: %[[K:.*]] = scf.for
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[K]]
+func.func @reduction_consumer(%a: tensor<8x32xf32>, %w: tensor<32x16xf32>) -> tensor<8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x16xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<8x16xf32>) -> tensor<8x16xf32>
+  %m = linalg.matmul ins(%a, %w : tensor<8x32xf32>, tensor<32x16xf32>) outs(%f : tensor<8x16xf32>) -> tensor<8x16xf32>
+  %e1 = tensor.empty() : tensor<8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<8xf32>) -> tensor<8xf32>
+  %s = linalg.generic {indexing_maps = [#in, #row], iterator_types = ["parallel", "reduction"]} ins(%m : tensor<8x16xf32>) outs(%f1 : tensor<8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %v = arith.addf %in, %out : f32
+    linalg.yield %v : f32
+  } -> tensor<8xf32>
+  return %s : tensor<8xf32>
+}
+
+// -----
+
+// Tests a batched product of two run-time operands (attention scores): one
+// right-hand side per batch, read in place (no packing), with a partial
+// last vector (N = 20) written with a mask (no in_bounds attribute).
+// CHECK-LABEL: func.func @batched_runtime
+// CHECK-NOT: dense_resource
+// CHECK: vector.transfer_read {{.*}} : tensor<60x20xf32>, vector<16xf32>
+// CHECK: vector.transfer_write %{{[^ ]*}}, %{{[^ ]*}}[%{{[^ ]*}}, %{{[^ ]*}}] : vector<16xf32>, tensor<12x20xf32>
+func.func @batched_runtime(%a: tensor<3x4x20xf32>, %b: tensor<3x20x20xf32>) -> tensor<3x4x20xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<3x4x20xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<3x4x20xf32>) -> tensor<3x4x20xf32>
+  %m = linalg.batch_matmul ins(%a, %b : tensor<3x4x20xf32>, tensor<3x20x20xf32>) outs(%f : tensor<3x4x20xf32>) -> tensor<3x4x20xf32>
+  return %m : tensor<3x4x20xf32>
+}

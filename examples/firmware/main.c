@@ -37,8 +37,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < NET_INPUT_0_ELEMENTS; ++i)
       image[i] = (float)(i % 8) / 7.0f - (float)(i / 8) / 14.0f;
   }
-  if (net_run(inputs, outputs, workspace) != 0 ||
-      net_small_run(inputs, outputs_small, workspace_small) != 0) {
+  if (net_run(NULL, inputs, outputs, workspace) != 0 ||
+      net_small_run(NULL, inputs, outputs_small, workspace_small) != 0) {
     fprintf(stderr, "classify: the model failed\n");
     return 1;
   }

@@ -17,6 +17,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -55,16 +56,19 @@ struct OutlineKernelsPass
     for (func::FuncOp func : funcs) {
       if (func.isExternal() || func.isPrivate())
         continue;
-      // A linalg op or copy is a kernel by itself. Any other run of code
-      // (a target's loop nest, and the straight-line epilogue canonicalization
-      // leaves when a loop had one trip) is one kernel up to the next op that
-      // stays in the parent or is a kernel by itself; cloneable ops in
-      // between stay outside and are cloned in.
+      // A linalg op, a copy or a loop nest (a target's kernel) is a kernel
+      // by itself. Any other run of code (what canonicalization leaves of a
+      // loop nest whose outer loops had one trip: an inner loop with results
+      // and the straight-line code using them) is one kernel up to the next
+      // op that stays in the parent or is a kernel by itself; cloneable ops
+      // in between stay outside and are cloned in.
       Block &entry = func.getBody().front();
       SmallVector<SmallVector<Operation *>> kernels;
       bool open = false;
       for (Operation &op : entry) {
-        if (isa<linalg::LinalgOp, memref::CopyOp>(op)) {
+        auto loop = dyn_cast<scf::ForOp>(op);
+        if (isa<linalg::LinalgOp, memref::CopyOp>(op) ||
+            (loop && loop.getNumResults() == 0)) {
           kernels.push_back({&op});
           open = false;
         } else if (isCloneable(&op)) {
@@ -126,18 +130,32 @@ struct OutlineKernelsPass
       return a->isBeforeInBlock(b);
     });
 
+    // A lone loop marked parallel (independent iterations, from lower bound
+    // 0 with step 1) takes its iteration range as two trailing arguments;
+    // the LLVM emitter runs such a kernel through the run's parallel_for.
     Operation *first = ops.front();
+    auto loop = dyn_cast<scf::ForOp>(first);
+    bool parallel = ops.size() == 1 && loop && loop->hasAttr("dlc.parallel") &&
+                    loop.getNumResults() == 0 &&
+                    matchPattern(loop.getLowerBound(), m_Zero()) &&
+                    matchPattern(loop.getStep(), m_One());
     OpBuilder b = OpBuilder::atBlockEnd(parent->getBlock());
     SmallVector<Type> argTypes;
     for (Value r : roots)
       argTypes.push_back(r.getType());
+    if (parallel)
+      argTypes.append(2, b.getIndexType());
     std::string name =
         (parent.getSymName() + "_kernel" + llvm::Twine(counter++)).str();
     auto kernel = func::FuncOp::create(b, first->getLoc(), name,
                                        b.getFunctionType(argTypes, {}));
     kernel.setPrivate();
     // Kept out of line through LLVM: inlining would rebuild one huge function.
-    kernel->setAttr("passthrough", b.getArrayAttr({b.getStringAttr("noinline")}));
+    SmallVector<Attribute> passthrough{b.getStringAttr("noinline")};
+    if (parallel)
+      passthrough.push_back(b.getArrayAttr(
+          {b.getStringAttr("dlc-parallel"), b.getStringAttr("1")}));
+    kernel->setAttr("passthrough", b.getArrayAttr(passthrough));
     symbols.insert(kernel);
     Block *body = kernel.addEntryBlock();
     IRMapping map;
@@ -148,10 +166,19 @@ struct OutlineKernelsPass
       kb.clone(*c, map);
     for (Operation *op : ops)
       kb.clone(*op, map);
+    SmallVector<Value> callArgs(roots.begin(), roots.end());
+    if (parallel) {
+      auto cloned = cast<scf::ForOp>(body->getOperations().back());
+      unsigned n = body->getNumArguments();
+      cloned.setLowerBound(body->getArgument(n - 2));
+      cloned.setUpperBound(body->getArgument(n - 1));
+      callArgs.push_back(loop.getLowerBound());
+      callArgs.push_back(loop.getUpperBound());
+    }
     func::ReturnOp::create(kb, first->getLoc());
 
     OpBuilder cb(first);
-    func::CallOp::create(cb, first->getLoc(), kernel, roots.getArrayRef());
+    func::CallOp::create(cb, first->getLoc(), kernel, callArgs);
     for (Operation *op : llvm::reverse(ops))
       op->erase();
   }

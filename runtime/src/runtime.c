@@ -7,6 +7,7 @@
  *===----------------------------------------------------------------------===*/
 #define _POSIX_C_SOURCE 200809L
 #include "dlc/runtime.h"
+#include "cpu/threadpool.h"
 
 #include <dlfcn.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@ struct dlc_session {
   const dlc_model_t *model;
   void *workspace;
   int owns_workspace;
+  dlc_pool_t *pool; /* NULL: serial. */
+  dlc_exec_env_t env;
 };
 
 static void set_error(char *error, size_t size, const char *a, const char *b) {
@@ -149,14 +152,31 @@ dlc_status_t dlc_session_run(dlc_session_t *session,
   if (!session || (session->model->desc->num_inputs && !inputs) ||
       (session->model->desc->num_outputs && !outputs))
     return DLC_ERR_INVALID_ARGUMENT;
-  return session->model->desc->run(inputs, outputs, session->workspace) == 0
+  return session->model->desc->run(session->pool ? &session->env : NULL,
+                                   inputs, outputs, session->workspace) == 0
              ? DLC_OK
              : DLC_ERR_EXECUTION;
+}
+
+dlc_status_t dlc_session_set_num_threads(dlc_session_t *session, int threads) {
+  if (!session || threads < 1)
+    return DLC_ERR_INVALID_ARGUMENT;
+  dlc_pool_destroy(session->pool);
+  session->pool = NULL;
+  if (threads > 1) {
+    session->pool = dlc_pool_create(threads);
+    if (!session->pool)
+      return DLC_ERR_OUT_OF_MEMORY;
+    session->env.parallel_for = dlc_pool_parallel_for;
+    session->env.pool = session->pool;
+  }
+  return DLC_OK;
 }
 
 void dlc_session_destroy(dlc_session_t *session) {
   if (!session)
     return;
+  dlc_pool_destroy(session->pool);
   if (session->owns_workspace)
     free(session->workspace);
   free(session);

@@ -36,6 +36,10 @@ using namespace mlir;
 
 namespace {
 
+/// Marks a loop whose iterations write disjoint data and may run on any
+/// thread (dlc-outline-kernels turns it into a parallel kernel).
+constexpr llvm::StringLiteral kParallelAttr = "dlc.parallel";
+
 /// The innermost non-unit dimension of `shape`, which must have size `n`
 /// (the output channels), or -1.
 int64_t findVecDim(ArrayRef<int64_t> shape, int64_t n) {
@@ -614,14 +618,18 @@ Value KernelEmitter::emit(StringRef blobPrefix, unsigned &blobCounter) {
 
 Value KernelEmitter::emitSegment(const Segment &s, Value out) {
   int64_t nv = s.nv, mr = s.mr, nr = nv * lanes;
-  auto bLoop = beginFor(c.batch, 1, out);
-  Value bIv = bLoop.getInductionVar();
-  auto pLoop = beginFor(s.panels, 1, bLoop.getRegionIterArgs()[0]);
-  Value col0 = add(idx(s.col0), mul(pLoop.getInductionVar(), nr));
-  Value panelBase =
-      add(idx(s.packedBase), mul(pLoop.getInductionVar(), c.k * nr));
-  auto mLoop = beginFor(c.m, mr, pLoop.getRegionIterArgs()[0]);
-  Value mb = mLoop.getInductionVar();
+  // One loop over all (batch, panel, row block) tiles, row blocks fastest so
+  // that consecutive tiles (one thread's share) reuse a weight panel. Tiles
+  // write disjoint outputs: the loop is marked parallel for the runtime.
+  int64_t blocks = (c.m + mr - 1) / mr;
+  auto tLoop = beginFor(c.batch * s.panels * blocks, 1, out);
+  tLoop->setAttr(kParallelAttr, b.getUnitAttr());
+  Value t = tLoop.getInductionVar();
+  Value mb = mul(rem(t, blocks), mr);
+  Value panel = rem(div(t, blocks), s.panels);
+  Value bIv = div(t, blocks * s.panels);
+  Value col0 = add(idx(s.col0), mul(panel, nr));
+  Value panelBase = add(idx(s.packedBase), mul(panel, c.k * nr));
 
   // Per row of the block: its global row (clamped: a partial block recomputes
   // the last row, writing the same values) and its left-hand-side base.
@@ -737,7 +745,7 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
   accs = reduce(0, idx(0), idx(0), accs);
 
   // Epilogue on the accumulators, then one write per vector.
-  Value o = mLoop.getRegionIterArgs()[0];
+  Value o = tLoop.getRegionIterArgs()[0];
   SmallVector<SmallVector<Value>> epiRowIdx;
   int64_t epiVd = 0;
   if (epi) {
@@ -786,10 +794,8 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
                                           ArrayRef<bool>{s.inBounds})
               .getResult();
     }
-  endFor(mLoop, o);
-  endFor(pLoop, mLoop.getResults());
-  endFor(bLoop, pLoop.getResults());
-  return bLoop.getResult(0);
+  endFor(tLoop, o);
+  return tLoop.getResult(0);
 }
 
 struct ContractionKernelsPass

@@ -172,6 +172,7 @@ LogicalResult mlir::dlc::emitWithLLVM(ModuleOp module,
     return emitError(loc) << "translation to LLVM IR failed";
   llvmModule->setTargetTriple(triple);
   llvmModule->setDataLayout(tm->createDataLayout());
+  lowerParallelKernels(*llvmModule);
   emitModelABI(*llvmModule, signature,
                /*exportQuery=*/kind == ArtifactKind::SharedObject ||
                    kind == ArtifactKind::LLVMIR);

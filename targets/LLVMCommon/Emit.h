@@ -69,6 +69,10 @@ std::string firmwareHeader(const ModelSignature &signature,
 /// Adds the versioned descriptor (`dlc_model_query`) and the `<name>_run`
 /// entry to `module`, which already holds the bare-pointer `main_graph`.
 /// Everything else becomes internal.
+/// Prepends the `env` parameter to the entry function and routes calls to
+/// kernels marked "dlc-parallel" through env->parallel_for (Parallel.cpp).
+void lowerParallelKernels(llvm::Module &module);
+
 void emitModelABI(llvm::Module &module, const ModelSignature &signature,
                   bool exportQuery);
 

@@ -31,6 +31,17 @@ using namespace mlir::dlc;
 static constexpr uint64_t kCallOverhead = 16;
 
 CallGraph mlir::dlc::collectCallGraph(const llvm::Module &module) {
+  // An indirect call may reach any function passed as a call argument (the
+  // parallel kernels' tasks, run through parallel_for or directly).
+  std::vector<std::string> passed;
+  for (const llvm::Function &fn : module)
+    for (const llvm::BasicBlock &bb : fn)
+      for (const llvm::Instruction &inst : bb)
+        if (auto *call = llvm::dyn_cast<llvm::CallBase>(&inst))
+          for (const llvm::Use &arg : call->args())
+            if (auto *f = llvm::dyn_cast<llvm::Function>(arg.get()))
+              if (!f->isDeclaration())
+                passed.push_back(f->getName().str());
   CallGraph graph;
   for (const llvm::Function &fn : module) {
     if (fn.isDeclaration())
@@ -38,10 +49,14 @@ CallGraph mlir::dlc::collectCallGraph(const llvm::Module &module) {
     std::vector<std::string> &callees = graph[fn.getName().str()];
     for (const llvm::BasicBlock &bb : fn)
       for (const llvm::Instruction &inst : bb)
-        if (auto *call = llvm::dyn_cast<llvm::CallBase>(&inst))
-          if (const llvm::Function *f = call->getCalledFunction())
+        if (auto *call = llvm::dyn_cast<llvm::CallBase>(&inst)) {
+          if (const llvm::Function *f = call->getCalledFunction()) {
             if (!f->isDeclaration() && !f->isIntrinsic())
               callees.push_back(f->getName().str());
+          } else if (!call->isInlineAsm()) {
+            callees.insert(callees.end(), passed.begin(), passed.end());
+          }
+        }
   }
   return graph;
 }

@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------===//
 #include "targets/LLVMCommon/Emit.h"
 
+#include "runtime/include/dlc/model_abi.h"
+
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
@@ -16,7 +18,7 @@
 using namespace mlir;
 using namespace mlir::dlc;
 
-static constexpr uint32_t kABIVersion = 1;
+static constexpr uint32_t kABIVersion = DLC_MODEL_ABI_VERSION;
 static constexpr const char *kProducer = "dlc 0.1";
 
 namespace {
@@ -77,10 +79,11 @@ struct ABIBuilder {
                        "dlc." + kind);
   }
 
-  /// int32_t <name>_run(const void *const *in, void *const *out, void *ws)
+  /// int32_t <name>_run(const dlc_exec_env_t *env, const void *const *in,
+  ///                    void *const *out, void *ws)
   llvm::Function *runEntry(const ModelSignature &sig) {
     llvm::Function *mainFn = m.getFunction(kEntryName);
-    auto *fnTy = llvm::FunctionType::get(i32, {ptr, ptr, ptr}, false);
+    auto *fnTy = llvm::FunctionType::get(i32, {ptr, ptr, ptr, ptr}, false);
     auto *fn = llvm::Function::Create(fnTy, llvm::GlobalValue::ExternalLinkage,
                                       sig.name + "_run", m);
     fn->setDoesNotThrow();
@@ -90,11 +93,12 @@ struct ABIBuilder {
       llvm::Value *slot = b.CreateConstInBoundsGEP1_64(ptr, base, i);
       return b.CreateLoad(ptr, slot);
     };
+    args.push_back(fn->getArg(0)); // lowerParallelKernels added it.
     for (size_t i = 0; i < sig.inputs.size(); ++i)
-      args.push_back(load(fn->getArg(0), i));
-    for (size_t i = 0; i < sig.outputs.size(); ++i)
       args.push_back(load(fn->getArg(1), i));
-    args.push_back(fn->getArg(2));
+    for (size_t i = 0; i < sig.outputs.size(); ++i)
+      args.push_back(load(fn->getArg(2), i));
+    args.push_back(fn->getArg(3));
     b.CreateCall(mainFn->getFunctionType(), mainFn, args);
     b.CreateRet(llvm::ConstantInt::get(i32, 0));
     return fn;

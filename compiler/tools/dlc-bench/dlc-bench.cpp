@@ -282,6 +282,8 @@ int main(int argc, char **argv) {
   dlc_session_t *session = nullptr;
   if (dlc_session_create(m, nullptr, &session) != DLC_OK)
     return fail("cannot create a session");
+  if (dlc_session_set_num_threads(session, threads) != DLC_OK)
+    return fail("cannot start " + std::to_string(threads) + " threads");
   for (int i = 0; i < 3; ++i)
     if (dlc_session_run(session, in.data(), out.data()) != DLC_OK)
       return fail("the artifact's run failed");
@@ -334,8 +336,7 @@ int main(int argc, char **argv) {
     }
   }
 
-  std::printf("compile %.1f s, target %s, threads %d (dlc: 1, threads are "
-              "not implemented yet), onnxruntime %s\n",
+  std::printf("compile %.1f s, target %s, threads %d, onnxruntime %s\n",
               compileS, target.c_str(), threads, version);
   std::printf("dlc %.3f ms (min %.3f, %zu runs), onnxruntime %.3f ms (min "
               "%.3f, %d runs), ratio %.3f\n",

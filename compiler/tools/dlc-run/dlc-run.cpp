@@ -1,7 +1,7 @@
 //===- dlc-run.cpp - run a compiled model on TensorProto inputs -----------===//
 //
 //   dlc-run model.so --input x.pb [--input y.pb | --input name=y.pb]
-//           [--output-dir out/] [--repeat N]
+//           [--output-dir out/] [--repeat N] [--threads N]
 //
 // Loads the model through the C runtime, checks every input against the
 // model's descriptor, runs it, prints each output's shape and leading values
@@ -24,7 +24,7 @@ using namespace dlc::tools;
 static int usage() {
   std::fprintf(stderr,
                "usage: dlc-run model.so --input x.pb [--input name=y.pb ...] "
-               "[--output-dir DIR] [--repeat N]\n");
+               "[--output-dir DIR] [--repeat N] [--threads N]\n");
   return 2;
 }
 
@@ -36,7 +36,7 @@ static int fail(const std::string &msg) {
 int main(int argc, char **argv) {
   std::string modelPath, outDir;
   std::vector<std::string> inputSpecs;
-  int repeat = 10;
+  int repeat = 10, threads = 1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char *flag) -> const char * {
@@ -53,6 +53,8 @@ int main(int argc, char **argv) {
       outDir = v;
     else if (const char *v = value("--repeat"))
       repeat = std::max(1, std::atoi(v));
+    else if (const char *v = value("--threads"))
+      threads = std::max(1, std::atoi(v));
     else if (a == "-h" || a == "--help")
       return usage(), 0;
     else if (!a.empty() && a[0] != '-' && modelPath.empty())
@@ -113,6 +115,8 @@ int main(int argc, char **argv) {
   dlc_session_t *session = nullptr;
   if (dlc_session_create(model, nullptr, &session) != DLC_OK)
     return fail("cannot create a session");
+  if (dlc_session_set_num_threads(session, threads) != DLC_OK)
+    return fail("cannot start " + std::to_string(threads) + " threads");
   std::vector<double> times;
   for (int r = 0; r < repeat + 1; ++r) {
     auto t0 = std::chrono::steady_clock::now();

@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define DLC_MODEL_ABI_VERSION 1u
+#define DLC_MODEL_ABI_VERSION 2u
 
 /* Element types use the ONNX TensorProto codes. */
 typedef enum {
@@ -40,10 +40,25 @@ typedef struct dlc_tensor_desc {
   uint64_t size_bytes;
 } dlc_tensor_desc_t;
 
+/* A parallel loop body: runs iterations [begin, end). */
+typedef void (*dlc_task_fn)(void *closure, int64_t begin, int64_t end);
+
+/* What the caller lends a run (ABI v2). Generated kernels split their outer
+ * tiles with parallel_for, which must run fn over disjoint ranges covering
+ * [0, n) (in any order, on any threads) and return when all have finished.
+ * A NULL env, or a NULL parallel_for, runs everything on the calling thread:
+ * what a firmware build passes. */
+typedef struct dlc_exec_env {
+  void (*parallel_for)(void *pool, int64_t n, dlc_task_fn fn, void *closure);
+  void *pool; /* First argument of parallel_for. */
+} dlc_exec_env_t;
+
 /* Runs the model. inputs[i]/outputs[i] point at dense buffers of
  * inputs[i].size_bytes; workspace points at workspace_size bytes aligned to
- * workspace_align. Returns 0 on success. Never allocates. */
-typedef int32_t (*dlc_run_fn)(const void *const *inputs, void *const *outputs,
+ * workspace_align; env may be NULL. Returns 0 on success. Never allocates.
+ * Not reentrant on one workspace; distinct workspaces may run concurrently. */
+typedef int32_t (*dlc_run_fn)(const dlc_exec_env_t *env,
+                              const void *const *inputs, void *const *outputs,
                               void *workspace);
 
 typedef struct dlc_model_desc {

@@ -46,6 +46,9 @@ int dlc_model_find_output(const dlc_model_t *model, const char *name);
  * workspace_align and outlive the session. */
 dlc_status_t dlc_session_create(const dlc_model_t *model, void *workspace,
                                 dlc_session_t **out_session);
+/* Runs the session's kernels on `threads` threads (the caller and
+ * threads - 1 workers the session owns); 1, the default, runs serially. */
+dlc_status_t dlc_session_set_num_threads(dlc_session_t *session, int threads);
 dlc_status_t dlc_session_run(dlc_session_t *session,
                              const void *const *inputs, void *const *outputs);
 void dlc_session_destroy(dlc_session_t *session);

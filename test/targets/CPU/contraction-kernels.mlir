@@ -4,7 +4,8 @@
 
 // Tests that a convolution, its bias (the accumulator's initial value) and
 // its ReLU become one loop nest: the filter is packed into a 1-D constant,
-// the reduction carries mr x nv vector accumulators (6 x 4 with 32 512-bit
+// one parallel loop runs over the 11 tiles of 6 rows x 64 channels, the
+// reduction carries mr x nv vector accumulators (6 x 4 with 32 512-bit
 // registers), the epilogue runs on the accumulators and each output vector is
 // written once; the intermediate tensor and the linalg ops are gone.
 #bias = affine_map<(d0, d1, d2, d3) -> (d3)>
@@ -12,14 +13,13 @@
 // CHECK-LABEL: func.func @conv_bias_relu
 // CHECK-NOT: linalg.
 // CHECK: arith.constant dense_resource<conv_bias_relu_packed0> : tensor<1152xf32>
-// CHECK: scf.for
-// CHECK: scf.for
-// CHECK: scf.for
+// CHECK: scf.for %{{.*}} = %c0 to %c11 step %c1 iter_args
 // CHECK: %[[ACC:.*]]:24 = scf.for {{.*}} -> (vector<16xf32>
 // CHECK: vector.fma
 // CHECK: scf.yield
 // CHECK: arith.maximumf %[[ACC]]#0, {{.*}} : vector<16xf32>
 // CHECK: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<16xf32>, tensor<64x64xf32>
+// CHECK: } {dlc.parallel}
 // CHECK-NOT: linalg.
 // CHECK: tensor.expand_shape {{.*}} into tensor<1x8x8x64xf32>
 // NEON-LABEL: func.func @conv_bias_relu

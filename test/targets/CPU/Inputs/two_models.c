@@ -46,13 +46,13 @@ int main(int argc, char **argv) {
   {
     const void *in[CNN_NUM_INPUTS] = {cnn_in0};
     void *out[CNN_NUM_OUTPUTS] = {cnn_out0};
-    if (cnn_run(in, out, cnn_ws) != 0)
+    if (cnn_run(NULL, in, out, cnn_ws) != 0)
       return 1;
   }
   {
     const void *in[ACT_NUM_INPUTS] = {act_in0, act_in1};
     void *out[ACT_NUM_OUTPUTS] = {act_out0};
-    if (act_run(in, out, act_ws) != 0)
+    if (act_run(NULL, in, out, act_ws) != 0)
       return 1;
   }
   snprintf(dir, sizeof(dir), "%s/cnn", argv[1]);

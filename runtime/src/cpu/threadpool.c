@@ -1,0 +1,142 @@
+/*===- threadpool.c - the runtime's thread pool ---------------------------===
+ *
+ * Workers wait for a new job generation, spinning briefly before they block
+ * (a network runs one parallel loop per kernel, back to back, so the next job
+ * usually arrives within microseconds). Ranges are split statically and
+ * evenly: the kernels dlc emits make every iteration the same amount of work,
+ * and a fixed split keeps runs reproducible.
+ *
+ *===----------------------------------------------------------------------===*/
+#define _POSIX_C_SOURCE 200809L
+#include "threadpool.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+struct dlc_pool {
+  int threads;
+  pthread_t *workers;
+  pthread_mutex_t lock;
+  pthread_cond_t wake, done;
+  /* The current job, published by bumping `generation`. */
+  unsigned generation;
+  int pending; /* Workers still running the current job. */
+  int stop;
+  int64_t n;
+  dlc_task_fn fn;
+  void *closure;
+};
+
+typedef struct {
+  dlc_pool_t *pool;
+  int index;
+} worker_arg_t;
+
+static void run_share(dlc_pool_t *p, int index) {
+  int64_t begin = p->n * index / p->threads;
+  int64_t end = p->n * (index + 1) / p->threads;
+  if (begin < end)
+    p->fn(p->closure, begin, end);
+}
+
+static void *worker_main(void *arg) {
+  worker_arg_t a = *(worker_arg_t *)arg;
+  dlc_pool_t *p = a.pool;
+  unsigned seen = 0;
+  free(arg);
+  for (;;) {
+    int spin;
+    /* Spin a little: consecutive kernels follow each other closely. */
+    for (spin = 0; spin < 20000; ++spin)
+      if (__atomic_load_n(&p->generation, __ATOMIC_ACQUIRE) != seen ||
+          __atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
+        break;
+    pthread_mutex_lock(&p->lock);
+    while (p->generation == seen && !p->stop)
+      pthread_cond_wait(&p->wake, &p->lock);
+    if (p->stop) {
+      pthread_mutex_unlock(&p->lock);
+      return NULL;
+    }
+    seen = p->generation;
+    pthread_mutex_unlock(&p->lock);
+    run_share(p, a.index);
+    pthread_mutex_lock(&p->lock);
+    if (--p->pending == 0)
+      pthread_cond_signal(&p->done);
+    pthread_mutex_unlock(&p->lock);
+  }
+}
+
+dlc_pool_t *dlc_pool_create(int threads) {
+  dlc_pool_t *p;
+  int i;
+  if (threads < 2)
+    return NULL;
+  p = (dlc_pool_t *)calloc(1, sizeof(*p));
+  if (!p)
+    return NULL;
+  p->threads = threads;
+  p->workers = (pthread_t *)calloc((size_t)threads, sizeof(pthread_t));
+  if (!p->workers) {
+    free(p);
+    return NULL;
+  }
+  pthread_mutex_init(&p->lock, NULL);
+  pthread_cond_init(&p->wake, NULL);
+  pthread_cond_init(&p->done, NULL);
+  for (i = 1; i < threads; ++i) {
+    worker_arg_t *a = (worker_arg_t *)malloc(sizeof(*a));
+    if (a) {
+      a->pool = p;
+      a->index = i;
+    }
+    if (!a || pthread_create(&p->workers[i], NULL, worker_main, a) != 0) {
+      free(a);
+      p->threads = i; /* Workers 1..i-1 exist. */
+      dlc_pool_destroy(p);
+      return NULL;
+    }
+  }
+  return p;
+}
+
+void dlc_pool_destroy(dlc_pool_t *p) {
+  int i;
+  if (!p)
+    return;
+  pthread_mutex_lock(&p->lock);
+  __atomic_store_n(&p->stop, 1, __ATOMIC_RELEASE);
+  pthread_cond_broadcast(&p->wake);
+  pthread_mutex_unlock(&p->lock);
+  for (i = 1; i < p->threads; ++i)
+    pthread_join(p->workers[i], NULL);
+  pthread_mutex_destroy(&p->lock);
+  pthread_cond_destroy(&p->wake);
+  pthread_cond_destroy(&p->done);
+  free(p->workers);
+  free(p);
+}
+
+void dlc_pool_parallel_for(void *pool, int64_t n, dlc_task_fn fn,
+                           void *closure) {
+  dlc_pool_t *p = (dlc_pool_t *)pool;
+  if (!p || n < 2) {
+    if (n > 0)
+      fn(closure, 0, n);
+    return;
+  }
+  pthread_mutex_lock(&p->lock);
+  p->n = n;
+  p->fn = fn;
+  p->closure = closure;
+  p->pending = p->threads - 1;
+  __atomic_add_fetch(&p->generation, 1, __ATOMIC_RELEASE);
+  pthread_cond_broadcast(&p->wake);
+  pthread_mutex_unlock(&p->lock);
+  run_share(p, 0);
+  pthread_mutex_lock(&p->lock);
+  while (p->pending > 0)
+    pthread_cond_wait(&p->done, &p->lock);
+  pthread_mutex_unlock(&p->lock);
+}

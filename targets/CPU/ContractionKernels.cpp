@@ -85,12 +85,186 @@ struct Contraction {
   // Convolution geometry on the (already padded) NHWC input.
   int64_t h = 0, w = 0, c = 0, kh = 1, kw = 1, sh = 1, sw = 1, dh = 1,
           dw = 1, oh = 0, ow = 0;
+  /// Row-major offset of element (k, n) in a constant right-hand side.
+  std::function<int64_t(int64_t, int64_t)> rhsOffset;
+  /// How a run-time right-hand side collapses to [batch * K, N].
+  SmallVector<ReassociationIndices> rhsReassoc;
+  /// Scalar ops applied to each left-hand element before the product (a
+  /// scale folded into the contraction), in order; their block is the
+  /// contraction's body, whose first argument is the element.
+  SmallVector<Operation *> lhsPrologue;
 };
+
+/// Whether `body` computes out + f(lhs) * rhs with f a chain of scalar
+/// arith/math ops on the left-hand element (and values from outside);
+/// collects the chain.
+bool isContractionBody(Block &body, SmallVector<Operation *> &prologue) {
+  Value lhs = body.getArgument(0), rhs = body.getArgument(1),
+        out = body.getArgument(2);
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return false;
+  Value prod = add.getLhs() == out ? add.getRhs() : add.getLhs();
+  if ((add.getLhs() == out) == (add.getRhs() == out))
+    return false;
+  auto mul = prod.getDefiningOp<arith::MulFOp>();
+  if (!mul || mul->getBlock() != &body)
+    return false;
+  Value scaled = mul.getRhs() == rhs ? mul.getLhs() : mul.getRhs();
+  if (mul.getLhs() != rhs && mul.getRhs() != rhs)
+    return false;
+  prologue.clear();
+  for (Operation &op : body.without_terminator()) {
+    if (&op == add.getOperation() || &op == mul.getOperation())
+      continue;
+    Dialect *d = op.getDialect();
+    if (!d || (d->getNamespace() != "arith" && d->getNamespace() != "math") ||
+        op.getNumResults() != 1 || op.getNumRegions())
+      return false;
+    for (Value v : op.getOperands())
+      if (v == rhs || v == out ||
+          (v.getParentBlock() == &body && isa<BlockArgument>(v) && v != lhs))
+        return false;
+    prologue.push_back(&op);
+  }
+  if (prologue.empty())
+    return scaled == lhs;
+  return scaled == prologue.back()->getResult(0);
+}
+
+/// A contraction written as a linalg.generic (Einsum-like imports, batched
+/// MatMul with broadcasting): recognised by its contraction dimensions, with
+/// the operand layouts the kernel reads directly. Dimensions of extent 1 are
+/// ignored. The output must be [batch..., m..., n], the left-hand side
+/// [batch..., m..., k...] (both row-major, so rows and the reduction are
+/// contiguous), and the right-hand side [batch..., k..., n] or a constant of
+/// any layout (it is packed).
+std::optional<Contraction> matchGenericContraction(linalg::GenericOp g) {
+  SmallVector<Operation *> prologue;
+  if (g.getNumDpsInputs() != 2 || g.getNumDpsInits() != 1 ||
+      !isContractionBody(g.getRegion().front(), prologue))
+    return std::nullopt;
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(g);
+  if (failed(dims))
+    return std::nullopt;
+  SmallVector<int64_t> ranges = g.getStaticLoopRanges();
+  auto nonUnit = [&](ArrayRef<unsigned> ds) {
+    SmallVector<unsigned> out;
+    for (unsigned d : ds)
+      if (ranges[d] != 1)
+        out.push_back(d);
+    return out;
+  };
+  SmallVector<unsigned> batch = nonUnit(dims->batch), m = nonUnit(dims->m),
+                        n = nonUnit(dims->n), k = nonUnit(dims->k);
+  if (n.size() != 1 || k.empty())
+    return std::nullopt;
+  // The non-unit iteration dimensions an operand's map reads, in order.
+  auto sequence = [&](AffineMap map) -> std::optional<SmallVector<unsigned>> {
+    SmallVector<unsigned> out;
+    for (AffineExpr e : map.getResults()) {
+      if (auto d = dyn_cast<AffineDimExpr>(e)) {
+        if (ranges[d.getPosition()] != 1)
+          out.push_back(d.getPosition());
+      } else if (!isa<AffineConstantExpr>(e)) {
+        return std::nullopt;
+      }
+    }
+    return out;
+  };
+  SmallVector<AffineMap> maps = g.getIndexingMapsArray();
+  auto a = sequence(maps[0]), bs = sequence(maps[1]), o = sequence(maps[2]);
+  if (!a || !bs || !o)
+    return std::nullopt;
+  bool rhsBatched = llvm::any_of(batch, [&](unsigned d) {
+    return llvm::is_contained(*bs, d);
+  });
+  auto product = [&](ArrayRef<unsigned> ds) {
+    int64_t p = 1;
+    for (unsigned d : ds)
+      p *= ranges[d];
+    return p;
+  };
+  // Output: [batch..., m..., n] with every batch dimension first.
+  size_t nb = rhsBatched ? batch.size() : 0;
+  if (o->size() != batch.size() + m.size() + 1 || o->back() != n[0])
+    return std::nullopt;
+  SmallVector<unsigned> batchOrd(o->begin(), o->begin() + nb);
+  SmallVector<unsigned> rowOrd(o->begin(), o->end() - 1); // batch + m.
+  for (unsigned d : batchOrd)
+    if (!llvm::is_contained(batch, d))
+      return std::nullopt;
+  // Left-hand side: the output's rows, then the reduction.
+  if (a->size() != rowOrd.size() + k.size() ||
+      !std::equal(rowOrd.begin(), rowOrd.end(), a->begin()))
+    return std::nullopt;
+  SmallVector<unsigned> kOrd(a->begin() + rowOrd.size(), a->end());
+  Contraction c;
+  c.kind = Contraction::Gemm;
+  c.op = g;
+  c.lhsPrologue = prologue;
+  c.lhs = g.getDpsInputs()[0];
+  c.rhs = g.getDpsInputs()[1];
+  c.init = g.getDpsInits()[0];
+  c.batch = product(batchOrd);
+  c.m = product(rowOrd) / c.batch;
+  c.n = ranges[n[0]];
+  c.k = product(kOrd);
+  auto rhsType = cast<RankedTensorType>(c.rhs.getType());
+  if (isConstant(c.rhs) && !rhsBatched) {
+    // Any layout: element (k, n) through the map and row-major strides.
+    SmallVector<int64_t> strides(rhsType.getRank(), 1);
+    for (int64_t i = rhsType.getRank() - 2; i >= 0; --i)
+      strides[i] = strides[i + 1] * rhsType.getDimSize(i + 1);
+    SmallVector<int64_t> kSizes;
+    for (unsigned d : kOrd)
+      kSizes.push_back(ranges[d]);
+    AffineMap map = maps[1];
+    unsigned nDim = n[0];
+    c.rhsOffset = [=](int64_t kk, int64_t nn) {
+      SmallVector<int64_t> val(ranges.size(), 0);
+      for (int64_t i = kOrd.size() - 1; i >= 0; --i) {
+        val[kOrd[i]] = kk % kSizes[i];
+        kk /= kSizes[i];
+      }
+      val[nDim] = nn;
+      int64_t off = 0;
+      for (auto [p, e] : llvm::enumerate(map.getResults()))
+        off += (isa<AffineDimExpr>(e)
+                    ? val[cast<AffineDimExpr>(e).getPosition()]
+                    : cast<AffineConstantExpr>(e).getValue()) *
+               strides[p];
+      return off;
+    };
+    return c;
+  }
+  // Run-time: [batch..., k..., n] collapsed to [batch * K, N].
+  SmallVector<unsigned> want(batchOrd);
+  want.append(kOrd.begin(), kOrd.end());
+  want.push_back(n[0]);
+  if (*bs != want)
+    return std::nullopt;
+  int64_t pn = -1;
+  for (auto [p, e] : llvm::enumerate(maps[1].getResults()))
+    if (auto d = dyn_cast<AffineDimExpr>(e); d && d.getPosition() == n[0])
+      pn = p;
+  if (pn < 1)
+    return std::nullopt;
+  ReassociationIndices lead, tail;
+  for (int64_t i = 0; i < rhsType.getRank(); ++i)
+    (i < pn ? lead : tail).push_back(i);
+  c.rhsReassoc = {lead, tail};
+  return c;
+}
 
 std::optional<Contraction> matchContraction(Operation *op) {
   for (Value v : op->getOperands())
     if (!isF32Static(v))
       return std::nullopt;
+  if (auto g = dyn_cast<linalg::GenericOp>(op))
+    return matchGenericContraction(g);
   Contraction c;
   c.op = op;
   auto strides = [](DenseIntElementsAttr a, int64_t i) {
@@ -487,8 +661,12 @@ Value KernelEmitter::packWeights(ArrayRef<Segment> segs, StringRef name) {
   std::vector<float> src;
   if (!constantValues(c.rhs, src))
     return nullptr;
-  // Element (k, n): [K][N] for matrices, [N][K] for filters (F, KH, KW, C).
+  // Element (k, n): [K][N] for matrices, [N][K] for filters (F, KH, KW, C),
+  // or what a generic contraction's map says.
   bool filter = c.kind == Contraction::Conv;
+  auto offset = [&](int64_t k, int64_t n) {
+    return c.rhsOffset ? c.rhsOffset(k, n) : filter ? n * c.k + k : k * c.n + n;
+  };
   int64_t total = 0;
   for (const Segment &s : segs)
     total += s.panels * c.k * s.nv * lanes;
@@ -502,7 +680,7 @@ Value KernelEmitter::packWeights(ArrayRef<Segment> segs, StringRef name) {
           if (n >= c.n)
             continue;
           packedData[s.packedBase + (p * c.k + k) * nr + j] =
-              filter ? src[n * c.k + k] : src[k * c.n + n];
+              src[offset(k, n)];
         }
   }
   auto type = RankedTensorType::get({total}, b.getF32Type());
@@ -516,7 +694,7 @@ Value KernelEmitter::emit(StringRef blobPrefix, unsigned &blobCounter) {
   vt = VectorType::get({lanes}, b.getF32Type());
   auto lhsType = cast<RankedTensorType>(c.lhs.getType());
   outShape = cast<RankedTensorType>(c.op->getResult(0).getType()).getShape();
-  outVecDim = c.kind == Contraction::Depthwise ? 3 : outShape.size() - 1;
+  outVecDim = findVecDim(outShape, c.n);
 
   // Operand views, outside the loops.
   if (c.kind == Contraction::Depthwise) {
@@ -547,7 +725,13 @@ Value KernelEmitter::emit(StringRef blobPrefix, unsigned &blobCounter) {
       // A run-time right-hand side as [batch * K, N].
       auto t = cast<RankedTensorType>(c.rhs.getType());
       rhsView = c.rhs;
-      if (t.getRank() == 3)
+      if (!c.rhsReassoc.empty())
+        rhsView = tensor::CollapseShapeOp::create(
+            b, loc,
+            RankedTensorType::get({t.getNumElements() / c.n, c.n},
+                                  b.getF32Type()),
+            c.rhs, c.rhsReassoc);
+      else if (t.getRank() == 3)
         rhsView = tensor::CollapseShapeOp::create(
             b, loc,
             RankedTensorType::get({t.getDimSize(0) * c.k, c.n},
@@ -726,6 +910,13 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
           continue;
         }
         Value a = tensor::ExtractOp::create(b, loc, lhsFlat, ValueRange{at});
+        if (!c.lhsPrologue.empty()) {
+          IRMapping map;
+          map.map(c.lhsPrologue.front()->getBlock()->getArgument(0), a);
+          for (Operation *op : c.lhsPrologue)
+            b.clone(*op, map);
+          a = map.lookup(c.lhsPrologue.back()->getResult(0));
+        }
         Value av = vector::BroadcastOp::create(b, loc, vt, a);
         for (int64_t j = 0; j < nv; ++j)
           acc[r * nv + j] =
@@ -807,7 +998,14 @@ struct ContractionKernelsPass
     int64_t lanes = std::max<int64_t>(1, vectorBits / 32);
     SmallVector<Operation *> ops;
     func.walk([&](Operation *op) {
-      if (isa<linalg::BatchMatmulOp, linalg::MatmulOp,
+      // Only contractions: the epilogues, reshapes and fills that rewriting
+      // erases are never in this list.
+      auto g = dyn_cast<linalg::GenericOp>(op);
+      SmallVector<Operation *> prologue;
+      if ((g && g.getNumDpsInputs() == 2 && g.getNumDpsInits() == 1 &&
+           g.getRegion().front().getNumArguments() == 3 &&
+           isContractionBody(g.getRegion().front(), prologue)) ||
+          isa<linalg::BatchMatmulOp, linalg::MatmulOp,
               linalg::Conv2DNhwcFhwcOp, linalg::DepthwiseConv2DNhwcHwcmOp>(
               op))
         ops.push_back(op);

@@ -111,3 +111,60 @@ func.func @batched_runtime(%a: tensor<3x4x20xf32>, %b: tensor<3x20x20xf32>) -> t
   %m = linalg.batch_matmul ins(%a, %b : tensor<3x4x20xf32>, tensor<3x20x20xf32>) outs(%f : tensor<3x4x20xf32>) -> tensor<3x4x20xf32>
   return %m : tensor<3x4x20xf32>
 }
+
+// -----
+
+// Tests a contraction written as a linalg.generic (attention scores with the
+// 1/sqrt(d) scale folded into the body, unit dimensions between): recognised
+// by its contraction dimensions, the scale applied to each left-hand element
+// before the broadcast, the right-hand side read in place per batch.
+#qa = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d5)>
+#kb = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d5, d3, d4)>
+#so = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4)>
+// CHECK-LABEL: func.func @scaled_scores
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for
+// CHECK: tensor.extract
+// CHECK-NEXT: arith.divf {{.*}} : f32
+// CHECK-NEXT: vector.broadcast
+// CHECK: } {dlc.parallel}
+func.func @scaled_scores(%q: tensor<2x8x1x16xf32>, %k: tensor<2x16x32x1xf32>) -> tensor<2x8x1x32x1xf32> {
+  %zero = arith.constant 0.0 : f32
+  %scale = arith.constant 4.0 : f32
+  %e = tensor.empty() : tensor<2x8x1x32x1xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<2x8x1x32x1xf32>) -> tensor<2x8x1x32x1xf32>
+  %s = linalg.generic {indexing_maps = [#qa, #kb, #so], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %k : tensor<2x8x1x16xf32>, tensor<2x16x32x1xf32>) outs(%f : tensor<2x8x1x32x1xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %d = arith.divf %a, %scale : f32
+    %p = arith.mulf %d, %b : f32
+    %r = arith.addf %out, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x1x32x1xf32>
+  return %s : tensor<2x8x1x32x1xf32>
+}
+
+// -----
+
+// Tests an Einsum-like projection reducing over two dimensions (heads x
+// head size) with a constant weight in its own layout: packed at compile
+// time, K = 2 x 8.
+#pa = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>
+#pw = affine_map<(d0, d1, d2, d3, d4) -> (d0, d3, d4, d2)>
+#po = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2)>
+// CHECK-LABEL: func.func @two_reductions
+// CHECK-NOT: linalg.generic
+// CHECK: arith.constant dense_resource<two_reductions_packed0> : tensor<256xf32>
+// CHECK: } {dlc.parallel}
+func.func @two_reductions(%x: tensor<1x4x2x8xf32>) -> tensor<1x4x16xf32> {
+  %w = arith.constant dense<0.25> : tensor<1x2x8x16xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x4x16xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x16xf32>) -> tensor<1x4x16xf32>
+  %y = linalg.generic {indexing_maps = [#pa, #pw, #po], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%x, %w : tensor<1x4x2x8xf32>, tensor<1x2x8x16xf32>) outs(%f : tensor<1x4x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %out, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x16xf32>
+  return %y : tensor<1x4x16xf32>
+}

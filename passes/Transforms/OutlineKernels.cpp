@@ -40,6 +40,45 @@ bool isCloneable(Operation *op) {
              memref::ExpandShapeOp, memref::CollapseShapeOp>(op);
 }
 
+/// What a kernel computes and how many arithmetic operations it does, for
+/// profiles: the target's loop nests say it themselves (dlc.kernel,
+/// dlc.flops); a linalg op is named by its kind and shape and does the ops of
+/// its body once per iteration.
+std::pair<std::string, int64_t> describe(ArrayRef<Operation *> ops) {
+  Operation *op = ops.front();
+  if (auto name = op->getAttrOfType<StringAttr>("dlc.kernel")) {
+    auto flops = op->getAttrOfType<IntegerAttr>("dlc.flops");
+    return {name.str(), flops ? flops.getInt() : 0};
+  }
+  std::string d;
+  llvm::raw_string_ostream os(d);
+  int64_t flops = 0;
+  if (auto lin = dyn_cast<linalg::LinalgOp>(op)) {
+    os << op->getName().stripDialect();
+    if (lin.getNumReductionLoops())
+      os << " (reduction)";
+    int64_t iterations = 1;
+    for (int64_t r : lin.getStaticLoopRanges())
+      iterations *= ShapedType::isDynamic(r) ? 1 : r;
+    int64_t bodyOps = 0;
+    if (Block *body = lin.getBlock())
+      bodyOps = std::distance(body->without_terminator().begin(),
+                              body->without_terminator().end());
+    flops = iterations * bodyOps;
+    if (!lin->getOperands().empty())
+      if (auto t = dyn_cast<ShapedType>(lin->getOperands().back().getType()))
+        if (t.hasStaticShape()) {
+          os << " ";
+          llvm::interleave(t.getShape(), os, "x");
+        }
+  } else if (isa<memref::CopyOp>(op)) {
+    os << "copy";
+  } else {
+    os << "loop nest";
+  }
+  return {d, flops};
+}
+
 /// Ops that stay in the entry function: allocation, calls, the return.
 bool staysInParent(Operation *op) {
   return isCloneable(op) || op->hasTrait<OpTrait::IsTerminator>() ||
@@ -151,7 +190,12 @@ struct OutlineKernelsPass
                                        b.getFunctionType(argTypes, {}));
     kernel.setPrivate();
     // Kept out of line through LLVM: inlining would rebuild one huge function.
-    SmallVector<Attribute> passthrough{b.getStringAttr("noinline")};
+    auto [what, flops] = describe(ops);
+    SmallVector<Attribute> passthrough{
+        b.getStringAttr("noinline"),
+        b.getArrayAttr({b.getStringAttr("dlc-kernel"), b.getStringAttr(what)}),
+        b.getArrayAttr({b.getStringAttr("dlc-flops"),
+                        b.getStringAttr(std::to_string(flops))})};
     if (parallel)
       passthrough.push_back(b.getArrayAttr(
           {b.getStringAttr("dlc-parallel"), b.getStringAttr("1")}));

@@ -152,7 +152,9 @@ dlc_status_t dlc_session_run(dlc_session_t *session,
   if (!session || (session->model->desc->num_inputs && !inputs) ||
       (session->model->desc->num_outputs && !outputs))
     return DLC_ERR_INVALID_ARGUMENT;
-  return session->model->desc->run(session->pool ? &session->env : NULL,
+  return session->model->desc->run(session->pool || session->env.kernel_event
+                                       ? &session->env
+                                       : NULL,
                                    inputs, outputs, session->workspace) == 0
              ? DLC_OK
              : DLC_ERR_EXECUTION;
@@ -163,6 +165,8 @@ dlc_status_t dlc_session_set_num_threads(dlc_session_t *session, int threads) {
     return DLC_ERR_INVALID_ARGUMENT;
   dlc_pool_destroy(session->pool);
   session->pool = NULL;
+  session->env.parallel_for = NULL;
+  session->env.pool = NULL;
   if (threads > 1) {
     session->pool = dlc_pool_create(threads);
     if (!session->pool)
@@ -170,6 +174,17 @@ dlc_status_t dlc_session_set_num_threads(dlc_session_t *session, int threads) {
     session->env.parallel_for = dlc_pool_parallel_for;
     session->env.pool = session->pool;
   }
+  return DLC_OK;
+}
+
+dlc_status_t dlc_session_set_profiler(dlc_session_t *session,
+                                      void (*event)(void *, uint32_t,
+                                                    uint32_t),
+                                      void *profiler) {
+  if (!session)
+    return DLC_ERR_INVALID_ARGUMENT;
+  session->env.kernel_event = event;
+  session->env.profiler = profiler;
   return DLC_OK;
 }
 

@@ -615,6 +615,31 @@ private:
     }
     return out;
   }
+  std::string describe(int64_t epiOps) const {
+    std::string d;
+    llvm::raw_string_ostream os(d);
+    auto shape = [&](ArrayRef<int64_t> v) {
+      llvm::interleave(v, os, "x");
+    };
+    switch (c.kind) {
+    case Contraction::Conv:
+    case Contraction::Depthwise:
+      os << (c.kind == Contraction::Conv ? "conv " : "depthwise conv ") << c.kh
+         << "x" << c.kw << "/" << c.sh << " ";
+      shape(cast<RankedTensorType>(c.lhs.getType()).getShape());
+      os << " -> " << c.n;
+      break;
+    case Contraction::Gemm:
+      os << "matmul ";
+      if (c.batch > 1)
+        os << c.batch << " x ";
+      os << c.m << "x" << c.k << " * " << c.k << "x" << c.n;
+      break;
+    }
+    if (epiOps)
+      os << " + " << epiOps << " epilogue op(s)";
+    return d;
+  }
   int64_t tileRows(int64_t nv) const {
     int64_t mr = (registers - nv - 1) / nv;
     return std::max<int64_t>(1, std::min<int64_t>({mr, 8, c.m}));
@@ -808,6 +833,15 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
   int64_t blocks = (c.m + mr - 1) / mr;
   auto tLoop = beginFor(c.batch * s.panels * blocks, 1, out);
   tLoop->setAttr(kParallelAttr, b.getUnitAttr());
+  // For profiles: what the kernel computes and its share of the arithmetic.
+  int64_t width = std::min(c.n, s.col0 + s.panels * nr) - s.col0;
+  int64_t epiOps = 0;
+  if (epi)
+    epiOps = std::distance(epi->op.getRegion().front().without_terminator().begin(),
+                           epi->op.getRegion().front().without_terminator().end());
+  tLoop->setAttr("dlc.flops",
+                 b.getI64IntegerAttr(c.batch * c.m * width * (2 * c.k + epiOps)));
+  tLoop->setAttr("dlc.kernel", b.getStringAttr(describe(epiOps)));
   Value t = tLoop.getInductionVar();
   Value mb = mul(rem(t, blocks), mr);
   Value panel = rem(div(t, blocks), s.panels);

@@ -172,10 +172,10 @@ LogicalResult mlir::dlc::emitWithLLVM(ModuleOp module,
     return emitError(loc) << "translation to LLVM IR failed";
   llvmModule->setTargetTriple(triple);
   llvmModule->setDataLayout(tm->createDataLayout());
-  lowerParallelKernels(*llvmModule);
+  std::vector<KernelInfo> kernels = lowerKernelCalls(*llvmModule);
   emitModelABI(*llvmModule, signature,
                /*exportQuery=*/kind == ArtifactKind::SharedObject ||
-                   kind == ArtifactKind::LLVMIR);
+                   kind == ArtifactKind::LLVMIR, kernels);
   for (llvm::Function &fn : *llvmModule) {
     if (fn.isDeclaration())
       continue;

@@ -69,12 +69,20 @@ std::string firmwareHeader(const ModelSignature &signature,
 /// Adds the versioned descriptor (`dlc_model_query`) and the `<name>_run`
 /// entry to `module`, which already holds the bare-pointer `main_graph`.
 /// Everything else becomes internal.
-/// Prepends the `env` parameter to the entry function and routes calls to
-/// kernels marked "dlc-parallel" through env->parallel_for (Parallel.cpp).
-void lowerParallelKernels(llvm::Module &module);
+/// A kernel of the artifact, in run order (dlc_kernel_desc_t).
+struct KernelInfo {
+  std::string name;
+  uint64_t flops = 0;
+};
+
+/// Prepends the `env` parameter to the entry function, routes calls to
+/// kernels marked "dlc-parallel" through env->parallel_for, and brackets
+/// every kernel call with env->kernel_event (Parallel.cpp). Returns the
+/// kernels in call order.
+std::vector<KernelInfo> lowerKernelCalls(llvm::Module &module);
 
 void emitModelABI(llvm::Module &module, const ModelSignature &signature,
-                  bool exportQuery);
+                  bool exportQuery, const std::vector<KernelInfo> &kernels);
 
 /// Writes `data` to `path` through a temporary file renamed into place, so
 /// a failure never leaves a partial file; "-" writes to stdout.

@@ -26,7 +26,7 @@ struct ABIBuilder {
   llvm::Module &m;
   llvm::LLVMContext &ctx;
   llvm::Type *i32, *i64, *ptr;
-  llvm::StructType *tensorTy, *modelTy;
+  llvm::StructType *tensorTy, *modelTy, *kernelTy;
 
   explicit ABIBuilder(llvm::Module &m) : m(m), ctx(m.getContext()) {
     i32 = llvm::Type::getInt32Ty(ctx);
@@ -36,10 +36,14 @@ struct ABIBuilder {
     tensorTy = llvm::StructType::create(ctx, {ptr, i32, i32, ptr, i64},
                                         "dlc_tensor_desc_t");
     // dlc_model_desc_t {abi_version, num_inputs, num_outputs, reserved,
-    //   inputs, outputs, workspace_size, workspace_align, run, name, producer}
+    //   inputs, outputs, workspace_size, workspace_align, run, name, producer,
+    //   num_kernels, reserved2, kernels}
     modelTy = llvm::StructType::create(
-        ctx, {i32, i32, i32, i32, ptr, ptr, i64, i64, ptr, ptr, ptr},
+        ctx, {i32, i32, i32, i32, ptr, ptr, i64, i64, ptr, ptr, ptr, i32, i32,
+              ptr},
         "dlc_model_desc_t");
+    // dlc_kernel_desc_t {name, flops}
+    kernelTy = llvm::StructType::create(ctx, {ptr, i64}, "dlc_kernel_desc_t");
   }
 
   llvm::Constant *constGlobal(llvm::Constant *init, const llvm::Twine &name) {
@@ -79,6 +83,19 @@ struct ABIBuilder {
                        "dlc." + kind);
   }
 
+  llvm::Constant *kernelTable(const std::vector<KernelInfo> &kernels) {
+    std::vector<llvm::Constant *> elems;
+    for (size_t i = 0; i < kernels.size(); ++i)
+      elems.push_back(llvm::ConstantStruct::get(
+          kernelTy, {string(kernels[i].name, "dlc.kernel." + llvm::Twine(i)),
+                     llvm::ConstantInt::get(i64, kernels[i].flops)}));
+    if (elems.empty())
+      return llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(ctx));
+    return constGlobal(
+        llvm::ConstantArray::get(llvm::ArrayType::get(kernelTy, elems.size()),
+                                 elems),
+        "dlc.kernels");
+  }
   /// int32_t <name>_run(const dlc_exec_env_t *env, const void *const *in,
   ///                    void *const *out, void *ws)
   llvm::Function *runEntry(const ModelSignature &sig) {
@@ -93,7 +110,7 @@ struct ABIBuilder {
       llvm::Value *slot = b.CreateConstInBoundsGEP1_64(ptr, base, i);
       return b.CreateLoad(ptr, slot);
     };
-    args.push_back(fn->getArg(0)); // lowerParallelKernels added it.
+    args.push_back(fn->getArg(0)); // lowerKernelCalls added it.
     for (size_t i = 0; i < sig.inputs.size(); ++i)
       args.push_back(load(fn->getArg(1), i));
     for (size_t i = 0; i < sig.outputs.size(); ++i)
@@ -108,7 +125,8 @@ struct ABIBuilder {
 
 void mlir::dlc::emitModelABI(llvm::Module &module,
                              const ModelSignature &signature,
-                             bool exportQuery) {
+                             bool exportQuery,
+                             const std::vector<KernelInfo> &kernels) {
   ABIBuilder ab(module);
   llvm::Function *run = ab.runEntry(signature);
 
@@ -124,7 +142,9 @@ void mlir::dlc::emitModelABI(llvm::Module &module,
            llvm::ConstantInt::get(ab.i64, signature.workspaceSize),
            llvm::ConstantInt::get(ab.i64, signature.workspaceAlign), run,
            ab.string(signature.name, "dlc.model_name"),
-           ab.string(kProducer, "dlc.producer")}),
+           ab.string(kProducer, "dlc.producer"),
+           llvm::ConstantInt::get(ab.i32, kernels.size()),
+           llvm::ConstantInt::get(ab.i32, 0), ab.kernelTable(kernels)}),
       "dlc.model_desc");
 
   // const dlc_model_desc_t *<query>(uint32_t abi_version)

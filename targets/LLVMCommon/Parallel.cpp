@@ -1,4 +1,4 @@
-//===- Parallel.cpp - parallel kernels through the run's env --------------===//
+//===- Parallel.cpp - kernel calls through the run's env -----------------===//
 //
 // ABI v2 passes `const dlc_exec_env_t *env` to the run entry. Here the entry
 // function (`main_graph`) gains that pointer as its first parameter, and every
@@ -12,6 +12,10 @@
 // where <kernel>.task(closure, begin, end) unpacks the closure and calls the
 // kernel on [begin, end), and dlc.parallel_for calls env->parallel_for, or the
 // task on the whole range when env or its parallel_for is NULL (firmware).
+// Every kernel call (marked "dlc-kernel" with its description and arithmetic
+// count) is bracketed by dlc.kernel_event(env, index, 0/1), which calls
+// env->kernel_event when a profiler is attached; the kernels become the
+// descriptor's kernel table.
 // Done on LLVM IR because closures and indirect calls through a C struct are
 // plain LLVM; the MLIR side only marks what may run in parallel.
 //
@@ -107,12 +111,46 @@ llvm::Function *taskFor(llvm::Function *kernel, llvm::StructType *closureTy) {
   return fn;
 }
 
+/// void dlc.kernel_event(const dlc_exec_env_t *env, i32 kernel, i32 end):
+/// env->kernel_event(env->profiler, kernel, end) when both are set.
+llvm::Function *kernelEventHelper(llvm::Module &m) {
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *voidTy = llvm::Type::getVoidTy(ctx);
+  auto *eventTy = llvm::FunctionType::get(voidTy, {ptr, i32, i32}, false);
+  auto *fn = llvm::Function::Create(eventTy, llvm::GlobalValue::InternalLinkage,
+                                    "dlc.kernel_event", m);
+  fn->addFnAttr(llvm::Attribute::NoInline);
+  auto *entry = llvm::BasicBlock::Create(ctx, "entry", fn);
+  auto *haveEnv = llvm::BasicBlock::Create(ctx, "env", fn);
+  auto *call = llvm::BasicBlock::Create(ctx, "call", fn);
+  auto *done = llvm::BasicBlock::Create(ctx, "done", fn);
+  llvm::IRBuilder<> b(entry);
+  llvm::Value *env = fn->getArg(0);
+  b.CreateCondBr(b.CreateIsNull(env), done, haveEnv);
+  b.SetInsertPoint(haveEnv);
+  // dlc_exec_env_t {parallel_for, pool, kernel_event, profiler}
+  llvm::Value *event =
+      b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(ptr, env, 2));
+  b.CreateCondBr(b.CreateIsNull(event), done, call);
+  b.SetInsertPoint(call);
+  llvm::Value *profiler =
+      b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(ptr, env, 3));
+  b.CreateCall(eventTy, event, {profiler, fn->getArg(1), fn->getArg(2)});
+  b.CreateRetVoid();
+  b.SetInsertPoint(done);
+  b.CreateRetVoid();
+  return fn;
+}
+
 } // namespace
 
-void mlir::dlc::lowerParallelKernels(llvm::Module &m) {
+std::vector<KernelInfo> mlir::dlc::lowerKernelCalls(llvm::Module &m) {
+  std::vector<KernelInfo> kernels;
   llvm::Function *entry = m.getFunction(kEntryName);
   if (!entry)
-    return;
+    return kernels;
   entry = addEnvParameter(entry);
   llvm::Value *env = entry->getArg(0);
   std::vector<llvm::CallInst *> calls;
@@ -120,20 +158,36 @@ void mlir::dlc::lowerParallelKernels(llvm::Module &m) {
     for (llvm::Instruction &inst : bb)
       if (auto *call = llvm::dyn_cast<llvm::CallInst>(&inst))
         if (llvm::Function *callee = call->getCalledFunction();
-            callee && callee->hasFnAttribute("dlc-parallel"))
+            callee && callee->hasFnAttribute("dlc-kernel"))
           calls.push_back(call);
-  if (calls.empty())
-    return;
-  // From here on, kernels keep no marker whether or not they were rewritten.
-  llvm::Function *helper = parallelForHelper(m);
   llvm::LLVMContext &ctx = m.getContext();
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  llvm::Function *parallelFor = nullptr, *event = nullptr;
   std::map<llvm::Function *, llvm::Function *> tasks;
   for (llvm::CallInst *call : calls) {
     llvm::Function *kernel = call->getCalledFunction();
+    KernelInfo info;
+    info.name = kernel->getFnAttribute("dlc-kernel").getValueAsString().str();
+    kernel->getFnAttribute("dlc-flops").getValueAsString().getAsInteger(
+        10, info.flops);
+    uint32_t id = kernels.size();
+    kernels.push_back(info);
+    if (!event)
+      event = kernelEventHelper(m);
+    llvm::IRBuilder<> b(call);
+    b.CreateCall(event, {env, llvm::ConstantInt::get(i32, id),
+                         llvm::ConstantInt::get(i32, 0)});
+    b.SetInsertPoint(call->getNextNode());
+    b.CreateCall(event, {env, llvm::ConstantInt::get(i32, id),
+                         llvm::ConstantInt::get(i32, 1)});
+    if (!kernel->hasFnAttribute("dlc-parallel"))
+      continue;
     unsigned n = call->arg_size();
     auto *lo = llvm::dyn_cast<llvm::ConstantInt>(call->getArgOperand(n - 2));
     if (!lo || !lo->isZero())
       continue; // Not a whole range: leave the direct call.
+    if (!parallelFor)
+      parallelFor = parallelForHelper(m);
     std::vector<llvm::Type *> fields;
     for (unsigned i = 0; i + 2 < n; ++i)
       fields.push_back(call->getArgOperand(i)->getType());
@@ -145,15 +199,18 @@ void mlir::dlc::lowerParallelKernels(llvm::Module &m) {
     // a call this loop erases, so the position is taken afresh each time.
     llvm::IRBuilder<> allocas(&*entry->getEntryBlock().getFirstInsertionPt());
     llvm::AllocaInst *closure = allocas.CreateAlloca(closureTy);
-    llvm::IRBuilder<> b(call);
+    b.SetInsertPoint(call);
     b.CreateLifetimeStart(closure);
     for (unsigned i = 0; i + 2 < n; ++i)
       b.CreateStore(call->getArgOperand(i),
                     b.CreateStructGEP(closureTy, closure, i));
-    b.CreateCall(helper, {env, call->getArgOperand(n - 1), task, closure});
+    b.CreateCall(parallelFor, {env, call->getArgOperand(n - 1), task, closure});
     b.CreateLifetimeEnd(closure);
     call->eraseFromParent();
   }
+  // The markers were for this function only.
   for (llvm::Function &fn : m)
-    fn.removeFnAttr("dlc-parallel");
+    for (const char *attr : {"dlc-parallel", "dlc-kernel", "dlc-flops"})
+      fn.removeFnAttr(attr);
+  return kernels;
 }

@@ -51,7 +51,18 @@ typedef void (*dlc_task_fn)(void *closure, int64_t begin, int64_t end);
 typedef struct dlc_exec_env {
   void (*parallel_for)(void *pool, int64_t n, dlc_task_fn fn, void *closure);
   void *pool; /* First argument of parallel_for. */
+  /* Optional profiling hook: called on the run's thread before (end = 0) and
+   * after (end = 1) every kernel, with the kernel's index in the
+   * descriptor's kernel table. NULL: no calls. */
+  void (*kernel_event)(void *profiler, uint32_t kernel, uint32_t end);
+  void *profiler;
 } dlc_exec_env_t;
+
+/* One kernel of the artifact, in run order (for profiles). */
+typedef struct dlc_kernel_desc {
+  const char *name;  /* What it computes, e.g. "conv 3x3/1 1x56x56x64 -> 64". */
+  uint64_t flops;    /* Arithmetic operations per run (a multiply-add is 2). */
+} dlc_kernel_desc_t;
 
 /* Runs the model. inputs[i]/outputs[i] point at dense buffers of
  * inputs[i].size_bytes; workspace points at workspace_size bytes aligned to
@@ -73,6 +84,9 @@ typedef struct dlc_model_desc {
   dlc_run_fn run;
   const char *name;     /* --name of the compile. */
   const char *producer; /* "dlc <version>". */
+  uint32_t num_kernels;
+  uint32_t reserved2;
+  const dlc_kernel_desc_t *kernels;
 } dlc_model_desc_t;
 
 typedef const dlc_model_desc_t *(*dlc_model_query_fn)(uint32_t abi_version);

@@ -49,6 +49,12 @@ dlc_status_t dlc_session_create(const dlc_model_t *model, void *workspace,
 /* Runs the session's kernels on `threads` threads (the caller and
  * threads - 1 workers the session owns); 1, the default, runs serially. */
 dlc_status_t dlc_session_set_num_threads(dlc_session_t *session, int threads);
+/* Calls event(profiler, kernel, end) around every kernel of the following
+ * runs (dlc_exec_env_t.kernel_event); NULL turns it off. */
+dlc_status_t dlc_session_set_profiler(dlc_session_t *session,
+                                      void (*event)(void *, uint32_t,
+                                                    uint32_t),
+                                      void *profiler);
 dlc_status_t dlc_session_run(dlc_session_t *session,
                              const void *const *inputs, void *const *outputs);
 void dlc_session_destroy(dlc_session_t *session);

@@ -19,7 +19,7 @@
 // CHECK: scf.yield
 // CHECK: arith.maximumf %[[ACC]]#0, {{.*}} : vector<16xf32>
 // CHECK: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<16xf32>, tensor<64x64xf32>
-// CHECK: } {dlc.parallel}
+// CHECK: } {dlc.flops = 151552 : i64, dlc.kernel = "conv 3x3/1 1x10x10x2 -> 64 + 1 epilogue op(s)", dlc.parallel}
 // CHECK-NOT: linalg.
 // CHECK: tensor.expand_shape {{.*}} into tensor<1x8x8x64xf32>
 // NEON-LABEL: func.func @conv_bias_relu
@@ -127,7 +127,7 @@ func.func @batched_runtime(%a: tensor<3x4x20xf32>, %b: tensor<3x20x20xf32>) -> t
 // CHECK: tensor.extract
 // CHECK-NEXT: arith.divf {{.*}} : f32
 // CHECK-NEXT: vector.broadcast
-// CHECK: } {dlc.parallel}
+// CHECK: } {{.*}}dlc.parallel}
 func.func @scaled_scores(%q: tensor<2x8x1x16xf32>, %k: tensor<2x16x32x1xf32>) -> tensor<2x8x1x32x1xf32> {
   %zero = arith.constant 0.0 : f32
   %scale = arith.constant 4.0 : f32
@@ -154,7 +154,7 @@ func.func @scaled_scores(%q: tensor<2x8x1x16xf32>, %k: tensor<2x16x32x1xf32>) ->
 // CHECK-LABEL: func.func @two_reductions
 // CHECK-NOT: linalg.generic
 // CHECK: arith.constant dense_resource<two_reductions_packed0> : tensor<256xf32>
-// CHECK: } {dlc.parallel}
+// CHECK: } {{.*}}dlc.parallel}
 func.func @two_reductions(%x: tensor<1x4x2x8xf32>) -> tensor<1x4x16xf32> {
   %w = arith.constant dense<0.25> : tensor<1x2x8x16xf32>
   %zero = arith.constant 0.0 : f32

@@ -18,6 +18,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -50,6 +51,23 @@ std::pair<std::string, int64_t> describe(ArrayRef<Operation *> ops) {
     auto flops = op->getAttrOfType<IntegerAttr>("dlc.flops");
     return {name.str(), flops ? flops.getInt() : 0};
   }
+  // A linalg op tiled into a loop (dlc-cpu-parallelize-kernels): the op,
+  // once per trip.
+  int64_t trips = 1;
+  if (auto loop = dyn_cast<scf::ForOp>(op)) {
+    linalg::LinalgOp inner;
+    loop.walk([&](linalg::LinalgOp l) {
+      inner = l;
+      return WalkResult::interrupt();
+    });
+    std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound()),
+                           ub = getConstantIntValue(loop.getUpperBound()),
+                           step = getConstantIntValue(loop.getStep());
+    if (inner && lb && ub && step && *step > 0) {
+      trips = (*ub - *lb + *step - 1) / *step;
+      op = inner;
+    }
+  }
   std::string d;
   llvm::raw_string_ostream os(d);
   int64_t flops = 0;
@@ -64,13 +82,15 @@ std::pair<std::string, int64_t> describe(ArrayRef<Operation *> ops) {
     if (Block *body = lin.getBlock())
       bodyOps = std::distance(body->without_terminator().begin(),
                               body->without_terminator().end());
-    flops = iterations * bodyOps;
+    flops = trips * iterations * bodyOps;
     if (!lin->getOperands().empty())
       if (auto t = dyn_cast<ShapedType>(lin->getOperands().back().getType()))
         if (t.hasStaticShape()) {
           os << " ";
           llvm::interleave(t.getShape(), os, "x");
         }
+    if (trips > 1)
+      os << " x " << trips << " tiles";
   } else if (isa<memref::CopyOp>(op)) {
     os << "copy";
   } else {

@@ -48,4 +48,29 @@ def ContractionKernels
   ];
 }
 
+def ParallelizeKernels
+    : Pass<"dlc-cpu-parallelize-kernels", "func::FuncOp"> {
+  let summary = "Splits the remaining linalg kernels into parallel tile loops";
+  let description = [{
+    Matches: every linalg op on statically shaped tensors at the top level of
+    a function (what dlc-cpu-contraction-kernels left: elementwise maps,
+    reductions, transposes, pooling, gathers, pads) with at least
+    `min-elements` iterations and a parallel loop of extent 2 or more.
+
+    Produces: the op tiled by 1 along its outermost such loop (upstream
+    `scf::tileUsingSCF`), as an `scf.for` from 0 with step 1 marked
+    `dlc.parallel`, which dlc-outline-kernels and the LLVM emitter run
+    through the run's parallel_for. Iterations write disjoint slices of the
+    results.
+
+    Postcondition: same results; no allocation inside the loops.
+  }];
+  let dependentDialects = ["scf::SCFDialect", "tensor::TensorDialect",
+                           "arith::ArithDialect"];
+  let options = [
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"16384",
+           "Smallest iteration count worth splitting across threads">,
+  ];
+}
+
 #endif // DLC_TARGETS_CPU_PASSES_TD

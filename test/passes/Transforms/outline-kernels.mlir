@@ -1,4 +1,4 @@
-// RUN: dlc-opt %s --dlc-outline-kernels | FileCheck %s
+// RUN: dlc-opt %s --split-input-file --dlc-outline-kernels | FileCheck %s
 
 // Tests that each top-level linalg op moves into a private, non-inlinable
 // function that takes the roots of its buffers (the workspace, arguments)
@@ -8,7 +8,7 @@
 // CHECK-NOT: linalg.
 // CHECK: call @main_kernel0(%[[WS]], %[[IN]])
 // CHECK: call @main_kernel1(%[[OUT]], %[[WS]])
-// CHECK: func.func private @main_kernel0(%{{.*}}: memref<64xi8>, %{{.*}}: memref<4xf32>) attributes {passthrough = ["noinline"]}
+// CHECK: func.func private @main_kernel0(%{{.*}}: memref<64xi8>, %{{.*}}: memref<4xf32>) attributes {passthrough = ["noinline", ["dlc-kernel", "generic 4"], ["dlc-flops", "4"]]}
 // CHECK: memref.view
 // CHECK: linalg.generic
 // CHECK: func.func private @main_kernel1
@@ -24,5 +24,27 @@ func.func @main(%in: memref<4xf32>, %out: memref<4xf32>, %ws: memref<64xi8>) {
     linalg.yield %s : f32
   }
   memref.copy %v, %out : memref<4xf32> to memref<4xf32>
+  return
+}
+
+// -----
+
+// Tests that a loop marked dlc.parallel (from 0, step 1) becomes a kernel
+// taking its iteration range as two trailing index arguments, called with
+// the loop's bounds, and marked dlc-parallel with its description.
+// CHECK-LABEL: func.func @tiles(
+// CHECK: %[[C0:.*]] = arith.constant 0 : index
+// CHECK: %[[C8:.*]] = arith.constant 8 : index
+// CHECK: call @tiles_kernel0(%{{.*}}, %[[C0]], %[[C8]])
+// CHECK: func.func private @tiles_kernel0(%{{.*}}: memref<8x4xf32>, %[[LO:.*]]: index, %[[HI:.*]]: index) attributes {passthrough = ["noinline", ["dlc-kernel", "rows"], ["dlc-flops", "32"], ["dlc-parallel", "1"]]}
+// CHECK: scf.for %{{.*}} = %[[LO]] to %[[HI]]
+func.func @tiles(%out: memref<8x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %one = arith.constant 1.0 : f32
+  scf.for %i = %c0 to %c8 step %c1 {
+    memref.store %one, %out[%i, %c0] : memref<8x4xf32>
+  } {dlc.parallel, dlc.kernel = "rows", dlc.flops = 32 : i64}
   return
 }

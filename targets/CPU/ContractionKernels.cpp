@@ -827,62 +827,6 @@ Value KernelEmitter::emit(StringRef blobPrefix, unsigned &blobCounter) {
 
 Value KernelEmitter::emitSegment(const Segment &s, Value out) {
   int64_t nv = s.nv, mr = s.mr, nr = nv * lanes;
-  // One loop over all (batch, panel, row block) tiles, row blocks fastest so
-  // that consecutive tiles (one thread's share) reuse a weight panel. Tiles
-  // write disjoint outputs: the loop is marked parallel for the runtime.
-  int64_t blocks = (c.m + mr - 1) / mr;
-  auto tLoop = beginFor(c.batch * s.panels * blocks, 1, out);
-  tLoop->setAttr(kParallelAttr, b.getUnitAttr());
-  // For profiles: what the kernel computes and its share of the arithmetic.
-  int64_t width = std::min(c.n, s.col0 + s.panels * nr) - s.col0;
-  int64_t epiOps = 0;
-  if (epi)
-    epiOps = std::distance(epi->op.getRegion().front().without_terminator().begin(),
-                           epi->op.getRegion().front().without_terminator().end());
-  tLoop->setAttr("dlc.flops",
-                 b.getI64IntegerAttr(c.batch * c.m * width * (2 * c.k + epiOps)));
-  tLoop->setAttr("dlc.kernel", b.getStringAttr(describe(epiOps)));
-  Value t = tLoop.getInductionVar();
-  Value mb = mul(rem(t, blocks), mr);
-  Value panel = rem(div(t, blocks), s.panels);
-  Value bIv = div(t, blocks * s.panels);
-  Value col0 = add(idx(s.col0), mul(panel, nr));
-  Value panelBase = add(idx(s.packedBase), mul(panel, c.k * nr));
-
-  // Per row of the block: its global row (clamped: a partial block recomputes
-  // the last row, writing the same values) and its left-hand-side base.
-  SmallVector<Value> rows, aBase;
-  for (int64_t r = 0; r < mr; ++r) {
-    Value row = arith::MinSIOp::create(b, loc, add(mb, idx(r)), idx(c.m - 1));
-    rows.push_back(add(mul(bIv, c.m), row));
-    if (c.kind == Contraction::Gemm) {
-      aBase.push_back(mul(rows.back(), c.k));
-      continue;
-    }
-    Value n = div(row, c.oh * c.ow), pix = rem(row, c.oh * c.ow);
-    Value y = mul(div(pix, c.ow), c.sh), x = mul(rem(pix, c.ow), c.sw);
-    Value base = add(mul(add(mul(n, c.h), y), c.w), x); // Input pixel.
-    aBase.push_back(c.kind == Contraction::Conv ? mul(base, c.c) : base);
-  }
-  SmallVector<Value> cols;
-  for (int64_t j = 0; j < nv; ++j)
-    cols.push_back(add(col0, idx(j * lanes)));
-
-  // Accumulators.
-  SmallVector<Value> accs;
-  SmallVector<SmallVector<Value>> outRowIdx;
-  for (int64_t r = 0; r < mr; ++r)
-    outRowIdx.push_back(
-        delinearize(rows[r], outShape.take_front(outVecDim)));
-  for (int64_t r = 0; r < mr; ++r)
-    for (int64_t j = 0; j < nv; ++j) {
-      if (initScalar) {
-        accs.push_back(vector::BroadcastOp::create(b, loc, vt, initScalar));
-        continue;
-      }
-      accs.push_back(
-          initReader->read(b, loc, outRowIdx[r], cols[j], vt, s.inBounds));
-    }
 
   // The reduction as nested loops: (extent, lhs stride, k stride).
   struct Level {
@@ -907,119 +851,267 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
     levels.push_back({c.kw, c.dw, 1});
     break;
   }
-  std::function<SmallVector<Value>(size_t, Value, Value, ValueRange)> reduce =
-      [&](size_t level, Value aOff, Value kOff,
-          ValueRange in) -> SmallVector<Value> {
-    SmallVector<Value> acc(in.begin(), in.end());
-    if (level == levels.size()) {
-      SmallVector<Value> bv;
-      for (int64_t j = 0; j < nv; ++j) {
-        if (packed) {
-          Value at = add(panelBase, add(mul(kOff, nr), idx(j * lanes)));
-          bv.push_back(vector::TransferReadOp::create(
-              b, loc, vt, packed, ValueRange{at},
-              arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
-              ArrayRef<bool>{true}));
-        } else {
-          Value row = c.kind == Contraction::Depthwise
-                          ? kOff
-                          : add(mul(bIv, c.k), kOff);
-          bv.push_back(vector::TransferReadOp::create(
-              b, loc, vt, rhsView, ValueRange{row, cols[j]},
-              arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
-              ArrayRef<bool>{s.inBounds}));
-        }
-      }
-      for (int64_t r = 0; r < mr; ++r) {
-        Value at = add(aBase[r], aOff);
-        if (c.kind == Contraction::Depthwise) {
-          for (int64_t j = 0; j < nv; ++j) {
-            Value x = vector::TransferReadOp::create(
-                b, loc, vt, lhsFlat, ValueRange{at, cols[j]},
-                arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
-                ArrayRef<bool>{s.inBounds});
-            acc[r * nv + j] =
-                vector::FMAOp::create(b, loc, x, bv[j], acc[r * nv + j]);
-          }
-          continue;
-        }
-        Value a = tensor::ExtractOp::create(b, loc, lhsFlat, ValueRange{at});
-        if (!c.lhsPrologue.empty()) {
-          IRMapping map;
-          map.map(c.lhsPrologue.front()->getBlock()->getArgument(0), a);
-          for (Operation *op : c.lhsPrologue)
-            b.clone(*op, map);
-          a = map.lookup(c.lhsPrologue.back()->getResult(0));
-        }
-        Value av = vector::BroadcastOp::create(b, loc, vt, a);
-        for (int64_t j = 0; j < nv; ++j)
-          acc[r * nv + j] =
-              vector::FMAOp::create(b, loc, av, bv[j], acc[r * nv + j]);
-      }
-      return acc;
-    }
-    const Level &l = levels[level];
-    auto f = beginFor(l.extent, 1, acc);
-    Value iv = f.getInductionVar();
-    SmallVector<Value> res =
-        reduce(level + 1, add(aOff, mul(iv, l.aStride)),
-               add(kOff, mul(iv, l.kStride)), f.getRegionIterArgs());
-    endFor(f, res);
-    return SmallVector<Value>(f.getResults());
-  };
-  accs = reduce(0, idx(0), idx(0), accs);
 
-  // Epilogue on the accumulators, then one write per vector.
-  Value o = tLoop.getRegionIterArgs()[0];
-  SmallVector<SmallVector<Value>> epiRowIdx;
-  int64_t epiVd = 0;
-  if (epi) {
-    auto shape =
-        cast<RankedTensorType>(epi->op.getResult(0).getType()).getShape();
-    epiVd = findVecDim(shape, c.n);
-    for (int64_t r = 0; r < mr; ++r)
-      epiRowIdx.push_back(delinearize(rows[r], shape.take_front(epiVd)));
+  // Cache blocking of the reduction: when a panel's weights (K x nv vectors)
+  // overflow L1, the innermost reduction level is split into blocks sized so
+  // that one block of the panel (outer levels x block x nr floats) stays in
+  // L1 while every row block of the tile reuses it; partial sums go through
+  // the output. Only for packed weights and an f32 output.
+  constexpr int64_t kL1Bytes = 32 * 1024;
+  int64_t outer = c.k / levels.back().extent;
+  int64_t kcBlock = kL1Bytes / (outer * nr * 4);
+  Type outElt = cast<RankedTensorType>(out.getType()).getElementType();
+  bool blocked = packed && outElt.isF32() && c.k * nr * 4 > 2 * kL1Bytes &&
+                 kcBlock >= 8 && levels.back().extent >= 2 * kcBlock;
+
+  // One loop over all (batch, panel, row block) tiles, row blocks fastest so
+  // that consecutive tiles (one thread's share) reuse a weight panel; with
+  // blocking a tile is a chunk of row blocks of a panel, with enough chunks
+  // for the threads. Tiles write disjoint outputs: the loop is marked
+  // parallel for the runtime.
+  int64_t blocks = (c.m + mr - 1) / mr, perChunk = blocks;
+  if (blocked) {
+    int64_t chunks = std::clamp<int64_t>(
+        (8 + c.batch * s.panels - 1) / (c.batch * s.panels), 1, blocks);
+    perChunk = (blocks + chunks - 1) / chunks;
+    blocks = (blocks + perChunk - 1) / perChunk;
   }
-  for (int64_t r = 0; r < mr; ++r)
-    for (int64_t j = 0; j < nv; ++j) {
-      Value v = accs[r * nv + j];
-      if (epi) {
-        Block &body = epi->op.getRegion().front();
-        IRMapping map;
-        for (auto [i, reader] : llvm::enumerate(epiReaders))
-          map.map(body.getArgument(i),
-                  reader ? reader->read(b, loc, epiRowIdx[r], cols[j], vt,
-                                        s.inBounds)
-                         : v);
-        auto vectorOf = [&](Value x) -> Value {
-          if (Value m = map.lookupOrNull(x))
-            return m;
-          // A scalar from outside the body (or a body constant).
-          return vector::BroadcastOp::create(
-              b, loc, VectorType::get({lanes}, x.getType()), x);
-        };
-        for (Operation &op : body.without_terminator()) {
-          if (op.getNumOperands() == 0) { // Constants stay scalar.
-            Operation *cl = b.clone(op);
-            map.map(op.getResult(0), vectorOf(cl->getResult(0)));
+  auto tLoop = beginFor(c.batch * s.panels * blocks, 1, out);
+  tLoop->setAttr(kParallelAttr, b.getUnitAttr());
+  // For profiles: what the kernel computes and its share of the arithmetic.
+  int64_t width = std::min(c.n, s.col0 + s.panels * nr) - s.col0;
+  int64_t epiOps = 0;
+  if (epi)
+    epiOps = std::distance(
+        epi->op.getRegion().front().without_terminator().begin(),
+        epi->op.getRegion().front().without_terminator().end());
+  tLoop->setAttr("dlc.flops", b.getI64IntegerAttr(c.batch * c.m * width *
+                                                  (2 * c.k + epiOps)));
+  tLoop->setAttr("dlc.kernel", b.getStringAttr(describe(epiOps)));
+  Value t = tLoop.getInductionVar();
+  Value panel = rem(div(t, blocks), s.panels);
+  Value bIv = div(t, blocks * s.panels);
+  Value col0 = add(idx(s.col0), mul(panel, nr));
+  Value panelBase = add(idx(s.packedBase), mul(panel, c.k * nr));
+  SmallVector<Value> cols;
+  for (int64_t j = 0; j < nv; ++j)
+    cols.push_back(add(col0, idx(j * lanes)));
+
+  // Per row of a block: its global row (clamped: a partial block recomputes
+  // the last row, writing the same values) and its left-hand-side base.
+  auto rowsOf = [&](Value mb, SmallVector<Value> &rows,
+                    SmallVector<Value> &aBase) {
+    for (int64_t r = 0; r < mr; ++r) {
+      Value row =
+          arith::MinSIOp::create(b, loc, add(mb, idx(r)), idx(c.m - 1));
+      rows.push_back(add(mul(bIv, c.m), row));
+      if (c.kind == Contraction::Gemm) {
+        aBase.push_back(mul(rows.back(), c.k));
+        continue;
+      }
+      Value n = div(row, c.oh * c.ow), pix = rem(row, c.oh * c.ow);
+      Value y = mul(div(pix, c.ow), c.sh), x = mul(rem(pix, c.ow), c.sw);
+      Value base = add(mul(add(mul(n, c.h), y), c.w), x); // Input pixel.
+      aBase.push_back(c.kind == Contraction::Conv ? mul(base, c.c) : base);
+    }
+  };
+
+  // The accumulators' initial values.
+  auto initAccs = [&](ArrayRef<Value> rows) {
+    SmallVector<Value> accs;
+    for (int64_t r = 0; r < mr; ++r) {
+      SmallVector<Value> rowIdx =
+          delinearize(rows[r], outShape.take_front(outVecDim));
+      for (int64_t j = 0; j < nv; ++j)
+        accs.push_back(
+            initScalar
+                ? vector::BroadcastOp::create(b, loc, vt, initScalar)
+                      .getResult()
+                : initReader->read(b, loc, rowIdx, cols[j], vt, s.inBounds));
+    }
+    return accs;
+  };
+
+  // The reduction over [kLo, kHi) of the innermost level (all of it when
+  // null), accumulating into `in`.
+  auto reduceAll = [&](ArrayRef<Value> aBase, ValueRange init, Value kLo,
+                       Value kHi) {
+    std::function<SmallVector<Value>(size_t, Value, Value, ValueRange)>
+        reduce = [&](size_t level, Value aOff, Value kOff,
+                     ValueRange in) -> SmallVector<Value> {
+      SmallVector<Value> acc(in.begin(), in.end());
+      if (level == levels.size()) {
+        SmallVector<Value> bv;
+        for (int64_t j = 0; j < nv; ++j) {
+          if (packed) {
+            Value at = add(panelBase, add(mul(kOff, nr), idx(j * lanes)));
+            bv.push_back(vector::TransferReadOp::create(
+                b, loc, vt, packed, ValueRange{at},
+                arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
+                ArrayRef<bool>{true}));
+          } else {
+            Value row = c.kind == Contraction::Depthwise
+                            ? kOff
+                            : add(mul(bIv, c.k), kOff);
+            bv.push_back(vector::TransferReadOp::create(
+                b, loc, vt, rhsView, ValueRange{row, cols[j]},
+                arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
+                ArrayRef<bool>{s.inBounds}));
+          }
+        }
+        for (int64_t r = 0; r < mr; ++r) {
+          Value at = add(aBase[r], aOff);
+          if (c.kind == Contraction::Depthwise) {
+            for (int64_t j = 0; j < nv; ++j) {
+              Value x = vector::TransferReadOp::create(
+                  b, loc, vt, lhsFlat, ValueRange{at, cols[j]},
+                  arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
+                  ArrayRef<bool>{s.inBounds});
+              acc[r * nv + j] =
+                  vector::FMAOp::create(b, loc, x, bv[j], acc[r * nv + j]);
+            }
             continue;
           }
-          OperationState st(loc, op.getName());
-          for (Value x : op.getOperands())
-            st.addOperands(vectorOf(x));
-          st.addTypes(VectorType::get({lanes}, op.getResult(0).getType()));
-          st.propertiesAttr = op.getPropertiesAsAttribute();
-          st.addAttributes(llvm::to_vector(op.getDiscardableAttrs()));
-          map.map(op.getResult(0), b.create(st)->getResult(0));
+          Value a =
+              tensor::ExtractOp::create(b, loc, lhsFlat, ValueRange{at});
+          if (!c.lhsPrologue.empty()) {
+            IRMapping map;
+            map.map(c.lhsPrologue.front()->getBlock()->getArgument(0), a);
+            for (Operation *op : c.lhsPrologue)
+              b.clone(*op, map);
+            a = map.lookup(c.lhsPrologue.back()->getResult(0));
+          }
+          Value av = vector::BroadcastOp::create(b, loc, vt, a);
+          for (int64_t j = 0; j < nv; ++j)
+            acc[r * nv + j] =
+                vector::FMAOp::create(b, loc, av, bv[j], acc[r * nv + j]);
         }
-        v = vectorOf(body.getTerminator()->getOperand(0));
+        return acc;
       }
-      o = vector::TransferWriteOp::create(b, loc, v, o,
-                                          ValueRange{rows[r], cols[j]},
-                                          ArrayRef<bool>{s.inBounds})
-              .getResult();
+      const Level &l = levels[level];
+      bool inner = level + 1 == levels.size() && kLo;
+      auto f = inner ? scf::ForOp::create(b, loc, kLo, kHi, idx(1), acc)
+                     : scf::ForOp::create(b, loc, idx(0), idx(l.extent),
+                                          idx(1), acc);
+      b.setInsertionPointToStart(f.getBody());
+      Value iv = f.getInductionVar();
+      SmallVector<Value> res =
+          reduce(level + 1, add(aOff, mul(iv, l.aStride)),
+                 add(kOff, mul(iv, l.kStride)), f.getRegionIterArgs());
+      endFor(f, res);
+      return SmallVector<Value>(f.getResults());
+    };
+    return reduce(0, idx(0), idx(0), init);
+  };
+
+  // Writes the accumulators, through the epilogue when `final`.
+  auto writeOut = [&](Value o, ArrayRef<Value> rows, ArrayRef<Value> accs,
+                      bool final) {
+    SmallVector<SmallVector<Value>> epiRowIdx;
+    if (epi && final) {
+      auto shape =
+          cast<RankedTensorType>(epi->op.getResult(0).getType()).getShape();
+      int64_t epiVd = findVecDim(shape, c.n);
+      for (int64_t r = 0; r < mr; ++r)
+        epiRowIdx.push_back(delinearize(rows[r], shape.take_front(epiVd)));
     }
-  endFor(tLoop, o);
+    for (int64_t r = 0; r < mr; ++r)
+      for (int64_t j = 0; j < nv; ++j) {
+        Value v = accs[r * nv + j];
+        if (epi && final) {
+          Block &body = epi->op.getRegion().front();
+          IRMapping map;
+          for (auto [i, reader] : llvm::enumerate(epiReaders))
+            map.map(body.getArgument(i),
+                    reader ? reader->read(b, loc, epiRowIdx[r], cols[j], vt,
+                                          s.inBounds)
+                           : v);
+          auto vectorOf = [&](Value x) -> Value {
+            if (Value m = map.lookupOrNull(x))
+              return m;
+            // A scalar from outside the body (or a body constant).
+            return vector::BroadcastOp::create(
+                b, loc, VectorType::get({lanes}, x.getType()), x);
+          };
+          for (Operation &op : body.without_terminator()) {
+            if (op.getNumOperands() == 0) { // Constants stay scalar.
+              Operation *cl = b.clone(op);
+              map.map(op.getResult(0), vectorOf(cl->getResult(0)));
+              continue;
+            }
+            OperationState st(loc, op.getName());
+            for (Value x : op.getOperands())
+              st.addOperands(vectorOf(x));
+            st.addTypes(VectorType::get({lanes}, op.getResult(0).getType()));
+            st.propertiesAttr = op.getPropertiesAsAttribute();
+            st.addAttributes(llvm::to_vector(op.getDiscardableAttrs()));
+            map.map(op.getResult(0), b.create(st)->getResult(0));
+          }
+          v = vectorOf(body.getTerminator()->getOperand(0));
+        }
+        o = vector::TransferWriteOp::create(b, loc, v, o,
+                                            ValueRange{rows[r], cols[j]},
+                                            ArrayRef<bool>{s.inBounds})
+                .getResult();
+      }
+    return o;
+  };
+
+  Value o = tLoop.getRegionIterArgs()[0];
+  if (!blocked) {
+    SmallVector<Value> rows, aBase;
+    rowsOf(mul(rem(t, blocks), mr), rows, aBase);
+    SmallVector<Value> accs =
+        reduceAll(aBase, initAccs(rows), nullptr, nullptr);
+    o = writeOut(o, rows, accs, /*final=*/true);
+    endFor(tLoop, o);
+    return tLoop.getResult(0);
+  }
+
+  // Blocked: for each block of the innermost level, every row block.
+  int64_t inner = levels.back().extent;
+  auto kLoop = beginFor(inner, kcBlock, o);
+  Value kLo = kLoop.getInductionVar();
+  Value kHi = arith::MinSIOp::create(b, loc, add(kLo, idx(kcBlock)),
+                                     idx(inner));
+  Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, kLo,
+                                      idx(0));
+  Value last = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, kHi,
+                                     idx(inner));
+  Value mLo = mul(rem(t, blocks), perChunk * mr);
+  Value mHi =
+      arith::MinSIOp::create(b, loc, add(mLo, idx(perChunk * mr)), idx(c.m));
+  auto mLoop = scf::ForOp::create(b, loc, mLo, mHi, idx(mr),
+                                  kLoop.getRegionIterArgs()[0]);
+  b.setInsertionPointToStart(mLoop.getBody());
+  Value om = mLoop.getRegionIterArgs()[0];
+  SmallVector<Value> rows, aBase;
+  rowsOf(mLoop.getInductionVar(), rows, aBase);
+  SmallVector<Type> accTypes(mr * nv, vt);
+  auto start = scf::IfOp::create(b, loc, accTypes, first, /*else=*/true);
+  b.setInsertionPointToStart(&start.getThenRegion().front());
+  scf::YieldOp::create(b, loc, initAccs(rows));
+  b.setInsertionPointToStart(&start.getElseRegion().front());
+  SmallVector<Value> partial;
+  for (int64_t r = 0; r < mr; ++r)
+    for (int64_t j = 0; j < nv; ++j)
+      partial.push_back(vector::TransferReadOp::create(
+          b, loc, vt, om, ValueRange{rows[r], cols[j]},
+          arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
+          ArrayRef<bool>{s.inBounds}));
+  scf::YieldOp::create(b, loc, partial);
+  b.setInsertionPointAfter(start);
+  SmallVector<Value> accs = reduceAll(aBase, start.getResults(), kLo, kHi);
+  auto finish = scf::IfOp::create(b, loc, TypeRange{om.getType()}, last,
+                                  /*else=*/true);
+  b.setInsertionPointToStart(&finish.getThenRegion().front());
+  scf::YieldOp::create(b, loc, writeOut(om, rows, accs, /*final=*/true));
+  b.setInsertionPointToStart(&finish.getElseRegion().front());
+  scf::YieldOp::create(b, loc, writeOut(om, rows, accs, /*final=*/false));
+  b.setInsertionPointAfter(finish);
+  endFor(mLoop, finish.getResult(0));
+  endFor(kLoop, mLoop.getResult(0));
+  endFor(tLoop, kLoop.getResult(0));
   return tLoop.getResult(0);
 }
 

@@ -375,6 +375,27 @@ LogicalResult importPool(ImportContext &c, bool isMax) {
   SmallVector<int64_t> strides, dilations, lo, hi;
   win->arrays(strides, dilations, lo, hi);
   bool countPad = !isMax && c.attrInt("count_include_pad", 0);
+  // A 2-D max pool without dilation is TOSA's, in channels-last like the
+  // convolutions, so the transposes between them cancel in the graph phase
+  // instead of running as a strided copy on each side of the pool.
+  if (isMax && !integer && !wantIndices && xType.getRank() == 4 &&
+      llvm::all_of(dilations, [](int64_t d) { return d == 1; }) &&
+      llvm::all_of(win->dims,
+                   [](const Window &d) {
+                     return d.padLo < d.kernel && d.padHi < d.kernel;
+                   }) &&
+      succeeded(win->fit(c, spatial(xType), spatial(outType))) &&
+      llvm::all_of(win->dims, [](const Window &d) {
+        return d.padHi < d.kernel;
+      })) {
+    Value y = tosa::MaxPool2dOp::create(
+        c.b, channelsLastType(outType),
+        toChannelsLast(c, x, *win), c.b.getDenseI64ArrayAttr(kernel),
+        c.b.getDenseI64ArrayAttr(perDim(*win, &Window::stride)),
+        c.b.getDenseI64ArrayAttr(tosaPads(*win)));
+    c.setOutput(0, fromChannelsLast(c, y, outType));
+    return success();
+  }
   auto poolType = RankedTensorType::get(outType.getShape(), xType.getElementType());
   Value pooled = PoolOp::create(c.b, poolType, x,
                                 c.b.getStringAttr(isMax ? "max" : "avg"),

@@ -573,12 +573,45 @@ struct OperandReader {
   }
 };
 
+/// A constant-value tensor.pad that is the only reader of a kernel's result
+/// and pads only its rows' dimensions (the next convolution's halo): the
+/// kernel then writes straight into the interior of the padded tensor,
+/// instead of writing its output and copying it in.
+struct PadTarget {
+  tensor::PadOp op;
+  Value value;
+  SmallVector<int64_t> low;
+  SmallVector<int64_t> rowShape; // The unpadded row dimensions.
+};
+
+std::optional<PadTarget> matchPadTarget(Value result) {
+  if (!result.hasOneUse())
+    return std::nullopt;
+  auto pad = dyn_cast<tensor::PadOp>(*result.getUsers().begin());
+  if (!pad || !pad.getConstantPaddingValue() ||
+      !pad.getResultType().hasStaticShape() || !pad.getLow().empty() ||
+      !pad.getHigh().empty())
+    return std::nullopt;
+  auto type = cast<RankedTensorType>(result.getType());
+  int64_t rank = type.getRank();
+  if (rank < 2 || pad.getStaticLow()[rank - 1] != 0 ||
+      pad.getStaticHigh()[rank - 1] != 0)
+    return std::nullopt;
+  PadTarget t;
+  t.op = pad;
+  t.value = pad.getConstantPaddingValue();
+  t.low.assign(pad.getStaticLow().begin(), pad.getStaticLow().end());
+  t.rowShape.assign(type.getShape().begin(), type.getShape().end() - 1);
+  return t;
+}
+
 class KernelEmitter {
 public:
   KernelEmitter(OpBuilder &b, Location loc, const Contraction &c,
-                std::optional<Epilogue> epi, int64_t lanes,
-                int64_t registers)
-      : b(b), loc(loc), c(c), epi(epi), lanes(lanes), registers(registers) {}
+                std::optional<Epilogue> epi, std::optional<PadTarget> pad,
+                int64_t lanes, int64_t registers)
+      : b(b), loc(loc), c(c), epi(epi), pad(pad), lanes(lanes),
+        registers(registers) {}
 
   /// Emits the kernel and returns the value replacing the epilogue's result
   /// (or the contraction's when there is none).
@@ -652,7 +685,19 @@ private:
   Location loc;
   const Contraction &c;
   std::optional<Epilogue> epi;
+  std::optional<PadTarget> pad;
   int64_t lanes, registers;
+  /// Where output element (row, col) lives: [row, col] of the [rows, N]
+  /// result, or its place inside the padded tensor.
+  SmallVector<Value> outIndices(Value row, Value col) {
+    if (!pad)
+      return {row, col};
+    SmallVector<Value> at = delinearize(row, pad->rowShape);
+    for (auto [i, v] : llvm::enumerate(at))
+      v = add(v, idx(pad->low[i]));
+    at.push_back(col);
+    return at;
+  }
   VectorType vt;
   Value lhsFlat, rhsView, packed;
   std::optional<OperandReader> initReader;
@@ -806,10 +851,22 @@ Value KernelEmitter::emit(StringRef blobPrefix, unsigned &blobCounter) {
   Type outElt = epi ? cast<RankedTensorType>(epi->op.getResult(0).getType())
                           .getElementType()
                     : b.getF32Type();
-  Value out = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{c.batch * c.m, c.n},
-                                      outElt);
+  Value out;
+  if (pad) {
+    RankedTensorType padType = pad->op.getResultType();
+    out = linalg::FillOp::create(
+              b, loc, pad->value,
+              ValueRange{tensor::EmptyOp::create(b, loc, padType.getShape(),
+                                                 padType.getElementType())})
+              .getResult(0);
+  } else {
+    out = tensor::EmptyOp::create(
+        b, loc, ArrayRef<int64_t>{c.batch * c.m, c.n}, outElt);
+  }
   for (const Segment &s : segs)
     out = emitSegment(s, out);
+  if (pad)
+    return out;
 
   // Back to the replaced value's shape: rows, then columns + unit dims.
   auto finalType = cast<RankedTensorType>(
@@ -1050,7 +1107,7 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
           v = vectorOf(body.getTerminator()->getOperand(0));
         }
         o = vector::TransferWriteOp::create(b, loc, v, o,
-                                            ValueRange{rows[r], cols[j]},
+                                            outIndices(rows[r], cols[j]),
                                             ArrayRef<bool>{s.inBounds})
                 .getResult();
       }
@@ -1096,7 +1153,7 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
   for (int64_t r = 0; r < mr; ++r)
     for (int64_t j = 0; j < nv; ++j)
       partial.push_back(vector::TransferReadOp::create(
-          b, loc, vt, om, ValueRange{rows[r], cols[j]},
+          b, loc, vt, om, outIndices(rows[r], cols[j]),
           arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
           ArrayRef<bool>{s.inBounds}));
   scf::YieldOp::create(b, loc, partial);
@@ -1145,10 +1202,21 @@ struct ContractionKernelsPass
       std::optional<Epilogue> epi =
           matchEpilogue(result, c->batch * c->m, c->n);
       Operation *last = epi ? epi->op.getOperation() : op;
+      std::optional<PadTarget> pad;
+      if (findVecDim(cast<RankedTensorType>(last->getResult(0).getType())
+                         .getShape(),
+                     c->n) ==
+          cast<RankedTensorType>(last->getResult(0).getType()).getRank() - 1)
+        pad = matchPadTarget(last->getResult(0));
       OpBuilder b(last);
-      KernelEmitter emitter(b, op->getLoc(), *c, epi, lanes, registers);
+      KernelEmitter emitter(b, op->getLoc(), *c, epi, pad, lanes, registers);
       Value replacement = emitter.emit(func.getSymName(), counter);
-      last->getResult(0).replaceAllUsesWith(replacement);
+      if (pad) {
+        pad->op.getResult().replaceAllUsesWith(replacement);
+        pad->op.erase();
+      } else {
+        last->getResult(0).replaceAllUsesWith(replacement);
+      }
       if (epi) {
         epi->op.erase();
         for (Operation *r : llvm::reverse(epi->reshapes))

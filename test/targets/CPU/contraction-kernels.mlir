@@ -168,3 +168,30 @@ func.func @two_reductions(%x: tensor<1x4x2x8xf32>) -> tensor<1x4x16xf32> {
   } -> tensor<1x4x16xf32>
   return %y : tensor<1x4x16xf32>
 }
+
+// -----
+
+// Tests that a kernel whose only reader is a zero-value tensor.pad of its row
+// dimensions (the next convolution's halo) writes straight into the interior
+// of the padded tensor: the pad is gone, the destination is filled with the
+// pad value once, writes are offset by the low padding.
+#pid = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func.func @into_pad
+// CHECK-NOT: tensor.pad
+// CHECK: %[[F:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<1x6x6x16xf32>)
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[F]])
+// CHECK: arith.addi %{{.*}}, %c1{{(_[0-9]+)?}} : index
+// CHECK: vector.transfer_write {{.*}} : vector<16xf32>, tensor<1x6x6x16xf32>
+// CHECK-NOT: tensor.pad
+func.func @into_pad(%x: tensor<1x4x4x8xf32>) -> tensor<1x6x6x16xf32> {
+  %w = arith.constant dense<0.5> : tensor<16x1x1x8xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x4x4x16xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  %c = linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x4x4x8xf32>, tensor<16x1x1x8xf32>) outs(%f : tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  %p = tensor.pad %c low[0, 1, 1, 0] high[0, 1, 1, 0] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %zero : f32
+  } : tensor<1x4x4x16xf32> to tensor<1x6x6x16xf32>
+  return %p : tensor<1x6x6x16xf32>
+}

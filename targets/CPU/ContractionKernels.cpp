@@ -85,6 +85,7 @@ struct Contraction {
   // Convolution geometry on the (already padded) NHWC input.
   int64_t h = 0, w = 0, c = 0, kh = 1, kw = 1, sh = 1, sw = 1, dh = 1,
           dw = 1, oh = 0, ow = 0;
+  bool pointwise = false; // A 1x1 convolution run as a matrix product.
   /// Row-major offset of element (k, n) in a constant right-hand side.
   std::function<int64_t(int64_t, int64_t)> rhsOffset;
   /// How a run-time right-hand side collapses to [batch * K, N].
@@ -338,6 +339,15 @@ std::optional<Contraction> matchContraction(Operation *op) {
     c.kw = f[2];
     c.n = f[0];
     c.k = f[1] * f[2] * f[3];
+    if (c.kh == 1 && c.kw == 1 && c.sh == 1 && c.sw == 1 && c.h == c.oh &&
+        c.w == c.ow) {
+      // Pointwise: a matrix product of the pixels with the filter's
+      // transpose, rows contiguous in the input.
+      c.kind = Contraction::Gemm;
+      c.pointwise = true;
+      int64_t k = c.k;
+      c.rhsOffset = [k](int64_t kk, int64_t nn) { return nn * k + kk; };
+    }
   } else {
     if (f[3] != 1) // Channel multiplier.
       return std::nullopt;
@@ -521,6 +531,7 @@ struct OperandReader {
   Value source;
   AffineMap map;
   int64_t pos = -1; // Position of the vector dimension in the results.
+  bool flat = false; // Read as [rows, N] at the flat row.
 
   static OperandReader make(OpBuilder &b, Location loc, Value v,
                             AffineMap map, int64_t vecDim) {
@@ -529,6 +540,20 @@ struct OperandReader {
     auto t = cast<RankedTensorType>(v.getType());
     r.pos = *vectorPosition(map, t.getShape(), vecDim);
     r.source = v;
+    if (map.isIdentity() && vecDim >= 1) {
+      // The whole tensor, as the kernel's [rows, N]: read at the flat row.
+      ReassociationIndices rows, cols;
+      for (int64_t i = 0; i < t.getRank(); ++i)
+        (i < vecDim ? rows : cols).push_back(i);
+      r.flat = true;
+      r.source = tensor::CollapseShapeOp::create(
+          b, loc,
+          RankedTensorType::get({product(t.getShape().take_front(vecDim)),
+                                 product(t.getShape().drop_front(vecDim))},
+                                t.getElementType()),
+          v, SmallVector<ReassociationIndices>{rows, cols});
+      return r;
+    }
     if (r.pos >= 0 && r.pos + 1 < t.getRank()) {
       // Drop the unit dimensions after the vector one.
       SmallVector<ReassociationIndices> re;
@@ -545,8 +570,20 @@ struct OperandReader {
     return r;
   }
 
-  Value read(OpBuilder &b, Location loc, ArrayRef<Value> rowIdx, Value col,
-             VectorType vt, bool inBounds) const {
+  Value read(OpBuilder &b, Location loc, Value row, ArrayRef<Value> rowIdx,
+             Value col, VectorType vt, bool inBounds) const {
+    if (flat)
+      return vector::TransferReadOp::create(
+          b, loc,
+          VectorType::get(vt.getShape(),
+                          cast<RankedTensorType>(source.getType())
+                              .getElementType()),
+          source, ValueRange{row, col},
+          arith::ConstantOp::create(
+              b, loc,
+              b.getZeroAttr(
+                  cast<RankedTensorType>(source.getType()).getElementType())),
+          ArrayRef<bool>{inBounds});
     SmallVector<Value> idx;
     int64_t count = pos >= 0 ? pos + 1 : map.getNumResults();
     for (int64_t i = 0; i < count; ++i) {
@@ -663,6 +700,12 @@ private:
       os << " -> " << c.n;
       break;
     case Contraction::Gemm:
+      if (c.pointwise) {
+        os << "conv 1x1/1 ";
+        shape(cast<RankedTensorType>(c.lhs.getType()).getShape());
+        os << " -> " << c.n;
+        break;
+      }
       os << "matmul ";
       if (c.batch > 1)
         os << c.batch << " x ";
@@ -984,7 +1027,8 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
             initScalar
                 ? vector::BroadcastOp::create(b, loc, vt, initScalar)
                       .getResult()
-                : initReader->read(b, loc, rowIdx, cols[j], vt, s.inBounds));
+                : initReader->read(b, loc, rows[r], rowIdx, cols[j], vt,
+                                   s.inBounds));
     }
     return accs;
   };
@@ -1080,8 +1124,8 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
           IRMapping map;
           for (auto [i, reader] : llvm::enumerate(epiReaders))
             map.map(body.getArgument(i),
-                    reader ? reader->read(b, loc, epiRowIdx[r], cols[j], vt,
-                                          s.inBounds)
+                    reader ? reader->read(b, loc, rows[r], epiRowIdx[r],
+                                          cols[j], vt, s.inBounds)
                            : v);
           auto vectorOf = [&](Value x) -> Value {
             if (Value m = map.lookupOrNull(x))

@@ -5,8 +5,9 @@
 //
 // Compiles the model with dlc, makes seeded inputs from the artifact's
 // descriptor, times dlc's artifact and onnxruntime's CPU execution provider on
-// the same inputs in the same run (warm-up, then at least --runs runs and
-// --min-time seconds each), and prints
+// the same inputs in the same run, interleaved in rounds of ~0.25 s each so
+// that a drifting machine affects both alike (warm-up, then at least --runs
+// runs and --min-time seconds), and prints
 //
 //   dlc X ms, onnxruntime Y ms, ratio X/Y
 //
@@ -40,13 +41,12 @@ constexpr double kMaxRel = 1e-3;
 /// onnxruntime's side: loads the same inputs, times sessions.run the same way,
 /// writes its outputs and prints "median_ms min_ms runs".
 const char *kOrtScript = R"PY(
-import sys, time, glob, os
+import sys, time, os
 import numpy as np, onnx, onnxruntime as ort
 from onnx import numpy_helper
-model, indir, outdir, threads, runs, min_time = sys.argv[1:7]
-threads, runs, min_time = int(threads), int(runs), float(min_time)
+model, indir, outdir, threads = sys.argv[1:5]
 so = ort.SessionOptions()
-so.intra_op_num_threads = threads
+so.intra_op_num_threads = int(threads)
 so.inter_op_num_threads = 1
 so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
 sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
@@ -58,16 +58,20 @@ for i, inp in enumerate(sess.get_inputs()):
     feeds[inp.name] = numpy_helper.to_array(t)
 for _ in range(3):
     outs = sess.run(None, feeds)
-times, start = [], time.perf_counter()
-while len(times) < runs or (time.perf_counter() - start < min_time and len(times) < 1000):
-    t0 = time.perf_counter()
-    outs = sess.run(None, feeds)
-    times.append((time.perf_counter() - t0) * 1e3)
+print("ready", ort.__version__, flush=True)
+for line in sys.stdin:
+    n = int(line)
+    if n <= 0:
+        break
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        outs = sess.run(None, feeds)
+        times.append((time.perf_counter() - t0) * 1e3)
+    print(" ".join("%.6f" % t for t in times), flush=True)
 for i, o in enumerate(outs):
     with open(os.path.join(outdir, "output_%d.pb" % i), "wb") as f:
         f.write(numpy_helper.from_array(np.asarray(o)).SerializeToString())
-times.sort()
-print("%.6f %.6f %d %s" % (times[len(times) // 2], times[0], len(times), ort.__version__))
 )PY";
 
 int usage() {
@@ -127,6 +131,74 @@ size_t dtypeBytes(int32_t dtype) {
   default: return 0;
   }
 }
+
+/// onnxruntime in a child Python process that answers "N\n" with N run
+/// times, one line, until "0\n".
+class OrtPeer {
+public:
+  bool start(const std::vector<std::string> &args, std::string &version) {
+    int toChild[2], fromChild[2];
+    if (pipe(toChild) || pipe(fromChild))
+      return false;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(toChild[0], 0);
+      dup2(fromChild[1], 1);
+      close(toChild[1]);
+      close(fromChild[0]);
+      std::vector<char *> argv;
+      for (const std::string &a : args)
+        argv.push_back(const_cast<char *>(a.c_str()));
+      argv.push_back(nullptr);
+      execvp(argv[0], argv.data());
+      _exit(127);
+    }
+    close(toChild[0]);
+    close(fromChild[1]);
+    in_ = fdopen(toChild[1], "w");
+    out_ = fdopen(fromChild[0], "r");
+    std::string line;
+    if (!readLine(line) || line.compare(0, 6, "ready ") != 0)
+      return false;
+    version = line.substr(6);
+    return true;
+  }
+  bool runs(int n, std::vector<double> &times) {
+    std::fprintf(in_, "%d\n", n);
+    std::fflush(in_);
+    std::string line;
+    if (!readLine(line))
+      return false;
+    const char *p = line.c_str();
+    char *end;
+    for (int i = 0; i < n; ++i, p = end) {
+      double t = std::strtod(p, &end);
+      if (end == p)
+        return false;
+      times.push_back(t);
+    }
+    return true;
+  }
+  bool finish() {
+    std::fprintf(in_, "0\n");
+    std::fclose(in_);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    std::fclose(out_);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+
+private:
+  bool readLine(std::string &line) {
+    line.clear();
+    int c;
+    while ((c = std::fgetc(out_)) != EOF && c != '\n')
+      line.push_back(static_cast<char>(c));
+    return c == '\n';
+  }
+  pid_t pid_ = -1;
+  FILE *in_ = nullptr, *out_ = nullptr;
+};
 
 /// Seeded inputs: floats uniform in [-1, 1), integers in [0, 100) (valid
 /// token ids for any vocabulary of at least 100), booleans 0/1.
@@ -287,40 +359,48 @@ int main(int argc, char **argv) {
   for (int i = 0; i < 3; ++i)
     if (dlc_session_run(session, in.data(), out.data()) != DLC_OK)
       return fail("the artifact's run failed");
-  std::vector<double> times;
-  auto start = std::chrono::steady_clock::now();
-  while (static_cast<int>(times.size()) < runs ||
-         (std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                        start)
-                  .count() < minTime &&
-          times.size() < 1000)) {
+  // 4. Both peers, interleaved: rounds of ~0.25 s of dlc runs, then as many
+  // onnxruntime runs (a Python process that stays up between rounds), so
+  // that both see the same machine when its speed drifts.
+  OrtPeer peer;
+  std::string version;
+  if (!peer.start({python, "-c", kOrtScript, model, inDir, ortDir,
+                   std::to_string(threads)},
+                  version))
+    return fail("onnxruntime did not start (run utils/bench-env.sh?)");
+  std::vector<double> times, ortTimes;
+  auto runDlc = [&]() {
     auto t0 = std::chrono::steady_clock::now();
     dlc_session_run(session, in.data(), out.data());
     times.push_back(std::chrono::duration<double, std::milli>(
                         std::chrono::steady_clock::now() - t0)
                         .count());
+  };
+  runDlc();
+  int chunk = std::clamp(static_cast<int>(250.0 / std::max(times[0], 1e-3)),
+                         1, 200);
+  times.clear();
+  auto start = std::chrono::steady_clock::now();
+  while (static_cast<int>(std::min(times.size(), ortTimes.size())) < runs ||
+         (std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                        start)
+                  .count() < minTime &&
+          times.size() < 2000)) {
+    for (int i = 0; i < chunk; ++i)
+      runDlc();
+    if (!peer.runs(chunk, ortTimes))
+      return fail("onnxruntime failed during the runs");
   }
-  std::sort(times.begin(), times.end());
-  double dlcMedian = times[times.size() / 2], dlcMin = times.front();
+  if (!peer.finish())
+    return fail("onnxruntime failed writing its outputs");
+  auto stats = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return std::make_pair(v[v.size() / 2], v.front());
+  };
+  auto [dlcMedian, dlcMin] = stats(times);
+  auto [ortMedian, ortMin] = stats(ortTimes);
   size_t dlcRuns = times.size();
-
-  // 4. onnxruntime on the same inputs.
-  std::string report = dir + "/onnxruntime.txt";
-  if (int rc = run({python, "-c", kOrtScript, model, inDir, ortDir,
-                    std::to_string(threads), std::to_string(runs),
-                    std::to_string(minTime)},
-                   report))
-    return fail("onnxruntime failed (exit " + std::to_string(rc) + ")");
-  double ortMedian = 0, ortMin = 0;
-  int ortRuns = 0;
-  char version[64] = "";
-  FILE *f = std::fopen(report.c_str(), "r");
-  bool parsed = f && std::fscanf(f, "%lf %lf %d %63s", &ortMedian, &ortMin,
-                                 &ortRuns, version) == 4;
-  if (f)
-    std::fclose(f);
-  if (!parsed)
-    return fail("cannot read onnxruntime's timings from " + report);
+  int ortRuns = static_cast<int>(ortTimes.size());
 
   // 5. Agreement.
   bool agree = true;
@@ -337,7 +417,7 @@ int main(int argc, char **argv) {
   }
 
   std::printf("compile %.1f s, target %s, threads %d, onnxruntime %s\n",
-              compileS, target.c_str(), threads, version);
+              compileS, target.c_str(), threads, version.c_str());
   std::printf("dlc %.3f ms (min %.3f, %zu runs), onnxruntime %.3f ms (min "
               "%.3f, %d runs), ratio %.3f\n",
               dlcMedian, dlcMin, dlcRuns, ortMedian, ortMin, ortRuns,

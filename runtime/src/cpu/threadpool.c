@@ -1,8 +1,9 @@
 /*===- threadpool.c - the runtime's thread pool ---------------------------===
  *
- * Workers wait for a new job generation, spinning briefly before they block
- * (a network runs one parallel loop per kernel, back to back, so the next job
- * usually arrives within microseconds). Ranges are split statically and
+ * Workers wait for a new job generation, and the caller for the workers to
+ * finish, spinning (for up to about a millisecond) before they block: a
+ * network runs one parallel loop per kernel, back to back, so the next job
+ * usually arrives within microseconds. Ranges are split statically and
  * evenly: the kernels dlc emits make every iteration the same amount of work,
  * and a fixed split keeps runs reproducible.
  *
@@ -32,6 +33,20 @@ typedef struct {
   int index;
 } worker_arg_t;
 
+/* A polite busy-wait step. */
+static void relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __asm__ __volatile__("pause");
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+/* Busy-wait budget before blocking: a network calls one parallel loop per
+ * kernel, back to back, and a futex wake-up costs tens of microseconds on a
+ * virtual machine, as much as a small kernel. */
+enum { SPIN = 200000 };
+
 static void run_share(dlc_pool_t *p, int index) {
   int64_t begin = p->n * index / p->threads;
   int64_t end = p->n * (index + 1) / p->threads;
@@ -46,11 +61,12 @@ static void *worker_main(void *arg) {
   free(arg);
   for (;;) {
     int spin;
-    /* Spin a little: consecutive kernels follow each other closely. */
-    for (spin = 0; spin < 20000; ++spin)
+    for (spin = 0; spin < SPIN; ++spin) {
       if (__atomic_load_n(&p->generation, __ATOMIC_ACQUIRE) != seen ||
           __atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
         break;
+      relax();
+    }
     pthread_mutex_lock(&p->lock);
     while (p->generation == seen && !p->stop)
       pthread_cond_wait(&p->wake, &p->lock);
@@ -61,10 +77,11 @@ static void *worker_main(void *arg) {
     seen = p->generation;
     pthread_mutex_unlock(&p->lock);
     run_share(p, a.index);
-    pthread_mutex_lock(&p->lock);
-    if (--p->pending == 0)
+    if (__atomic_sub_fetch(&p->pending, 1, __ATOMIC_ACQ_REL) == 0) {
+      pthread_mutex_lock(&p->lock); /* The caller may be about to block. */
       pthread_cond_signal(&p->done);
-    pthread_mutex_unlock(&p->lock);
+      pthread_mutex_unlock(&p->lock);
+    }
   }
 }
 
@@ -121,6 +138,7 @@ void dlc_pool_destroy(dlc_pool_t *p) {
 void dlc_pool_parallel_for(void *pool, int64_t n, dlc_task_fn fn,
                            void *closure) {
   dlc_pool_t *p = (dlc_pool_t *)pool;
+  int spin;
   if (!p || n < 2) {
     if (n > 0)
       fn(closure, 0, n);
@@ -130,13 +148,18 @@ void dlc_pool_parallel_for(void *pool, int64_t n, dlc_task_fn fn,
   p->n = n;
   p->fn = fn;
   p->closure = closure;
-  p->pending = p->threads - 1;
+  __atomic_store_n(&p->pending, p->threads - 1, __ATOMIC_RELAXED);
   __atomic_add_fetch(&p->generation, 1, __ATOMIC_RELEASE);
   pthread_cond_broadcast(&p->wake);
   pthread_mutex_unlock(&p->lock);
   run_share(p, 0);
+  for (spin = 0; spin < SPIN; ++spin) {
+    if (__atomic_load_n(&p->pending, __ATOMIC_ACQUIRE) == 0)
+      return;
+    relax();
+  }
   pthread_mutex_lock(&p->lock);
-  while (p->pending > 0)
+  while (__atomic_load_n(&p->pending, __ATOMIC_ACQUIRE) > 0)
     pthread_cond_wait(&p->done, &p->lock);
   pthread_mutex_unlock(&p->lock);
 }

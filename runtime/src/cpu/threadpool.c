@@ -3,9 +3,7 @@
  * Workers wait for a new job generation, and the caller for the workers to
  * finish, spinning (for up to about a millisecond) before they block: a
  * network runs one parallel loop per kernel, back to back, so the next job
- * usually arrives within microseconds. Ranges are split statically and
- * evenly: the kernels dlc emits make every iteration the same amount of work,
- * and a fixed split keeps runs reproducible.
+ * usually arrives within microseconds.
  *
  *===----------------------------------------------------------------------===*/
 #define _POSIX_C_SOURCE 200809L
@@ -24,6 +22,7 @@ struct dlc_pool {
   int pending; /* Workers still running the current job. */
   int stop;
   int64_t n;
+  int64_t next; /* First iteration not yet taken. */
   dlc_task_fn fn;
   void *closure;
 };
@@ -47,11 +46,21 @@ static void relax(void) {
  * virtual machine, as much as a small kernel. */
 enum { SPIN = 200000 };
 
+/* Takes contiguous chunks of the range until none is left: about four per
+ * participant, so a participant slowed by something else on its core (or a
+ * kernel whose tiles are uneven) leaves the rest to the others. Which thread
+ * runs an iteration never changes its result. */
 static void run_share(dlc_pool_t *p, int index) {
-  int64_t begin = p->n * index / p->threads;
-  int64_t end = p->n * (index + 1) / p->threads;
-  if (begin < end)
-    p->fn(p->closure, begin, end);
+  int64_t chunk = p->n / (4 * (int64_t)p->threads);
+  (void)index;
+  if (chunk < 1)
+    chunk = 1;
+  for (;;) {
+    int64_t begin = __atomic_fetch_add(&p->next, chunk, __ATOMIC_RELAXED);
+    if (begin >= p->n)
+      return;
+    p->fn(p->closure, begin, begin + chunk < p->n ? begin + chunk : p->n);
+  }
 }
 
 static void *worker_main(void *arg) {
@@ -146,6 +155,7 @@ void dlc_pool_parallel_for(void *pool, int64_t n, dlc_task_fn fn,
   }
   pthread_mutex_lock(&p->lock);
   p->n = n;
+  p->next = 0;
   p->fn = fn;
   p->closure = closure;
   __atomic_store_n(&p->pending, p->threads - 1, __ATOMIC_RELAXED);

@@ -271,40 +271,30 @@ std::optional<Contraction> matchContraction(Operation *op) {
   auto strides = [](DenseIntElementsAttr a, int64_t i) {
     return a.getValues<int64_t>()[i];
   };
-  if (auto mm = dyn_cast<linalg::BatchMatmulOp>(op)) {
-    if (mm.hasUserDefinedMaps())
+  if (isa<linalg::BatchMatmulOp, linalg::MatmulOp>(op)) {
+    // A matmul is a batch matmul of one: [B, M, K] x [B, K, N].
+    auto lin = cast<linalg::LinalgOp>(op);
+    if (lin.hasUserDefinedMaps())
       return std::nullopt;
-    auto a = cast<RankedTensorType>(mm.getInputs()[0].getType()).getShape();
-    auto b = cast<RankedTensorType>(mm.getInputs()[1].getType()).getShape();
-    c.kind = Contraction::Gemm;
-    c.lhs = mm.getInputs()[0];
-    c.rhs = mm.getInputs()[1];
-    c.init = mm.getOutputs()[0];
-    c.batch = b[0];
+    SmallVector<int64_t> a(
+        cast<RankedTensorType>(lin.getDpsInputs()[0].getType()).getShape());
+    SmallVector<int64_t> b(
+        cast<RankedTensorType>(lin.getDpsInputs()[1].getType()).getShape());
+    if (a.size() == 2) {
+      a.insert(a.begin(), 1);
+      b.insert(b.begin(), 1);
+    }
     if (a[0] != b[0] && b[0] != 1)
       return std::nullopt;
-    if (b[0] == 1) { // One right-hand side: all batches are rows.
-      c.batch = 1;
-      c.m = a[0] * a[1];
-    } else {
-      c.m = a[1];
-    }
+    c.kind = Contraction::Gemm;
+    c.lhs = lin.getDpsInputs()[0];
+    c.rhs = lin.getDpsInputs()[1];
+    c.init = lin.getDpsInits()[0];
+    // One right-hand side: all batches are rows.
+    c.batch = b[0] == 1 ? 1 : b[0];
+    c.m = b[0] == 1 ? a[0] * a[1] : a[1];
     c.k = a[2];
     c.n = b[2];
-    return c;
-  }
-  if (auto mm = dyn_cast<linalg::MatmulOp>(op)) {
-    if (mm.hasUserDefinedMaps())
-      return std::nullopt;
-    auto a = cast<RankedTensorType>(mm.getInputs()[0].getType()).getShape();
-    auto b = cast<RankedTensorType>(mm.getInputs()[1].getType()).getShape();
-    c.kind = Contraction::Gemm;
-    c.lhs = mm.getInputs()[0];
-    c.rhs = mm.getInputs()[1];
-    c.init = mm.getOutputs()[0];
-    c.m = a[0];
-    c.k = a[1];
-    c.n = b[1];
     return c;
   }
   auto conv = dyn_cast<linalg::Conv2DNhwcFhwcOp>(op);

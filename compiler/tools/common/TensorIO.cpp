@@ -229,3 +229,12 @@ bool dlc::tools::allClose(const HostTensor &actual, const HostTensor &given,
   error = os.str();
   return false;
 }
+
+dlc::tools::HostTensor dlc::tools::tensorFor(const dlc_tensor_desc_t &d) {
+  HostTensor t;
+  t.name = d.name ? d.name : "";
+  t.dtype = d.dtype;
+  t.shape.assign(d.shape, d.shape + d.rank);
+  t.data.assign(d.size_bytes, 0);
+  return t;
+}

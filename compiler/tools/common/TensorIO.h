@@ -37,6 +37,10 @@ bool readTensorFile(const std::string &path, HostTensor &out,
 bool writeTensorFile(const std::string &path, const HostTensor &t,
                      std::string &error);
 
+/// A zero-filled tensor of the shape and type `desc` describes (an output
+/// buffer for a run).
+HostTensor tensorFor(const dlc_tensor_desc_t &desc);
+
 /// Checks dtype and shape against the model's description of the tensor.
 bool matchesDesc(const HostTensor &t, const dlc_tensor_desc_t &desc,
                  std::string &error);

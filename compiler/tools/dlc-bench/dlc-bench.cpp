@@ -342,11 +342,7 @@ int main(int argc, char **argv) {
   std::vector<HostTensor> outputs(desc->num_outputs);
   std::vector<void *> out;
   for (uint32_t i = 0; i < desc->num_outputs; ++i) {
-    const dlc_tensor_desc_t &d = desc->outputs[i];
-    outputs[i].name = d.name ? d.name : "";
-    outputs[i].dtype = d.dtype;
-    outputs[i].shape.assign(d.shape, d.shape + d.rank);
-    outputs[i].data.resize(d.size_bytes);
+    outputs[i] = tensorFor(desc->outputs[i]);
     out.push_back(outputs[i].data.data());
   }
 

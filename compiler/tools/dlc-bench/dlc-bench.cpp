@@ -97,6 +97,16 @@ std::string selfDir() {
   return s.substr(0, s.rfind('/'));
 }
 
+/// In a forked child: becomes `args`, or exits 127.
+[[noreturn]] void execOrExit(const std::vector<std::string> &args) {
+  std::vector<char *> argv;
+  for (const std::string &a : args)
+    argv.push_back(const_cast<char *>(a.c_str()));
+  argv.push_back(nullptr);
+  execvp(argv[0], argv.data());
+  _exit(127);
+}
+
 /// Runs `args` with stdout to `out` (if not empty); returns the exit code,
 /// or 128 + signal.
 int run(const std::vector<std::string> &args, const std::string &out) {
@@ -107,12 +117,7 @@ int run(const std::vector<std::string> &args, const std::string &out) {
       if (f)
         dup2(fileno(f), 1);
     }
-    std::vector<char *> argv;
-    for (const std::string &a : args)
-      argv.push_back(const_cast<char *>(a.c_str()));
-    argv.push_back(nullptr);
-    execvp(argv[0], argv.data());
-    _exit(127);
+    execOrExit(args);
   }
   int status = 0;
   waitpid(pid, &status, 0);
@@ -146,12 +151,7 @@ public:
       dup2(fromChild[1], 1);
       close(toChild[1]);
       close(fromChild[0]);
-      std::vector<char *> argv;
-      for (const std::string &a : args)
-        argv.push_back(const_cast<char *>(a.c_str()));
-      argv.push_back(nullptr);
-      execvp(argv[0], argv.data());
-      _exit(127);
+      execOrExit(args);
     }
     close(toChild[0]);
     close(fromChild[1]);

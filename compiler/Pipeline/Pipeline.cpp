@@ -62,7 +62,7 @@ void mlir::dlc::buildMemoryPipeline(OpPassManager &pm) {
               "function-boundary-type-conversion=identity-layout-map},"
               "buffer-results-to-out-params{hoist-static-allocs=1 "
               "modify-public-functions=1},"
-              "func.func(canonicalize,dlc-plan-memory,dlc-expand-strided-copies,"
+              "func.func(cse,canonicalize,dlc-plan-memory,dlc-expand-strided-copies,"
               "canonicalize),dlc-outline-kernels");
 }
 

@@ -19,8 +19,10 @@
 //===----------------------------------------------------------------------===//
 #include "targets/CPU/Passes.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -712,6 +714,7 @@ private:
   }
   SmallVector<Segment> segments() const;
   Value packWeights(ArrayRef<Segment> segs, StringRef name);
+  SmallVector<scf::ForOp> innermost;
   Value emitSegment(const Segment &s, Value out);
 
   OpBuilder &b;
@@ -886,12 +889,40 @@ Value KernelEmitter::emit(StringRef blobPrefix, unsigned &blobCounter) {
                     : b.getF32Type();
   Value out;
   if (pad) {
+    // The kernel writes the whole interior: only the border is filled, one
+    // slab per padded side (extract, fill, insert: in place after
+    // bufferization), each slab restricted to the interior of the dims
+    // before it so that no element is written twice. The buffer is an
+    // alloc_tensor, not a tensor.empty: CSE would merge identical empties
+    // and their identical border fills across kernels, and bufferization
+    // would then copy the shared padded buffer for the second writer.
     RankedTensorType padType = pad->op.getResultType();
-    out = linalg::FillOp::create(
-              b, loc, pad->value,
-              ValueRange{tensor::EmptyOp::create(b, loc, padType.getShape(),
-                                                 padType.getElementType())})
-              .getResult(0);
+    ArrayRef<int64_t> shape = padType.getShape();
+    ArrayRef<int64_t> lo = pad->op.getStaticLow(), hi = pad->op.getStaticHigh();
+    out = bufferization::AllocTensorOp::create(b, loc, padType, ValueRange{});
+    SmallVector<int64_t> offsets(shape.size(), 0), sizes(shape);
+    SmallVector<int64_t> strides(shape.size(), 1);
+    for (size_t d = 0; d < shape.size(); ++d) {
+      for (bool high : {false, true}) {
+        int64_t extent = high ? hi[d] : lo[d];
+        if (extent == 0)
+          continue;
+        SmallVector<int64_t> off(offsets), sz(sizes);
+        off[d] = high ? shape[d] - extent : 0;
+        sz[d] = extent;
+        MLIRContext *ctx = b.getContext();
+        SmallVector<OpFoldResult> o = getAsIndexOpFoldResult(ctx, off),
+                                  z = getAsIndexOpFoldResult(ctx, sz),
+                                  st = getAsIndexOpFoldResult(ctx, strides);
+        auto slab = tensor::ExtractSliceOp::create(b, loc, out, o, z, st);
+        Value filled =
+            linalg::FillOp::create(b, loc, pad->value, slab.getResult())
+                .getResult(0);
+        out = tensor::InsertSliceOp::create(b, loc, filled, out, o, z, st);
+      }
+      offsets[d] = lo[d];
+      sizes[d] = shape[d] - lo[d] - hi[d];
+    }
   } else {
     out = tensor::EmptyOp::create(
         b, loc, ArrayRef<int64_t>{c.batch * c.m, c.n}, outElt);
@@ -1090,6 +1121,8 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
           reduce(level + 1, add(aOff, mul(iv, l.aStride)),
                  add(kOff, mul(iv, l.kStride)), f.getRegionIterArgs());
       endFor(f, res);
+      if (level + 1 == levels.size())
+        innermost.push_back(f);
       return SmallVector<Value>(f.getResults());
     };
     return reduce(0, idx(0), idx(0), init);
@@ -1149,6 +1182,11 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
   };
 
   Value o = tLoop.getRegionIterArgs()[0];
+  auto unrollInner = [&] {
+    if (const char *e = getenv("DLC_UNROLL"))
+      for (scf::ForOp f : innermost)
+        (void)loopUnrollByFactor(f, atoi(e));
+  };
   if (!blocked) {
     SmallVector<Value> rows, aBase;
     rowsOf(mul(rem(t, blocks), mr), rows, aBase);
@@ -1156,6 +1194,7 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
         reduceAll(aBase, initAccs(rows), nullptr, nullptr);
     o = writeOut(o, rows, accs, /*final=*/true);
     endFor(tLoop, o);
+    unrollInner();
     return tLoop.getResult(0);
   }
 
@@ -1203,6 +1242,7 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
   endFor(mLoop, finish.getResult(0));
   endFor(kLoop, mLoop.getResult(0));
   endFor(tLoop, kLoop.getResult(0));
+  unrollInner();
   return tLoop.getResult(0);
 }
 

@@ -6,6 +6,7 @@
 #ifndef DLC_TARGETS_CPU_PASSES_H
 #define DLC_TARGETS_CPU_PASSES_H
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"

@@ -39,7 +39,8 @@ def ContractionKernels
     loops, so memory planning places every buffer as before.
   }];
   let dependentDialects = ["scf::SCFDialect", "vector::VectorDialect",
-                           "tensor::TensorDialect", "arith::ArithDialect"];
+                           "tensor::TensorDialect", "arith::ArithDialect",
+                           "bufferization::BufferizationDialect"];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"128",
            "Width of the target's vector registers in bits">,

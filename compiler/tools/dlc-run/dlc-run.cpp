@@ -24,21 +24,31 @@
 using namespace dlc::tools;
 
 namespace {
-/// Per-kernel wall time, accumulated from the run's kernel_event calls.
+/// Per-kernel wall time of every call, from the run's kernel_event calls.
+/// A kernel's figure is the median call times its calls per run: on a shared
+/// machine a mean is dominated by the runs another process interrupted.
 struct Profiler {
-  std::vector<double> total; // ms
+  std::vector<std::vector<double>> calls; // ms
   std::vector<std::chrono::steady_clock::time_point> start;
   static void event(void *self, uint32_t kernel, uint32_t end) {
     auto *p = static_cast<Profiler *>(self);
     auto now = std::chrono::steady_clock::now();
-    if (kernel >= p->total.size())
+    if (kernel >= p->calls.size())
       return;
     if (!end)
       p->start[kernel] = now;
     else
-      p->total[kernel] += std::chrono::duration<double, std::milli>(
-                              now - p->start[kernel])
-                              .count();
+      p->calls[kernel].push_back(
+          std::chrono::duration<double, std::milli>(now - p->start[kernel])
+              .count());
+  }
+  /// Median milliseconds per run of kernel `k`.
+  double perRun(uint32_t k, int runs) const {
+    std::vector<double> v = calls[k];
+    if (v.empty() || runs <= 0)
+      return 0;
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v[v.size() / 2] * static_cast<double>(v.size()) / runs;
   }
 };
 
@@ -88,24 +98,23 @@ static double measurePeak() { return 0; }
 void printProfile(const dlc_model_desc_t *desc, const Profiler &prof,
                   int runs, int threads, const std::vector<double> &times) {
   double peak = measurePeak();
+  std::vector<double> ms(desc->num_kernels);
   double sum = 0;
-  for (double t : prof.total)
-    sum += t;
+  for (uint32_t k = 0; k < ms.size(); ++k)
+    sum += ms[k] = prof.perRun(k, runs);
   std::vector<uint32_t> order(desc->num_kernels);
   for (uint32_t i = 0; i < order.size(); ++i)
     order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return prof.total[a] > prof.total[b];
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return ms[a] > ms[b]; });
   std::printf("profile: %u kernels, %d timed runs, %d thread(s); per-core "
               "fp32 FMA peak %.0f GFLOP/s (measured now)\n",
               desc->num_kernels, runs, threads, peak);
   std::printf("%10s %7s %9s %7s  %s\n", "ms/run", "share", "GFLOP/s",
               "%peak", "kernel");
   for (uint32_t k : order) {
-    double ms = prof.total[k] / runs;
-    double gflops = ms > 0 ? desc->kernels[k].flops / (ms * 1e6) : 0;
-    std::printf("%10.3f %6.1f%% ", ms, sum > 0 ? 100 * prof.total[k] / sum : 0);
+    double gflops = ms[k] > 0 ? desc->kernels[k].flops / (ms[k] * 1e6) : 0;
+    std::printf("%10.3f %6.1f%% ", ms[k], sum > 0 ? 100 * ms[k] / sum : 0);
     if (desc->kernels[k].flops && peak > 0)
       std::printf("%9.1f %6.0f%%", gflops, 100 * gflops / (peak * threads));
     else if (desc->kernels[k].flops)
@@ -115,8 +124,8 @@ void printProfile(const dlc_model_desc_t *desc, const Profiler &prof,
     std::printf("  #%u %s\n", k, desc->kernels[k].name);
   }
   double median = times.empty() ? 0 : times[times.size() / 2];
-  std::printf("kernels %.3f ms of a %.3f ms median run\n", sum / runs,
-              median);
+  std::printf("kernels %.3f ms (sum of medians) of a %.3f ms median run\n",
+              sum, median);
 }
 } // namespace
 
@@ -216,7 +225,7 @@ int main(int argc, char **argv) {
   if (dlc_session_set_num_threads(session, threads) != DLC_OK)
     return fail("cannot start " + std::to_string(threads) + " threads");
   Profiler prof;
-  prof.total.assign(desc->num_kernels, 0);
+  prof.calls.assign(desc->num_kernels, {});
   prof.start.assign(desc->num_kernels, {});
   std::vector<double> times;
   for (int r = 0; r < repeat + 1; ++r) {

@@ -349,6 +349,24 @@ std::optional<Contraction> matchContraction(Operation *op) {
     c.n = c.c;
     c.k = c.kh * c.kw;
   }
+  // An input cropped at its end (the rows and columns a strided window never
+  // reaches) is read in place: the kernel addresses pixels through the
+  // source's geometry, so the crop is never copied out.
+  if (c.kind != Contraction::Gemm)
+    if (auto crop = c.lhs.getDefiningOp<tensor::ExtractSliceOp>()) {
+      ArrayRef<int64_t> src = crop.getSourceType().getShape();
+      if (crop.getSourceType().hasStaticShape() && src.size() == 4 &&
+          llvm::all_of(crop.getStaticOffsets(),
+                       [](int64_t o) { return o == 0; }) &&
+          llvm::all_of(crop.getStaticStrides(),
+                       [](int64_t s) { return s == 1; }) &&
+          crop.getType().getRank() == 4 && src[0] == in[0] &&
+          src[3] == in[3]) {
+        c.lhs = crop.getSource();
+        c.h = src[1];
+        c.w = src[2];
+      }
+    }
   return c;
 }
 
@@ -1297,7 +1315,11 @@ struct ContractionKernelsPass
           r->erase();
       }
       Operation *init = c->init.getDefiningOp();
+      Operation *lhsDef = op->getOperand(0).getDefiningOp();
       op->erase();
+      // The input crop that the kernel reads through in place.
+      if (isa_and_nonnull<tensor::ExtractSliceOp>(lhsDef) && lhsDef->use_empty())
+        lhsDef->erase();
       // The fill or bias broadcast that only fed the accumulators.
       if (init && init->use_empty() && isa<linalg::LinalgOp>(init))
         init->erase();

@@ -204,3 +204,25 @@ func.func @into_pad(%x: tensor<1x4x4x8xf32>) -> tensor<1x6x6x16xf32> {
   } : tensor<1x4x4x16xf32> to tensor<1x6x6x16xf32>
   return %p : tensor<1x6x6x16xf32>
 }
+
+// -----
+
+// Tests that a strided convolution whose input is cropped at its end (the
+// rows and columns the stride never reaches) reads the uncropped tensor in
+// place: no slice of the input is materialized, rows are addressed with the
+// source's width (6 pixels of 8 channels per input row).
+// CHECK-LABEL: func.func @cropped_input
+// CHECK-NOT: tensor.extract_slice
+// CHECK: tensor.collapse_shape %arg0 {{.*}} : tensor<1x6x6x8xf32> into tensor<288xf32>
+// CHECK: scf.for
+// CHECK-NOT: tensor.extract_slice
+// CHECK: return
+func.func @cropped_input(%x: tensor<1x6x6x8xf32>) -> tensor<1x3x3x16xf32> {
+  %w = arith.constant dense<0.5> : tensor<16x1x1x8xf32>
+  %zero = arith.constant 0.0 : f32
+  %s = tensor.extract_slice %x[0, 0, 0, 0] [1, 5, 5, 8] [1, 1, 1, 1] : tensor<1x6x6x8xf32> to tensor<1x5x5x8xf32>
+  %e = tensor.empty() : tensor<1x3x3x16xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x3x3x16xf32>) -> tensor<1x3x3x16xf32>
+  %c = linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%s, %w : tensor<1x5x5x8xf32>, tensor<16x1x1x8xf32>) outs(%f : tensor<1x3x3x16xf32>) -> tensor<1x3x3x16xf32>
+  return %c : tensor<1x3x3x16xf32>
+}

@@ -422,20 +422,52 @@ LogicalResult importAveragePool(ImportContext &c) {
   return importPool(c, false);
 }
 
-LogicalResult importGlobalAveragePool(ImportContext &c) {
-  RankedTensorType outType = c.outputType(0);
-  Value x = c.input(0);
-  if (!outType || !x)
+/// GlobalAveragePool and GlobalMaxPool: reductions over the spatial dims in
+/// channels-last, like the windowed ops, so that the NCHW transposes around
+/// them cancel against their neighbours' (tosa-reduce-transposes) instead of
+/// pulling the producer chain back to NCHW.
+LogicalResult importGlobalPool(ImportContext &c, bool isMax) {
+  RankedTensorType outType = c.resultType(1);
+  if (!outType)
     return failure();
+  Value x = c.input(0);
   auto xType = cast<RankedTensorType>(x.getType());
-  int64_t count = 1;
-  for (int64_t d = 2; d < xType.getRank(); ++d) {
-    count *= xType.getDimSize(d);
-    x = c.reduceSum(x, d);
+  int64_t rank = xType.getRank();
+  if (rank < 3 || !xType.getElementType().isF32()) { // Reduce in place.
+    int64_t count = 1;
+    for (int64_t d = 2; d < rank; ++d) {
+      count *= xType.getDimSize(d);
+      x = isMax ? c.reduceMax(x, d) : c.reduceSum(x, d);
+    }
+    if (isMax) {
+      c.setOutput(0, x);
+      return success();
+    }
+    SmallVector<int64_t> ones(rank, 1);
+    c.setOutput(0, c.mul(x, c.constF32(ones, {1.0f / float(count)}), outType));
+    return success();
   }
-  SmallVector<int64_t> ones(xType.getRank(), 1);
-  c.setOutput(0, c.mul(x, c.constF32(ones, {1.0f / float(count)}), outType));
+  WindowAttrs none;
+  for (int64_t i = 2; i < rank; ++i)
+    none.dims.push_back(Window{1, 1, 1, 0, 0});
+  Value xl = toChannelsLast(c, x, none);
+  auto xlType = cast<RankedTensorType>(xl.getType());
+  int64_t count = 1;
+  for (int64_t d = 1; d + 1 < xlType.getRank(); ++d) {
+    count *= xlType.getDimSize(d);
+    xl = isMax ? c.reduceMax(xl, d) : c.reduceSum(xl, d);
+  }
+  if (!isMax) {
+    auto t = cast<RankedTensorType>(xl.getType());
+    SmallVector<int64_t> ones(t.getRank(), 1);
+    xl = c.mul(xl, c.constF32(ones, {1.0f / float(count)}), t);
+  }
+  c.setOutput(0, fromChannelsLast(c, xl, outType));
   return success();
+}
+
+LogicalResult importGlobalAveragePool(ImportContext &c) {
+  return importGlobalPool(c, false);
 }
 
 /// ConvInteger and QLinearConv: the zero-point-centred operands convolve in
@@ -677,14 +709,7 @@ LogicalResult importConvTranspose(ImportContext &c) {
 }
 
 LogicalResult importGlobalMaxPool(ImportContext &c) {
-  RankedTensorType type = c.resultType(1);
-  if (!type)
-    return failure();
-  Value x = c.input(0);
-  for (int64_t d = 2; d < type.getRank(); ++d)
-    x = c.reduceMax(x, d);
-  c.setOutput(0, x);
-  return success();
+  return importGlobalPool(c, true);
 }
 
 /// DepthToSpace (DCR/CRD) and SpaceToDepth: a reshape, a 6-D transpose and a

@@ -22,7 +22,6 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -656,9 +655,9 @@ class KernelEmitter {
 public:
   KernelEmitter(OpBuilder &b, Location loc, const Contraction &c,
                 std::optional<Epilogue> epi, std::optional<PadTarget> pad,
-                int64_t lanes, int64_t registers)
+                int64_t lanes, int64_t registers, int64_t rowGroups)
       : b(b), loc(loc), c(c), epi(epi), pad(pad), lanes(lanes),
-        registers(registers) {}
+        registers(registers), rowGroups(std::max<int64_t>(rowGroups, 1)) {}
 
   /// Emits the kernel and returns the value replacing the epilogue's result
   /// (or the contraction's when there is none).
@@ -732,7 +731,6 @@ private:
   }
   SmallVector<Segment> segments() const;
   Value packWeights(ArrayRef<Segment> segs, StringRef name);
-  SmallVector<scf::ForOp> innermost;
   Value emitSegment(const Segment &s, Value out);
 
   OpBuilder &b;
@@ -740,7 +738,7 @@ private:
   const Contraction &c;
   std::optional<Epilogue> epi;
   std::optional<PadTarget> pad;
-  int64_t lanes, registers;
+  int64_t lanes, registers, rowGroups;
   /// Where output element (row, col) lives: [row, col] of the [rows, N]
   /// result, or its place inside the padded tensor.
   SmallVector<Value> outIndices(Value row, Value col) {
@@ -1003,17 +1001,33 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
   bool blocked = packed && outElt.isF32() && c.k * nr * 4 > 2 * kL1Bytes &&
                  kcBlock >= 8 && levels.back().extent >= 2 * kcBlock;
 
-  // One loop over all (batch, panel, row block) tiles, row blocks fastest so
-  // that consecutive tiles (one thread's share) reuse a weight panel; with
-  // blocking a tile is a chunk of row blocks of a panel, with enough chunks
-  // for the threads. Tiles write disjoint outputs: the loop is marked
-  // parallel for the runtime.
-  int64_t blocks = (c.m + mr - 1) / mr, perChunk = blocks;
-  if (blocked) {
-    int64_t chunks = std::clamp<int64_t>(
-        (8 + c.batch * s.panels - 1) / (c.batch * s.panels), 1, blocks);
-    perChunk = (blocks + chunks - 1) / chunks;
-    blocks = (blocks + perChunk - 1) / perChunk;
+  // One loop over all tiles, ordered (batch, row group, panel, row block of
+  // the group). The runtime gives each thread a contiguous share of the
+  // loop, so a thread computes whole row groups (pixels, for convolutions)
+  // across all panels: the rows it writes here are the rows it reads in the
+  // next kernel, from its own core's cache, where a split by panels would
+  // make every core read the other's channels. Within a group, row blocks
+  // are fastest so that consecutive tiles reuse a weight panel. The weights
+  // are streamed once per group, so there are as few groups as threads are
+  // expected (`rowGroups`; measured on 2 cores, 2 groups beat both 1 and 7
+  // on a chain of 1x1 convolutions), each with at least 3 row blocks, and
+  // only when the weights fit in half of a 2 MB L2: larger weights (the
+  // late layers of a CNN, big projections) would come from L3 once per
+  // group, which cost more on one thread than the locality won on two.
+  // With blocking, a tile is a (group, panel) pair running the group's row
+  // blocks per reduction block. Tiles write disjoint outputs: the loop is
+  // marked parallel.
+  constexpr int64_t kL2Bytes = 2 * 1024 * 1024;
+  int64_t blocks = (c.m + mr - 1) / mr;
+  int64_t groups = c.k * s.panels * nr * 4 * c.batch <= kL2Bytes / 2
+                       ? std::clamp<int64_t>(blocks / 3, 1, rowGroups)
+                       : 1;
+  int64_t per = (blocks + groups - 1) / groups, perChunk = blocks;
+  groups = (blocks + per - 1) / per;
+  if (blocked) { // A tile per (group, panel): `per` row blocks each.
+    perChunk = per;
+    blocks = groups;
+    per = 1;
   }
   auto tLoop = beginFor(c.batch * s.panels * blocks, 1, out);
   tLoop->setAttr(kParallelAttr, b.getUnitAttr());
@@ -1028,8 +1042,27 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
                                                   (2 * c.k + epiOps)));
   tLoop->setAttr("dlc.kernel", b.getStringAttr(describe(epiOps)));
   Value t = tLoop.getInductionVar();
-  Value panel = rem(div(t, blocks), s.panels);
-  Value bIv = div(t, blocks * s.panels);
+  // Tile t = (batch, row group, panel, block in group). The last group may
+  // be shorter, so its panel and block come from its own size; both
+  // decompositions divide by constants and a select picks one.
+  Value u = rem(t, s.panels * blocks);
+  Value bIv = div(t, s.panels * blocks);
+  int64_t lastPer = blocks - (groups - 1) * per;
+  Value lead = idx((groups - 1) * s.panels * per);
+  Value inLast = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, u,
+                                       lead);
+  Value w = arith::SubIOp::create(b, loc, u, lead);
+  Value panel = arith::SelectOp::create(b, loc, inLast, div(w, lastPer),
+                                        rem(div(u, per), s.panels));
+  // (Clamped although always in range: the bound lets LLVM prove that most
+  // rows of a block need no clamping, which keeps their bases out of the
+  // reduction loop.)
+  Value blockIdx = arith::MinUIOp::create(
+      b, loc,
+      arith::SelectOp::create(
+          b, loc, inLast, add(mul(idx(groups - 1), per), rem(w, lastPer)),
+          add(mul(div(u, s.panels * per), per), rem(u, per))),
+      idx(blocks - 1));
   Value col0 = add(idx(s.col0), mul(panel, nr));
   Value panelBase = add(idx(s.packedBase), mul(panel, c.k * nr));
   SmallVector<Value> cols;
@@ -1139,8 +1172,6 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
           reduce(level + 1, add(aOff, mul(iv, l.aStride)),
                  add(kOff, mul(iv, l.kStride)), f.getRegionIterArgs());
       endFor(f, res);
-      if (level + 1 == levels.size())
-        innermost.push_back(f);
       return SmallVector<Value>(f.getResults());
     };
     return reduce(0, idx(0), idx(0), init);
@@ -1200,19 +1231,13 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
   };
 
   Value o = tLoop.getRegionIterArgs()[0];
-  auto unrollInner = [&] {
-    if (const char *e = getenv("DLC_UNROLL"))
-      for (scf::ForOp f : innermost)
-        (void)loopUnrollByFactor(f, atoi(e));
-  };
   if (!blocked) {
     SmallVector<Value> rows, aBase;
-    rowsOf(mul(rem(t, blocks), mr), rows, aBase);
+    rowsOf(mul(blockIdx, mr), rows, aBase);
     SmallVector<Value> accs =
         reduceAll(aBase, initAccs(rows), nullptr, nullptr);
     o = writeOut(o, rows, accs, /*final=*/true);
     endFor(tLoop, o);
-    unrollInner();
     return tLoop.getResult(0);
   }
 
@@ -1226,7 +1251,7 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
                                       idx(0));
   Value last = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, kHi,
                                      idx(inner));
-  Value mLo = mul(rem(t, blocks), perChunk * mr);
+  Value mLo = mul(blockIdx, perChunk * mr);
   Value mHi =
       arith::MinSIOp::create(b, loc, add(mLo, idx(perChunk * mr)), idx(c.m));
   auto mLoop = scf::ForOp::create(b, loc, mLo, mHi, idx(mr),
@@ -1260,7 +1285,6 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
   endFor(mLoop, finish.getResult(0));
   endFor(kLoop, mLoop.getResult(0));
   endFor(tLoop, kLoop.getResult(0));
-  unrollInner();
   return tLoop.getResult(0);
 }
 
@@ -1301,7 +1325,8 @@ struct ContractionKernelsPass
           cast<RankedTensorType>(last->getResult(0).getType()).getRank() - 1)
         pad = matchPadTarget(last->getResult(0));
       OpBuilder b(last);
-      KernelEmitter emitter(b, op->getLoc(), *c, epi, pad, lanes, registers);
+      KernelEmitter emitter(b, op->getLoc(), *c, epi, pad, lanes, registers,
+                            rowGroups);
       Value replacement = emitter.emit(func.getSymName(), counter);
       if (pad) {
         pad->op.getResult().replaceAllUsesWith(replacement);

@@ -33,7 +33,10 @@ def ContractionKernels
 
     The tile sizes come from the target: `lanes = vector-bits / 32`, `nv` up
     to 4 vectors (2 with 16 registers), `mr` as many rows as the remaining
-    registers allow (at most 8).
+    registers allow (at most 8). The tile loop runs row groups outermost
+    (`row-groups`, each of 3 row blocks or more), then panels, then the row
+    blocks of the group, so that a thread's contiguous share of the loop is
+    a set of output rows.
 
     Postcondition: the matched ops are gone; nothing is allocated inside the
     loops, so memory planning places every buffer as before.
@@ -46,6 +49,9 @@ def ContractionKernels
            "Width of the target's vector registers in bits">,
     Option<"registers", "registers", "int64_t", /*default=*/"16",
            "Number of vector registers of the target">,
+    Option<"rowGroups", "row-groups", "int64_t", /*default=*/"2",
+           "Row groups each kernel's tiles are ordered by (the thread "
+           "count the tile order is shaped for)">,
   ];
 }
 

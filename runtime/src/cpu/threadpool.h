@@ -16,9 +16,9 @@ typedef struct dlc_pool dlc_pool_t;
  * Returns NULL if threads < 2 or on failure. */
 dlc_pool_t *dlc_pool_create(int threads);
 void dlc_pool_destroy(dlc_pool_t *pool);
-/* Runs fn(closure, begin, end) over contiguous chunks covering [0, n) (about
- * four per participant, taken first come first served); returns when all
- * are done. */
+/* Runs fn(closure, begin, end) over [0, n) cut into one contiguous part per
+ * participant, in order (the caller takes the first); returns when all are
+ * done. */
 void dlc_pool_parallel_for(void *pool, int64_t n, dlc_task_fn fn,
                            void *closure);
 

@@ -62,7 +62,8 @@ public:
     std::string pipeline =
         "func.func(dlc-cpu-contraction-kernels{vector-bits=" +
         std::to_string(bits) + " registers=" + std::to_string(regs) +
-        "},dlc-cpu-parallelize-kernels,canonicalize,cse)";
+        "},dlc-cpu-parallelize-kernels,dlc-cpu-vectorize-kernels{vector-bits=" +
+        std::to_string(bits) + "},canonicalize,cse)";
     if (failed(parsePassPipeline(pipeline, pm)))
       llvm::report_fatal_error("dlc: malformed CPU kernel pipeline");
   }

@@ -725,9 +725,19 @@ private:
       os << " + " << epiOps << " epilogue op(s)";
     return d;
   }
+  /// Rows per register tile: as many as the registers allow (at most 8),
+  /// or one or two fewer when that pads the rows (M, rounded up to whole
+  /// blocks) by over 5% less: the last block recomputes clamped rows, so
+  /// M = 49 (a 7x7 map) runs 50 rows with 5-row blocks instead of 54.
   int64_t tileRows(int64_t nv) const {
-    int64_t mr = (registers - nv - 1) / nv;
-    return std::max<int64_t>(1, std::min<int64_t>({mr, 8, c.m}));
+    int64_t most = std::max<int64_t>(
+        1, std::min<int64_t>({(registers - nv - 1) / nv, 8, c.m}));
+    auto padded = [&](int64_t mr) { return (c.m + mr - 1) / mr * mr; };
+    int64_t best = most;
+    for (int64_t mr = most - 1; mr >= std::max<int64_t>(1, most - 2); --mr)
+      if (padded(mr) * 100 < padded(best) * 95)
+        best = mr;
+    return best;
   }
   SmallVector<Segment> segments() const;
   Value packWeights(ArrayRef<Segment> segs, StringRef name);

@@ -80,4 +80,39 @@ def ParallelizeKernels
   ];
 }
 
+def VectorizeKernels : Pass<"dlc-cpu-vectorize-kernels", "func::FuncOp"> {
+  let summary = "Vector code for the elementwise linalg ops the contraction "
+                "kernels left";
+  let description = [{
+    Matches: all-parallel `linalg.generic`, `linalg.fill`, `linalg.copy`
+    and `linalg.map` on static tensors of 8-bit or wider elements, anywhere in the function (also inside the parallel
+    tile loops of dlc-cpu-parallelize-kernels), whose innermost loop is
+    parallel and is the last dimension of every operand that uses it (the
+    others broadcast along it), with an extent divisible by a vector length
+    (4, 2, 1, 1/2 or 1/4 of `vector-bits / 32` lanes, at least 4).
+
+    Produces: a loop nest over the op's loops, by 1 on every other loop and
+    by that length on the innermost, whose body reads one 1-D vector per
+    operand that uses the innermost loop (a broadcast scalar for the
+    others), applies the op's body to vectors and writes one vector per
+    result. A `linalg.generic` that reduces along its innermost loop only,
+    with a lanewise body ending in one float combining op (addf, mulf,
+    maximumf, minimumf, maxnumf, minnumf) with the output, becomes a loop
+    over its other loops whose body reduces the row into a vector
+    accumulator, then `vector.reduction` of the lanes onto the output's
+    initial value (the row is reassociated by lanes; deterministic). Ops
+    that do not match (transposes, gathers, bodies with linalg.index, other
+    reductions) are left to the loop lowering.
+
+    Postcondition: same results, no allocation.
+  }];
+  let dependentDialects = ["scf::SCFDialect", "vector::VectorDialect",
+                           "tensor::TensorDialect", "arith::ArithDialect",
+                           "ub::UBDialect"];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"128",
+           "Width of the target's vector registers in bits">,
+  ];
+}
+
 #endif // DLC_TARGETS_CPU_PASSES_TD

@@ -17,6 +17,7 @@
 // register budget change.
 //
 //===----------------------------------------------------------------------===//
+#include "targets/CPU/Lanewise.h"
 #include "targets/CPU/Passes.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -1209,28 +1210,9 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
                     reader ? reader->read(b, loc, rows[r], epiRowIdx[r],
                                           cols[j], vt, s.inBounds)
                            : v);
-          auto vectorOf = [&](Value x) -> Value {
-            if (Value m = map.lookupOrNull(x))
-              return m;
-            // A scalar from outside the body (or a body constant).
-            return vector::BroadcastOp::create(
-                b, loc, VectorType::get({lanes}, x.getType()), x);
-          };
-          for (Operation &op : body.without_terminator()) {
-            if (op.getNumOperands() == 0) { // Constants stay scalar.
-              Operation *cl = b.clone(op);
-              map.map(op.getResult(0), vectorOf(cl->getResult(0)));
-              continue;
-            }
-            OperationState st(loc, op.getName());
-            for (Value x : op.getOperands())
-              st.addOperands(vectorOf(x));
-            st.addTypes(VectorType::get({lanes}, op.getResult(0).getType()));
-            st.propertiesAttr = op.getPropertiesAsAttribute();
-            st.addAttributes(llvm::to_vector(op.getDiscardableAttrs()));
-            map.map(op.getResult(0), b.create(st)->getResult(0));
-          }
-          v = vectorOf(body.getTerminator()->getOperand(0));
+          dlc::applyLanewise(b, loc, body, map, lanes);
+          v = dlc::lanewiseValue(b, loc, map,
+                                 body.getTerminator()->getOperand(0), lanes);
         }
         o = vector::TransferWriteOp::create(b, loc, v, o,
                                             outIndices(rows[r], cols[j]),

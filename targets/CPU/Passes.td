@@ -84,8 +84,10 @@ def VectorizeKernels : Pass<"dlc-cpu-vectorize-kernels", "func::FuncOp"> {
   let summary = "Vector code for the elementwise linalg ops the contraction "
                 "kernels left";
   let description = [{
-    Matches: all-parallel `linalg.generic`, `linalg.fill`, `linalg.copy`
-    and `linalg.map` on static tensors of 8-bit or wider elements, anywhere in the function (also inside the parallel
+    Matches: all-parallel `linalg.generic`, `linalg.fill`, `linalg.copy`,
+    `linalg.map`, `linalg.transpose` (of the outer dimensions: attention's
+    head split and merge) and `linalg.broadcast` on static tensors of 8-bit
+    or wider elements, anywhere in the function (also inside the parallel
     tile loops of dlc-cpu-parallelize-kernels), whose innermost loop is
     parallel and is the last dimension of every operand that uses it (the
     others broadcast along it), with an extent divisible by a vector length
@@ -101,8 +103,8 @@ def VectorizeKernels : Pass<"dlc-cpu-vectorize-kernels", "func::FuncOp"> {
     over its other loops whose body reduces the row into a vector
     accumulator, then `vector.reduction` of the lanes onto the output's
     initial value (the row is reassociated by lanes; deterministic). Ops
-    that do not match (transposes, gathers, bodies with linalg.index, other
-    reductions) are left to the loop lowering.
+    that do not match (gathers, bodies with linalg.index, other reductions,
+    transposes of the innermost dimension) are left to the loop lowering.
 
     Postcondition: same results, no allocation.
   }];

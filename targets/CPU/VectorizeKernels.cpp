@@ -11,6 +11,7 @@
 // body's arithmetic on vectors and vector writes.
 //
 //===----------------------------------------------------------------------===//
+#include "targets/CPU/Lanewise.h"
 #include "targets/CPU/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -27,6 +28,42 @@ namespace mlir::dlc {
 using namespace mlir;
 
 namespace {
+
+/// How many dimensions of `v` come after dimension `pos`, if all of them
+/// have size 1 (0 when there are none, or one is not a unit dimension).
+unsigned trailingUnitDims(Value v, unsigned pos) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!t || pos >= t.getRank())
+    return 0;
+  for (int64_t d = pos + 1; d < t.getRank(); ++d)
+    if (t.getDimSize(d) != 1)
+      return 0;
+  return t.getRank() - pos - 1;
+}
+
+/// Input `src` with map `map` as read along loop `inner`: when unit
+/// dimensions follow the loop's dimension, they are folded into it by a
+/// collapse_shape (a view) and dropped from the map, so that a 1-D vector
+/// access reads along the loop. Call outside the loops.
+std::pair<Value, AffineMap> foldTrailingUnitDims(OpBuilder &b, Location loc,
+                                                 Value src, AffineMap map,
+                                                 unsigned inner) {
+  std::optional<unsigned> at =
+      map.getResultPosition(getAffineDimExpr(inner, map.getContext()));
+  if (!at || *at + 1 == map.getNumResults() ||
+      trailingUnitDims(src, *at) == 0)
+    return {src, map};
+  auto t = cast<RankedTensorType>(src.getType());
+  SmallVector<ReassociationIndices> groups;
+  for (unsigned d = 0; d < *at; ++d)
+    groups.push_back({static_cast<int64_t>(d)});
+  ReassociationIndices last;
+  for (int64_t d = *at; d < t.getRank(); ++d)
+    last.push_back(d);
+  groups.push_back(last);
+  Value collapsed = tensor::CollapseShapeOp::create(b, loc, src, groups);
+  return {collapsed, map.getSliceMap(0, *at + 1)};
+}
 
 /// The vector length along loop `inner` of `op` (its innermost), or 0 if it
 /// does not vectorize along it: every operand that uses the loop must have
@@ -48,10 +85,14 @@ int64_t vectorLength(linalg::LinalgOp op, unsigned inner, int64_t lanes) {
     if (!map.isFunctionOfDim(inner))
       continue;
     // The loop must be the operand's last dimension (a 1-D vector access
-    // reads along the last dimension; one past a trailing unit dimension
-    // would need a permuted access).
-    if (map.getNumResults() == 0 ||
-        map.getResults().back() != getAffineDimExpr(inner, op.getContext()))
+    // reads along the last dimension). An input may have unit dimensions
+    // after it: it is read through a collapse_shape that folds them away
+    // (trailingUnitDims); an output may not.
+    std::optional<unsigned> at =
+        map.getResultPosition(getAffineDimExpr(inner, op.getContext()));
+    if (!at || (*at + 1 != map.getNumResults() &&
+                (op.isDpsInit(&operand) ||
+                 trailingUnitDims(operand.get(), *at) == 0)))
       return 0;
   }
   int64_t extent = ranges[inner];
@@ -94,6 +135,36 @@ bool hasLanewiseBody(linalg::LinalgOp op) {
   return true;
 }
 
+/// The indices an operand with indexing map `map` is read at, given the
+/// loops' induction variables (a constant-0 result reads index 0).
+SmallVector<Value> mapIndices(OpBuilder &b, Location loc, AffineMap map,
+                              ArrayRef<Value> ivs) {
+  SmallVector<Value> at;
+  for (AffineExpr e : map.getResults())
+    at.push_back(isa<AffineDimExpr>(e)
+                     ? ivs[cast<AffineDimExpr>(e).getPosition()]
+                     : arith::ConstantIndexOp::create(b, loc, 0).getResult());
+  return at;
+}
+
+/// A `v`-lane vector of operand `src` (indexing map `map`) at the loops'
+/// position: read along loop `inner` when the operand uses it, else its
+/// element there (or the scalar itself) broadcast to every lane.
+Value readLanes(OpBuilder &b, Location loc, Value src, AffineMap map,
+                ArrayRef<Value> ivs, unsigned inner, int64_t v) {
+  Type elt = getElementTypeOrSelf(src.getType());
+  VectorType vt = VectorType::get({v}, elt);
+  if (!isa<RankedTensorType>(src.getType())) // A scalar input.
+    return vector::BroadcastOp::create(b, loc, vt, src);
+  if (map.isFunctionOfDim(inner))
+    return vector::TransferReadOp::create(
+        b, loc, vt, src, mapIndices(b, loc, map, ivs),
+        ub::PoisonOp::create(b, loc, elt), ArrayRef<bool>{true});
+  return vector::BroadcastOp::create(
+      b, loc, vt,
+      tensor::ExtractOp::create(b, loc, src, mapIndices(b, loc, map, ivs)));
+}
+
 /// Rewrites `op` as a loop nest over its outer loops (by 1) and its innermost
 /// loop (by `v`), whose body reads a `v`-lane vector from every operand that
 /// uses the innermost loop (broadcasting a scalar from the others), applies
@@ -112,6 +183,10 @@ void vectorizeOp(RewriterBase &b, linalg::LinalgOp op, int64_t v) {
   SmallVector<scf::ForOp> loops;
   SmallVector<Value> outs(op.getDpsInits().begin(), op.getDpsInits().end());
   b.setInsertionPoint(op);
+  SmallVector<std::pair<Value, AffineMap>> inputs;
+  for (OpOperand *operand : op.getDpsInputOperands())
+    inputs.push_back(foldTrailingUnitDims(
+        b, loc, operand->get(), op.getMatchingIndexingMap(operand), inner));
   for (unsigned d = 0; d < n; ++d) {
     auto f = scf::ForOp::create(b, loc, idx(0), idx(ranges[d]),
                                 idx(d == inner ? v : 1), outs);
@@ -120,68 +195,31 @@ void vectorizeOp(RewriterBase &b, linalg::LinalgOp op, int64_t v) {
     outs.assign(f.getRegionIterArgs().begin(), f.getRegionIterArgs().end());
     loops.push_back(f);
   }
-  auto indices = [&](AffineMap map) {
-    SmallVector<Value> at;
-    for (AffineExpr e : map.getResults())
-      at.push_back(isa<AffineDimExpr>(e)
-                       ? ivs[cast<AffineDimExpr>(e).getPosition()]
-                       : idx(0));
-    return at;
-  };
   Block *body = op.getBlock();
   IRMapping map;
   for (OpOperand &operand : op->getOpOperands()) {
-    AffineMap m = op.getMatchingIndexingMap(&operand);
-    Value src = op.isDpsInit(&operand)
-                    ? outs[operand.getOperandNumber() - op.getNumDpsInputs()]
-                    : operand.get();
-    Value arg = body->getArgument(operand.getOperandNumber());
+    unsigned i = operand.getOperandNumber();
+    Value arg = body->getArgument(i);
     if (arg.use_empty())
       continue;
-    Type elt = getElementTypeOrSelf(src.getType());
-    if (!isa<RankedTensorType>(src.getType())) { // A scalar input.
-      map.map(arg, vector::BroadcastOp::create(
-                       b, loc, VectorType::get({v}, elt), src));
-      continue;
-    }
-    if (m.isFunctionOfDim(inner)) {
-      map.map(arg, vector::TransferReadOp::create(
-                       b, loc, VectorType::get({v}, elt), src, indices(m),
-                       ub::PoisonOp::create(b, loc, elt),
-                       ArrayRef<bool>{true}));
-    } else {
-      Value s = tensor::ExtractOp::create(b, loc, src, indices(m));
-      map.map(arg,
-              vector::BroadcastOp::create(b, loc, VectorType::get({v}, elt), s));
-    }
+    auto [src, m] =
+        op.isDpsInit(&operand)
+            ? std::make_pair(outs[i - op.getNumDpsInputs()],
+                             op.getMatchingIndexingMap(&operand))
+            : inputs[i];
+    map.map(arg, readLanes(b, loc, src, m, ivs, inner, v));
   }
-  auto vectorOf = [&](Value x) -> Value {
-    if (Value m = map.lookupOrNull(x))
-      return m;
-    return vector::BroadcastOp::create(
-        b, loc, VectorType::get({v}, x.getType()), x); // From outside.
+  auto vectorOf = [&](Value x) {
+    return dlc::lanewiseValue(b, loc, map, x, v);
   };
-  for (Operation &inner : body->without_terminator()) {
-    if (inner.getNumOperands() == 0) { // Constants stay scalar.
-      Operation *c = b.clone(inner);
-      map.map(inner.getResult(0), vectorOf(c->getResult(0)));
-      continue;
-    }
-    OperationState st(loc, inner.getName());
-    for (Value x : inner.getOperands())
-      st.addOperands(vectorOf(x));
-    st.addTypes(VectorType::get({v}, inner.getResult(0).getType()));
-    st.propertiesAttr = inner.getPropertiesAsAttribute();
-    st.addAttributes(llvm::to_vector(inner.getDiscardableAttrs()));
-    map.map(inner.getResult(0), b.create(st)->getResult(0));
-  }
+  dlc::applyLanewise(b, loc, *body, map, v);
   auto yield = cast<linalg::YieldOp>(body->getTerminator());
   SmallVector<Value> written;
   for (auto [i, out] : llvm::enumerate(outs)) {
     AffineMap m = op.getIndexingMapMatchingResult(op->getResult(i));
     written.push_back(vector::TransferWriteOp::create(
                           b, loc, vectorOf(yield.getOperand(i)), out,
-                          indices(m), ArrayRef<bool>{true})
+                          mapIndices(b, loc, m, ivs), ArrayRef<bool>{true})
                           .getResult());
   }
   for (int d = n - 1; d >= 0; --d) {
@@ -251,6 +289,10 @@ void vectorizeReduction(RewriterBase &b, linalg::GenericOp op, Operation *comb,
     return arith::ConstantIndexOp::create(b, loc, x).getResult();
   };
   b.setInsertionPoint(op);
+  SmallVector<std::pair<Value, AffineMap>> inputs;
+  for (OpOperand *operand : op.getDpsInputOperands())
+    inputs.push_back(foldTrailingUnitDims(
+        b, loc, operand->get(), op.getMatchingIndexingMap(operand), inner));
   SmallVector<Value> ivs(n);
   SmallVector<scf::ForOp> loops;
   Value out = op.getDpsInits()[0];
@@ -264,18 +306,11 @@ void vectorizeReduction(RewriterBase &b, linalg::GenericOp op, Operation *comb,
     out = f.getRegionIterArgs()[0];
     loops.push_back(f);
   }
-  auto indices = [&](AffineMap map) {
-    SmallVector<Value> at;
-    for (AffineExpr e : map.getResults())
-      at.push_back(isa<AffineDimExpr>(e)
-                       ? ivs[cast<AffineDimExpr>(e).getPosition()]
-                       : idx(0));
-    return at;
-  };
   Type elt = getElementTypeOrSelf(out.getType());
   VectorType vt = VectorType::get({v}, elt);
   AffineMap outMap = op.getIndexingMapMatchingResult(op->getResult(0));
-  Value init = tensor::ExtractOp::create(b, loc, out, indices(outMap));
+  Value init =
+      tensor::ExtractOp::create(b, loc, out, mapIndices(b, loc, outMap, ivs));
   Value neutral = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(vt, *arith::getNeutralElement(comb)));
   auto k = scf::ForOp::create(b, loc, idx(0), idx(ranges[inner]), idx(v),
@@ -285,52 +320,21 @@ void vectorizeReduction(RewriterBase &b, linalg::GenericOp op, Operation *comb,
   Block *body = op.getBlock();
   IRMapping map;
   for (OpOperand *operand : op.getDpsInputOperands()) {
-    Value arg = body->getArgument(operand->getOperandNumber());
-    if (arg.use_empty())
-      continue;
-    AffineMap m = op.getMatchingIndexingMap(operand);
-    Type t = getElementTypeOrSelf(operand->get().getType());
-    if (!isa<RankedTensorType>(operand->get().getType()))
-      map.map(arg, vector::BroadcastOp::create(b, loc, VectorType::get({v}, t),
-                                               operand->get()));
-    else if (m.isFunctionOfDim(inner))
-      map.map(arg, vector::TransferReadOp::create(
-                       b, loc, VectorType::get({v}, t), operand->get(),
-                       indices(m), ub::PoisonOp::create(b, loc, t),
-                       ArrayRef<bool>{true}));
-    else
-      map.map(arg, vector::BroadcastOp::create(
-                       b, loc, VectorType::get({v}, t),
-                       tensor::ExtractOp::create(b, loc, operand->get(),
-                                                 indices(m))));
+    unsigned i = operand->getOperandNumber();
+    Value arg = body->getArgument(i);
+    if (!arg.use_empty())
+      map.map(arg, readLanes(b, loc, inputs[i].first, inputs[i].second, ivs,
+                             inner, v));
   }
   map.map(body->getArguments().back(), k.getRegionIterArgs()[0]);
-  auto vectorOf = [&](Value x) -> Value {
-    if (Value m = map.lookupOrNull(x))
-      return m;
-    return vector::BroadcastOp::create(b, loc,
-                                       VectorType::get({v}, x.getType()), x);
-  };
-  for (Operation &inner : body->without_terminator()) {
-    if (inner.getNumOperands() == 0) {
-      Operation *c = b.clone(inner);
-      map.map(inner.getResult(0), vectorOf(c->getResult(0)));
-      continue;
-    }
-    OperationState st(loc, inner.getName());
-    for (Value x : inner.getOperands())
-      st.addOperands(vectorOf(x));
-    st.addTypes(VectorType::get({v}, inner.getResult(0).getType()));
-    st.propertiesAttr = inner.getPropertiesAsAttribute();
-    st.addAttributes(llvm::to_vector(inner.getDiscardableAttrs()));
-    map.map(inner.getResult(0), b.create(st)->getResult(0));
-  }
+  dlc::applyLanewise(b, loc, *body, map, v);
   scf::YieldOp::create(b, loc, map.lookup(comb->getResult(0)));
   b.setInsertionPointAfter(k);
   Value r = vector::ReductionOp::create(b, loc, *combiningKind(comb),
                                         k.getResult(0), init);
   Value written =
-      tensor::InsertOp::create(b, loc, r, out, indices(outMap)).getResult();
+      tensor::InsertOp::create(b, loc, r, out, mapIndices(b, loc, outMap, ivs))
+          .getResult();
   for (int d = static_cast<int>(loops.size()) - 1; d >= 0; --d) {
     b.setInsertionPointToEnd(loops[d].getBody());
     scf::YieldOp::create(b, loc, written);
@@ -349,7 +353,8 @@ struct VectorizeKernelsPass
     SmallVector<std::pair<linalg::LinalgOp, int64_t>> ops;
     func.walk([&](linalg::LinalgOp op) {
       if (!isa<linalg::GenericOp, linalg::FillOp, linalg::CopyOp,
-               linalg::MapOp>(op.getOperation()) ||
+               linalg::MapOp, linalg::TransposeOp, linalg::BroadcastOp>(
+              op.getOperation()) ||
           !hasLanewiseBody(op))
         return;
       if (int64_t v = innerVectorLength(op, lanes))

@@ -83,10 +83,12 @@ func.func @row_variance(%x: tensor<16x256xf32>, %mean: tensor<16xf32>, %init: te
 
 // Tests what must stay a loop nest for the lowering: a reduction that is not
 // along the innermost loop (a column sum), a transpose (the innermost loop
-// is not contiguous in the input), a row of 7 (no vector length divides
-// it) and a reduction reading an operand whose innermost loop is followed by
-// a unit dimension (tensor<1x64x1>: a 1-D access would read along the unit
-// dimension; seen in ConvNeXt's layer norm fused into a projection).
+// is not contiguous in the input) and a row of 7 (no vector length divides
+// it). And that an input whose innermost loop is followed by a unit
+// dimension (tensor<1x64x1>, seen in ConvNeXt's layer norm fused into a
+// projection) is read through a collapse_shape that folds the unit
+// dimension away: a 1-D access on the uncollapsed tensor would read along
+// the unit dimension.
 #in = affine_map<(d0, d1) -> (d0, d1)>
 #col = affine_map<(d0, d1) -> (d1)>
 #t = affine_map<(d0, d1) -> (d1, d0)>
@@ -95,7 +97,9 @@ func.func @row_variance(%x: tensor<16x256xf32>, %mean: tensor<16xf32>, %init: te
 // CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: %[[Q:.*]] = tensor.collapse_shape %arg5 {{\[}}[0], [1, 2]] : tensor<1x64x1xf32> into tensor<1x64xf32>
+// CHECK: vector.transfer_read %[[Q]][{{.*}}], {{.*}} : tensor<1x64xf32>, vector<64xf32>
+// CHECK: vector.reduction <add>
 #a3 = affine_map<(d0, d1, d2) -> (d0, d2)>
 #w3 = affine_map<(d0, d1, d2) -> (d0, d2, d1)>
 #o3 = affine_map<(d0, d1, d2) -> (d0, d1)>
@@ -123,4 +127,19 @@ func.func @not_vectorized(%x: tensor<16x64xf32>, %init: tensor<64xf32>, %y: tens
     linalg.yield %v : f32
   } -> tensor<1x1xf32>
   return %r, %t, %s, %dot : tensor<64xf32>, tensor<16x64xf32>, tensor<4x7xf32>, tensor<1x1xf32>
+}
+
+// -----
+
+// Tests that a transpose of the outer dimensions (attention's head split:
+// [seq, heads, dim] -> [heads, seq, dim]) copies whole vectors along the
+// innermost dimension, which stays last in both tensors.
+// CHECK-LABEL: func.func @head_split
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[V:.*]] = vector.transfer_read %arg0{{.*}} : tensor<128x12x64xf32>, vector<64xf32>
+// CHECK: vector.transfer_write %[[V]], {{.*}} : vector<64xf32>, tensor<12x128x64xf32>
+func.func @head_split(%x: tensor<128x12x64xf32>) -> tensor<12x128x64xf32> {
+  %e = tensor.empty() : tensor<12x128x64xf32>
+  %t = linalg.transpose ins(%x : tensor<128x12x64xf32>) outs(%e : tensor<12x128x64xf32>) permutation = [1, 0, 2]
+  return %t : tensor<12x128x64xf32>
 }

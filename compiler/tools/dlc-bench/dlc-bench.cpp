@@ -17,6 +17,7 @@
 // measurement only, never a dependency of dlc or its runtime.
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/tools/common/Exec.h"
 #include "compiler/tools/common/TensorIO.h"
 #include "dlc/runtime.h"
 
@@ -95,16 +96,6 @@ std::string selfDir() {
   buf[n] = 0;
   std::string s(buf);
   return s.substr(0, s.rfind('/'));
-}
-
-/// In a forked child: becomes `args`, or exits 127.
-[[noreturn]] void execOrExit(const std::vector<std::string> &args) {
-  std::vector<char *> argv;
-  for (const std::string &a : args)
-    argv.push_back(const_cast<char *>(a.c_str()));
-  argv.push_back(nullptr);
-  execvp(argv[0], argv.data());
-  _exit(127);
 }
 
 /// Runs `args` with stdout to `out` (if not empty); returns the exit code,

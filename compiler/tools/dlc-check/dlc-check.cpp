@@ -15,6 +15,7 @@
 // passed.
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/tools/common/Exec.h"
 #include "compiler/tools/common/TensorIO.h"
 
 #include <algorithm>
@@ -125,12 +126,7 @@ int runLogged(const std::vector<std::string> &args, const std::string &log) {
       dup2(fd, 1);
     }
     alarm(600); // Survives exec: bounds a compile or a run that hangs.
-    std::vector<char *> argv;
-    for (const std::string &a : args)
-      argv.push_back(const_cast<char *>(a.c_str()));
-    argv.push_back(nullptr);
-    execvp(argv[0], argv.data());
-    _exit(127);
+    execOrExit(args);
   }
   int status = 0;
   waitpid(pid, &status, 0);

@@ -65,6 +65,9 @@ int64_t mlir::dlc::dtypeSize(int32_t dtype) {
   case 4: case 5: case 10: case 16: return 2;
   case 7: case 11: case 13: return 8;
   case 12: return 4;
+  case 17: case 18: case 19: case 20: case 21: case 22: case 23: case 24:
+  case 25: case 26:
+    return 1; // float8/float4/int4/int2: one byte per element (model_abi.h).
   default: return 0;
   }
 }

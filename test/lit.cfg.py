@@ -29,6 +29,20 @@ if os.path.isdir(testdata):
     config.available_features.add("onnx-testdata")
     config.substitutions.append(("%onnx_testdata", testdata))
 
+# The onnx Python package at the version of dlc's ONNX library (a venv that
+# utils/onnx-env.sh makes from PyPI; utils/test.sh prepares it), which
+# generates the current backend suite. Without PyPI those tests are
+# UNSUPPORTED.
+import re
+onnx_version = re.search(r"^ONNX_VERSION=(\S+)", open(os.path.join(
+    config.dlc_src_root, "utils", "build-onnx.sh")).read(), re.M).group(1)
+onnx_py = os.path.join(os.environ.get("DLC_CACHE", os.path.expanduser("~/.cache/dlc")),
+                       "onnx-py-" + onnx_version, "bin", "python")
+if os.path.exists(onnx_py):
+    config.available_features.add("onnx-current")
+    config.substitutions.append(("%onnx_python", onnx_py))
+config.substitutions.append(("%onnx_version", onnx_version))
+
 def has_module(mod):
     import subprocess
     return subprocess.call([python, "-c", "import " + mod],

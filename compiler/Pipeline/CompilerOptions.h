@@ -36,6 +36,9 @@ struct CompilerOptions {
   int optLevel = 3;
   /// --input-shape name=1x3x224x224 pins (symbolic) input dimensions.
   std::map<std::string, std::vector<int64_t>> inputShapes;
+  /// --dim name=N pins the symbolic dimension `name` (dim_param) wherever
+  /// a graph input uses it.
+  std::map<std::string, int64_t> dims;
   /// --report=<file.json>: the memory contract (see docs/cli.md).
   std::string reportPath;
   /// --max-ram / --max-flash budgets in bytes; 0 means no budget.

@@ -50,7 +50,8 @@ void mlir::dlc::buildGraphPipeline(OpPassManager &pm) {
 void mlir::dlc::buildKernelPipeline(OpPassManager &pm) {
   addPipeline(pm, "func.func(tosa-optional-decompositions,canonicalize,"
                   "tosa-make-broadcastable,tosa-to-linalg-named,canonicalize,"
-                  "tosa-to-linalg,tosa-to-arith,tosa-to-tensor,dlc-lower-pad,"
+                  "tosa-to-linalg,dlc-infinite-reduction-init,tosa-to-arith,"
+                  "tosa-to-tensor,dlc-lower-pad,"
                   "dlc-lower-pool,dlc-lower-unary,dlc-lower-conv,"
                   "canonicalize,linalg-fuse-elementwise-ops,cse,canonicalize)");
 }

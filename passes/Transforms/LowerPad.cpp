@@ -1,6 +1,6 @@
 //===- LowerPad.cpp - dlc.pad to tensor/linalg ----------------------------===//
 //
-// Lowers border-replicating padding (ONNX Pad reflect/edge) one dimension at a
+// Lowers border-replicating padding (ONNX Pad reflect/edge/wrap) one dimension at a
 // time: the two borders are computed by a linalg.generic that reads the input
 // through a mirrored (reflect) or constant (edge) index map, then joined with
 // tensor.concat. Upstream tensor.pad only pads with a constant.
@@ -61,6 +61,7 @@ struct LowerPadPattern : OpRewritePattern<dlc::PadOp> {
     if (!type.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "needs a static shape");
     bool reflect = op.getMode() == "reflect";
+    bool wrap = op.getMode() == "wrap";
     Value cur = op.getInput();
     Location loc = op.getLoc();
     for (int64_t d = 0; d < type.getRank(); ++d) {
@@ -70,15 +71,29 @@ struct LowerPadPattern : OpRewritePattern<dlc::PadOp> {
       int64_t n = type.getDimSize(d);
       SmallVector<Value> parts;
       // Left border element i is input[lo - i] (reflect) or input[0] (edge).
+      // Wrap borders are slices of the far end: input[n - lo, n) on the
+      // left, input[0, hi) on the right.
+      auto slice = [&](int64_t start, int64_t size) -> Value {
+        auto t = cast<RankedTensorType>(cur.getType());
+        SmallVector<OpFoldResult> offsets(t.getRank(), rewriter.getIndexAttr(0)),
+            sizes, strides(t.getRank(), rewriter.getIndexAttr(1));
+        for (int64_t k = 0; k < t.getRank(); ++k)
+          sizes.push_back(rewriter.getIndexAttr(k == d ? size : t.getDimSize(k)));
+        offsets[d] = rewriter.getIndexAttr(start);
+        return tensor::ExtractSliceOp::create(rewriter, loc, cur, offsets, sizes,
+                                              strides);
+      };
       if (lo > 0)
         parts.push_back(reflect ? buildBorder(rewriter, loc, cur, d, lo, lo, -1)
+                        : wrap  ? slice(n - lo, lo)
                                 : buildBorder(rewriter, loc, cur, d, lo, 0, 0));
       parts.push_back(cur);
       // Right border element j is input[n-2-j] (reflect) or input[n-1].
       if (hi > 0)
         parts.push_back(reflect
                             ? buildBorder(rewriter, loc, cur, d, hi, n - 2, -1)
-                            : buildBorder(rewriter, loc, cur, d, hi, n - 1, 0));
+                        : wrap ? slice(0, hi)
+                               : buildBorder(rewriter, loc, cur, d, hi, n - 1, 0));
       cur = tensor::ConcatOp::create(rewriter, loc, d, parts);
     }
     rewriter.replaceOp(op, cur);

@@ -98,7 +98,7 @@ struct LowerPoolPattern : OpRewritePattern<dlc::PoolOp> {
               linalg::YieldOp::create(b, l, r);
             })
             .getResult(0);
-    if (isMax) {
+    if (isMax || op.getKind() == "sum") {
       rewriter.replaceOp(op, acc);
       return success();
     }

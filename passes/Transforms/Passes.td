@@ -96,6 +96,20 @@ def LowerPool : Pass<"dlc-lower-pool", "func::FuncOp"> {
                            "arith::ArithDialect"];
 }
 
+def InfiniteReductionInit
+    : Pass<"dlc-infinite-reduction-init", "func::FuncOp"> {
+  let summary = "Float max/min reductions start at -inf/+inf";
+  let description = [{
+    Matches: a `linalg.reduce` whose combiner is one float max or min and
+    whose init is a `linalg.fill` of -FLT_MAX (max) or +FLT_MAX (min), as
+    tosa-to-linalg writes them.
+
+    Produces: the same reduction over a fill of -inf (max) or +inf (min),
+    so that the max of an all -inf row is -inf as ONNX requires.
+  }];
+  let dependentDialects = ["linalg::LinalgDialect", "arith::ArithDialect"];
+}
+
 def DistinctResults : Pass<"dlc-distinct-results", "func::FuncOp"> {
   let summary = "Gives every returned tensor its own value";
   let description = [{

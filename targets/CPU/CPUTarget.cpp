@@ -72,11 +72,17 @@ public:
     // Pass names as in mlir-opt, so each step can be replayed with dlc-opt.
     // Without hardware f16 conversions, f16 math and arithmetic run in f32
     // and the conversions become integer code, so no artifact calls libgcc.
+    // bf16 arithmetic always runs in f32 (LLVM would otherwise promote it
+    // itself and call __truncsfbf2 for every rounding); arith-expand below
+    // turns the bf16 conversions into integer code.
     std::string half =
         hasHalfConversions()
-            ? ""
+            ? "math-extend-to-supported-types{target-type=f32 "
+              "extra-types=f16},"
+              "arith-emulate-unsupported-floats{source-types=bf16 "
+              "target-type=f32},"
             : "math-extend-to-supported-types{target-type=f32},"
-              "arith-emulate-unsupported-floats{source-types=f16 "
+              "arith-emulate-unsupported-floats{source-types=f16,bf16 "
               "target-type=f32},dlc-expand-half-conversions,";
     std::string pipeline =
         "dlc-flatten-empty-buffers,"

@@ -33,6 +33,16 @@ static std::pair<const char *, const char *> cType(int32_t dtype) {
   case 12: return {"uint32_t", "uint32"};
   case 13: return {"uint64_t", "uint64"};
   case 16: return {"uint16_t", "DLC_DTYPE_BFLOAT16 (bfloat16 bits)"};
+  case 17: return {"uint8_t", "DLC_DTYPE_FLOAT8E4M3FN (bits)"};
+  case 18: return {"uint8_t", "DLC_DTYPE_FLOAT8E4M3FNUZ (bits)"};
+  case 19: return {"uint8_t", "DLC_DTYPE_FLOAT8E5M2 (bits)"};
+  case 20: return {"uint8_t", "DLC_DTYPE_FLOAT8E5M2FNUZ (bits)"};
+  case 21: return {"uint8_t", "DLC_DTYPE_UINT4 (one per byte)"};
+  case 22: return {"int8_t", "DLC_DTYPE_INT4 (one per byte)"};
+  case 23: return {"uint8_t", "DLC_DTYPE_FLOAT4E2M1 (bits, one per byte)"};
+  case 24: return {"uint8_t", "DLC_DTYPE_FLOAT8E8M0 (bits)"};
+  case 25: return {"uint8_t", "DLC_DTYPE_UINT2 (one per byte)"};
+  case 26: return {"int8_t", "DLC_DTYPE_INT2 (one per byte)"};
   default: return {"uint8_t", "unknown"};
   }
 }

@@ -330,6 +330,40 @@ const std::map<std::string, Eval> &evaluators() {
                       [](int64_t a, int64_t b) { return std::max(a, b); });
     m["Min"] = binary([](double a, double b) { return std::min(a, b); },
                       [](int64_t a, int64_t b) { return std::min(a, b); });
+    m["GreaterOrEqual"] = binary(
+        [](double a, double b) { return double(a >= b); },
+        [](int64_t a, int64_t b) { return int64_t(a >= b); }, true);
+    m["LessOrEqual"] = binary(
+        [](double a, double b) { return double(a <= b); },
+        [](int64_t a, int64_t b) { return int64_t(a <= b); }, true);
+    m["Xor"] = binary([](double a, double b) { return double(!a != !b); },
+                      [](int64_t a, int64_t b) { return int64_t(!a != !b); },
+                      true);
+    m["Pow"] = binary([](double a, double b) { return std::pow(a, b); },
+                      [](int64_t a, int64_t b) {
+                        int64_t r = 1;
+                        for (int64_t k = 0; k < b && k < 64; ++k)
+                          r *= a;
+                        return b < 0 ? 0 : r;
+                      });
+    // Mod: fmod = 0 takes the divisor's sign (integers only, as Python's
+    // %), fmod = 1 the dividend's (C's fmod).
+    m["Mod"] = [](const onnx::NodeProto &n, const Inputs &in, int64_t opset,
+                  std::vector<HT> &out) {
+      bool cStyle = attrInt(n, "fmod", 0) != 0;
+      return binary(
+          [=](double a, double b) {
+            double r = std::fmod(a, b);
+            return !cStyle && r != 0 && ((r < 0) != (b < 0)) ? r + b : r;
+          },
+          [=](int64_t a, int64_t b) {
+            if (!b)
+              return int64_t(0);
+            int64_t r = a % b;
+            return !cStyle && r != 0 && ((r < 0) != (b < 0)) ? r + b : r;
+          })(n, in, opset, out);
+    };
+    m["Sign"] = unary([](double v) { return double((v > 0) - (v < 0)); });
     m["Neg"] = unary([](double v) { return -v; });
     m["Abs"] = unary([](double v) { return std::fabs(v); });
     m["Sqrt"] = unary([](double v) { return std::sqrt(v); });
@@ -379,6 +413,18 @@ const std::map<std::string, Eval> &evaluators() {
       }
       out.push_back(std::move(r));
       return true;
+    };
+    m["CastLike"] = [](const onnx::NodeProto &n, const Inputs &in,
+                       int64_t opset, auto &out) {
+      if (in.size() != 2 || !in[1])
+        return false;
+      onnx::NodeProto cast;
+      cast.set_op_type("Cast");
+      auto *to = cast.add_attribute();
+      to->set_name("to");
+      to->set_type(onnx::AttributeProto::INT);
+      to->set_i(in[1]->dtype);
+      return evaluators().at("Cast")(cast, {in[0]}, opset, out);
     };
     m["Unsqueeze"] = [](const onnx::NodeProto &n, const Inputs &in,
                         int64_t opset, auto &out) {
@@ -757,6 +803,54 @@ int sweep(onnx::ModelProto &model) {
   return count;
 }
 
+/// Ops whose output has the shape of their input 0 (elementwise on one
+/// tensor, or with scalar/broadcast-free parameters).
+bool keepsInputShape(const std::string &op) {
+  static const std::set<std::string> ops = {
+      "Identity", "Cast", "CastLike", "Abs", "Neg", "Sqrt", "Exp", "Log",
+      "Relu", "Sigmoid", "Tanh", "Erf", "Floor", "Ceil", "Round", "Sign",
+      "Reciprocal", "Not", "Softplus", "Softsign", "LeakyRelu", "Elu",
+      "Selu", "HardSigmoid", "HardSwish", "Clip", "Sin", "Cos", "Softmax",
+      "LogSoftmax"};
+  return ops.count(op) != 0;
+}
+
+/// Backward shape propagation: ONNX inference only runs forward, so a value
+/// whose shape depends on run-time data (a ReduceSum with axes from a graph
+/// input, as ONNX's own function expansions write) stays unknown even when
+/// the shape-preserving chain after it ends in a declared graph output.
+/// Gives such a value (typed, of unknown or partial shape) the static shape
+/// of its consumer's output. Returns the number of values given a shape.
+int propagateShapesBackward(onnx::GraphProto &g) {
+  auto shapes = staticShapes(g);
+  std::map<std::string, onnx::ValueInfoProto *> infos;
+  for (auto &vi : *g.mutable_value_info())
+    infos[vi.name()] = &vi;
+  int count = 0;
+  for (int n = g.node_size() - 1; n >= 0; --n) {
+    const onnx::NodeProto &node = g.node(n);
+    if ((!node.domain().empty() && node.domain() != "ai.onnx") ||
+        !keepsInputShape(node.op_type()) || node.input_size() < 1 ||
+        node.output_size() < 1)
+      continue;
+    auto out = shapes.find(node.output(0));
+    if (out == shapes.end() || shapes.count(node.input(0)))
+      continue;
+    auto vi = infos.find(node.input(0));
+    if (vi == infos.end() || !vi->second->type().has_tensor_type())
+      continue;
+    auto *tt = vi->second->mutable_type()->mutable_tensor_type();
+    if (tt->has_shape() && tt->shape().dim_size() != int(out->second.size()))
+      continue;
+    tt->mutable_shape()->clear_dim();
+    for (int64_t d : out->second)
+      tt->mutable_shape()->add_dim()->set_dim_value(d);
+    shapes[node.input(0)] = out->second;
+    ++count;
+  }
+  return count;
+}
+
 } // namespace
 
 int mlir::dlc::foldConstantSubgraphs(onnx::ModelProto &model,
@@ -764,6 +858,8 @@ int mlir::dlc::foldConstantSubgraphs(onnx::ModelProto &model,
   int total = 0;
   for (int iter = 0; iter < 32; ++iter) {
     int n = sweep(model);
+    if (!n)
+      n = propagateShapesBackward(*model.mutable_graph());
     if (!n)
       break;
     total += n;

@@ -19,7 +19,9 @@ namespace mlir::dlc {
 
 /// Folds every node whose inputs are compile-time constants (or, for Shape
 /// and Size, whose input shape is static) and whose results are small, then
-/// re-runs shape inference, until nothing changes. Returns the number of
+/// re-runs shape inference, until nothing changes; when nothing folds, gives
+/// values of unknown shape the static shape of their shape-preserving
+/// consumer's output (inference runs only forward) and goes on. Returns the number of
 /// nodes folded; on an evaluation error sets `error` and returns -1.
 int foldConstantSubgraphs(onnx::ModelProto &model, std::string &error);
 

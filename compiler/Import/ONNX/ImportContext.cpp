@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
+#include "compiler/Import/ONNX/SmallTypes.h"
+#include "compiler/Import/ONNX/ops/Kernels.h"
 
 #include "onnx/defs/schema.h"
 #include "onnx/shape_inference/implementation.h"
@@ -37,6 +39,19 @@ Type mlir::dlc::onnxElementType(MLIRContext *ctx, int32_t dtype) {
   case onnx::TensorProto::INT32: return IntegerType::get(ctx, 32);
   case onnx::TensorProto::INT64: return IntegerType::get(ctx, 64);
   case onnx::TensorProto::BOOL: return IntegerType::get(ctx, 1);
+  // float8/float4 bit patterns and 4/2-bit integers, one per byte
+  // (SmallTypes.h); only Cast/CastLike and Q/DQ interpret them.
+  case onnx::TensorProto::FLOAT8E4M3FN:
+  case onnx::TensorProto::FLOAT8E4M3FNUZ:
+  case onnx::TensorProto::FLOAT8E5M2:
+  case onnx::TensorProto::FLOAT8E5M2FNUZ:
+  case onnx::TensorProto::UINT4:
+  case onnx::TensorProto::INT4:
+  case onnx::TensorProto::FLOAT4E2M1:
+  case onnx::TensorProto::FLOAT8E8M0:
+  case onnx::TensorProto::UINT2:
+  case onnx::TensorProto::INT2:
+    return IntegerType::get(ctx, 8);
   default: return nullptr;
   }
 }
@@ -502,6 +517,8 @@ Value ImportContext::slice(Value v, llvm::ArrayRef<int64_t> start,
   if (type.getShape() == size)
     return v;
   auto out = RankedTensorType::get(size, type.getElementType());
+  if (out.getNumElements() == 0) // TOSA has no empty tensors.
+    return tensor::EmptyOp::create(b, size, type.getElementType());
   return tosa::SliceOp::create(b, out, v, tosa::getTosaConstShape(b, start),
                                tosa::getTosaConstShape(b, size));
 }
@@ -586,6 +603,8 @@ Value ImportContext::inputAsF32(unsigned i) {
   if (isa<FloatType>(t.getElementType()))
     return tosa::CastOp::create(b, f32, v);
   int32_t dt = inputDType(i);
+  if (::dlc::small::isSmallFloat(dt)) // float8/float4 bit patterns.
+    return decodeSmallFloat(*this, v, dt);
   unsigned width = t.getElementTypeBitWidth();
   if ((dt == onnx::TensorProto::UINT8 || dt == onnx::TensorProto::UINT16) &&
       width < 32) {
@@ -610,6 +629,10 @@ Value ImportContext::saturateCast(Value x, Value zeroPoint, int32_t dtype,
   case onnx::TensorProto::UINT16: hi = 65535; break;
   case onnx::TensorProto::INT16: lo = -32768; hi = 32767; break;
   case onnx::TensorProto::INT32: lo = -2147483648.0; hi = 2147483647.0; break;
+  case onnx::TensorProto::INT4: lo = -8; hi = 7; break;
+  case onnx::TensorProto::UINT4: hi = 15; break;
+  case onnx::TensorProto::INT2: lo = -2; hi = 1; break;
+  case onnx::TensorProto::UINT2: hi = 3; break;
   default: break;
   }
   y = tosa::ClampOp::create(b, t, y, b.getF32FloatAttr(lo), b.getF32FloatAttr(hi));

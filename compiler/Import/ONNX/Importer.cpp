@@ -25,6 +25,7 @@
 
 #include "onnx/checker.h"
 #include "onnx/defs/parser.h"
+#include "onnx/inliner/inliner.h"
 #include "onnx/shape_inference/implementation.h"
 
 #include <algorithm>
@@ -167,6 +168,60 @@ static bool loadExternalData(onnx::ModelProto &proto, llvm::StringRef modelPath,
   return true;
 }
 
+/// Expands every main-graph node of the default domain that dlc has no
+/// handler for but that ONNX defines as a function of other operators (its
+/// schema's function body, or one built from the node's input types): newer
+/// opsets define e.g. Attention, RMSNormalization, RotaryEmbedding, Gelu,
+/// Swish and CenterCropPad that way, so each runs as the composition of the
+/// operators dlc does handle. Repeats while bodies bring further such nodes.
+static bool inlineFunctionOps(onnx::ModelProto &proto, llvm::StringRef path,
+                              std::string &error) {
+  int64_t opset = defaultOpset(proto);
+  for (int round = 0; round < 8; ++round) {
+    std::set<std::string> ops;
+    for (const auto &node : proto.graph().node()) {
+      if ((!node.domain().empty() && node.domain() != "ai.onnx") ||
+          lookupHandler(node.op_type(), opset))
+        continue;
+      const onnx::OpSchema *schema =
+          onnx::OpSchemaRegistry::Schema(node.op_type(), int(opset), "");
+      if (schema &&
+          (schema->HasFunction() || schema->HasContextDependentFunction()))
+        ops.insert(node.op_type());
+    }
+    if (ops.empty())
+      return true;
+    onnx::inliner::FunctionIdVector ids;
+    for (const std::string &op : ops)
+      ids.push_back({"", op});
+    // The inliner looks up the type of every input name of a node whose body
+    // depends on its input types, omitted optional inputs ("") included,
+    // and asserts when it finds none: a typed placeholder for "" stands in
+    // while it runs (the body builders test omission by the empty name).
+    auto *placeholder = proto.mutable_graph()->add_value_info();
+    placeholder->mutable_type()->mutable_tensor_type()->set_elem_type(
+        onnx::TensorProto::FLOAT);
+    auto dropPlaceholder = [&] {
+      auto *vis = proto.mutable_graph()->mutable_value_info();
+      for (int i = vis->size() - 1; i >= 0; --i)
+        if (vis->Get(i).name().empty())
+          vis->DeleteSubrange(i, 1);
+    };
+    try {
+      auto set = onnx::inliner::FunctionIdSet::Create(std::move(ids));
+      onnx::inliner::InlineSelectedFunctions(proto, *set,
+                                             onnx::OpSchemaRegistry::Instance());
+      dropPlaceholder();
+    } catch (const std::exception &e) {
+      dropPlaceholder();
+      error = "'" + path.str() + "': expanding " + *ops.begin() +
+              " into its ONNX function body failed: " + e.what();
+      return false;
+    }
+  }
+  return true;
+}
+
 std::unique_ptr<OnnxModel>
 mlir::dlc::loadOnnxModel(llvm::StringRef path, const CompilerOptions &options,
                          std::string &error) {
@@ -228,6 +283,27 @@ mlir::dlc::loadOnnxModel(llvm::StringRef path, const CompilerOptions &options,
       shape->add_dim()->set_dim_value(d);
   }
 
+  // --dim: a named symbolic dimension, in every input that uses it.
+  for (const auto &[name, value] : options.dims) {
+    bool used = false;
+    for (auto &in : *proto.mutable_graph()->mutable_input()) {
+      if (!in.type().has_tensor_type() ||
+          !in.type().tensor_type().has_shape())
+        continue;
+      for (auto &d : *in.mutable_type()->mutable_tensor_type()
+                          ->mutable_shape()->mutable_dim())
+        if (d.has_dim_param() && d.dim_param() == name) {
+          d.set_dim_value(value);
+          used = true;
+        }
+    }
+    if (!used) {
+      error = "--dim names '" + name +
+              "', which no model input has as a symbolic dimension";
+      return nullptr;
+    }
+  }
+
   if (!loadExternalData(proto, path, error))
     return nullptr;
   try {
@@ -236,15 +312,24 @@ mlir::dlc::loadOnnxModel(llvm::StringRef path, const CompilerOptions &options,
     error = "'" + path.str() + "' failed the ONNX checker: " + e.what();
     return nullptr;
   }
-  try {
-    onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*error_mode=*/0,
-                                     /*data_prop=*/true);
-    onnx::shape_inference::InferShapes(
-        proto, onnx::OpSchemaRegistry::Instance(), opts);
-  } catch (const std::exception &e) {
-    error = "shape inference failed on '" + path.str() + "': " + e.what();
+  // ONNX shape inference with data propagation; `after` names the step
+  // that came before it in the error.
+  auto inferShapes = [&](llvm::StringRef after) {
+    try {
+      onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*error_mode=*/0,
+                                       /*data_prop=*/true);
+      onnx::shape_inference::InferShapes(
+          proto, onnx::OpSchemaRegistry::Instance(), opts);
+      return true;
+    } catch (const std::exception &e) {
+      error = "shape inference failed on '" + path.str() + "'" + after.str() +
+              ": " + e.what();
+      return false;
+    }
+  };
+  if (!inferShapes("") || !inlineFunctionOps(proto, path, error) ||
+      !inferShapes(" after expanding function operators"))
     return nullptr;
-  }
   if (foldConstantSubgraphs(proto, error) < 0) {
     error = "'" + path.str() + "': " + error;
     return nullptr;

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/tools/common/TensorIO.h"
+#include "compiler/Import/ONNX/SmallTypes.h"
 
 #include "onnx/defs/tensor_proto_util.h"
 #include "onnx/onnx_pb.h"
@@ -23,8 +24,32 @@ static int64_t elementSize(int32_t dtype) {
   case 2: case 3: case 9: return 1;
   case 4: case 5: case 10: case 16: return 2;
   case 7: case 11: case 13: return 8;
-  default: return 0;
+  default: return dlc::small::isSmallType(dtype) ? 1 : 0;
   }
+}
+
+/// ONNX packs 4- and 2-bit elements (first element in the low bits); the
+/// model ABI holds one per byte (signed integers sign-extended).
+static void unpackSmall(int32_t dtype, const std::string &packed, int64_t n,
+                        std::vector<char> &out) {
+  int bits = dlc::small::storedBits(dtype);
+  out.assign(n, 0);
+  for (int64_t i = 0; i < n && (i * bits) / 8 < int64_t(packed.size()); ++i) {
+    unsigned v = (uint8_t(packed[(i * bits) / 8]) >> ((i * bits) % 8)) &
+                 ((1u << bits) - 1);
+    if (dlc::small::isSignedSmallInt(dtype) && (v >> (bits - 1)))
+      v |= ~0u << bits;
+    out[i] = char(v);
+  }
+}
+
+static std::string packSmall(int32_t dtype, const std::vector<char> &data) {
+  int bits = dlc::small::storedBits(dtype);
+  std::string packed((data.size() * bits + 7) / 8, '\0');
+  for (size_t i = 0; i < data.size(); ++i)
+    packed[(i * bits) / 8] |= char((uint8_t(data[i]) & ((1u << bits) - 1))
+                                   << ((i * bits) % 8));
+  return packed;
 }
 
 template <typename T>
@@ -62,7 +87,13 @@ bool dlc::tools::readTensorFile(const std::string &path, HostTensor &out,
     return false;
   }
   try {
-    if (t.has_raw_data()) {
+    if (dlc::small::storedBits(out.dtype) < 8) {
+      std::string packed = t.raw_data();
+      if (!t.has_raw_data()) // One packed byte per int32_data entry.
+        for (int32_t v : t.int32_data())
+          packed.push_back(char(v));
+      unpackSmall(out.dtype, packed, n, out.data);
+    } else if (t.has_raw_data()) {
       out.data.assign(t.raw_data().begin(), t.raw_data().end());
     } else {
       switch (out.dtype) {
@@ -109,7 +140,9 @@ bool dlc::tools::writeTensorFile(const std::string &path, const HostTensor &t,
   p.set_data_type(t.dtype);
   for (int64_t d : t.shape)
     p.add_dims(d);
-  p.set_raw_data(std::string(t.data.begin(), t.data.end()));
+  p.set_raw_data(dlc::small::storedBits(t.dtype) < 8
+                     ? packSmall(t.dtype, t.data)
+                     : std::string(t.data.begin(), t.data.end()));
   std::ofstream os(path, std::ios::binary);
   if (!os || !p.SerializeToOstream(&os)) {
     error = "cannot write '" + path + "'";
@@ -152,6 +185,11 @@ bool dlc::tools::matchesDesc(const HostTensor &t, const dlc_tensor_desc_t &desc,
 
 static double valueAt(const HostTensor &t, size_t i) {
   const char *p = t.data.data();
+  if (dlc::small::isSmallFloat(t.dtype))
+    return dlc::small::decodeFloat(t.dtype, uint8_t(p[i]));
+  if (dlc::small::isSmallInt(t.dtype))
+    return dlc::small::isSignedSmallInt(t.dtype) ? double(int8_t(p[i]))
+                                                 : double(uint8_t(p[i]));
   switch (t.dtype) {
   case 1: { float v; std::memcpy(&v, p + 4 * i, 4); return v; }
   case 11: { double v; std::memcpy(&v, p + 8 * i, 8); return v; }
@@ -187,6 +225,8 @@ bool dlc::tools::allClose(const HostTensor &actual, const HostTensor &given,
     return false;
   }
   bool exact = expected.dtype != 1 && expected.dtype != 11 && !bf16;
+  if (bf16)
+    rtol = std::max(rtol, kBf16Rtol);
   size_t n = expected.data.size() / std::max<int64_t>(1, elementSize(expected.dtype));
   size_t bad = 0, first = 0;
   double worst = 0;

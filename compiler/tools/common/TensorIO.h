@@ -22,6 +22,11 @@ namespace dlc::tools {
 /// polynomial approximations of exp/tanh/erf instead of calling libm.
 constexpr double kDefaultRtol = 1e-3;
 constexpr double kDefaultAtol = 1e-5;
+/// bfloat16 outputs are compared with rtol 2^-7, one unit in the last place
+/// of its 8-bit significand: a chain of bf16 ops rounds after every op, so
+/// a different (equally valid) order of an f32 accumulation can move the
+/// result by one bf16 step.
+constexpr double kBf16Rtol = 1.0 / 128;
 
 struct HostTensor {
   std::string name;

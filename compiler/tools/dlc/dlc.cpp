@@ -57,6 +57,11 @@ static cl::list<std::string> inputShapes(
     cl::desc("Pin an input's shape, e.g. --input-shape data=1x3x224x224 "
              "(repeatable)"),
     cl::cat(dlcCategory));
+static cl::list<std::string> dimValues(
+    "dim",
+    cl::desc("Pin a named symbolic dimension in every input, e.g. --dim "
+             "batch=1 --dim sequence=512 (repeatable)"),
+    cl::cat(dlcCategory));
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level 0-3"),
                                   cl::init(3), cl::Prefix,
                                   cl::cat(dlcCategory));
@@ -174,6 +179,16 @@ int main(int argc, char **argv) {
       return 1;
     }
     options.inputShapes[name] = dims;
+  }
+  for (const std::string &spec : dimValues) {
+    auto [name, value] = StringRef(spec).split('=');
+    int64_t n = 0;
+    if (name.empty() || value.getAsInteger(10, n) || n < 0) {
+      errs() << "dlc: error: malformed --dim '" << spec
+             << "' (expected name=N, N >= 0)\n";
+      return 1;
+    }
+    options.dims[name.str()] = n;
   }
 
   DialectRegistry registry;

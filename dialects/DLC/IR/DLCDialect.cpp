@@ -27,8 +27,8 @@ LogicalResult PadOp::verify() {
   if (static_cast<int64_t>(getLow().size()) != rank ||
       static_cast<int64_t>(getHigh().size()) != rank)
     return emitOpError("expects low and high to have one entry per dimension");
-  if (getMode() != "reflect" && getMode() != "edge")
-    return emitOpError("expects mode \"reflect\" or \"edge\", got \"")
+  if (getMode() != "reflect" && getMode() != "edge" && getMode() != "wrap")
+    return emitOpError("expects mode \"reflect\", \"edge\" or \"wrap\", got \"")
            << getMode() << "\"";
   for (int64_t d = 0; d < rank; ++d) {
     int64_t lo = getLow()[d], hi = getHigh()[d];
@@ -37,6 +37,9 @@ LogicalResult PadOp::verify() {
     int64_t in = inType.getDimSize(d);
     if (getMode() == "reflect" && (lo >= in || hi >= in))
       return emitOpError("reflect padding must be smaller than dimension ")
+             << d << " (size " << in << ")";
+    if (getMode() == "wrap" && (lo > in || hi > in))
+      return emitOpError("wrap padding must not exceed dimension ")
              << d << " (size " << in << ")";
     if (outType.getDimSize(d) != in + lo + hi)
       return emitOpError("result dimension ")
@@ -51,8 +54,8 @@ LogicalResult PoolOp::verify() {
   int64_t rank = inType.getRank(), k = rank - 2;
   if (k < 1)
     return emitOpError("expects [N, C, spatial...] input");
-  if (getKind() != "max" && getKind() != "avg")
-    return emitOpError("expects kind \"max\" or \"avg\", got \"")
+  if (getKind() != "max" && getKind() != "avg" && getKind() != "sum")
+    return emitOpError("expects kind \"max\", \"avg\" or \"sum\", got \"")
            << getKind() << "\"";
   for (ArrayRef<int64_t> a : {getKernel(), getStrides(), getDilations(),
                               getPadsLow(), getPadsHigh()})

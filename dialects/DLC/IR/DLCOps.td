@@ -33,14 +33,15 @@ def DLC_PadOp : DLC_Op<"pad", [Pure]> {
 }
 
 def DLC_PoolOp : DLC_Op<"pool", [Pure]> {
-  let summary = "N-D max or average pooling on channels-first tensors";
+  let summary = "N-D max, average or sum pooling on channels-first tensors";
   let description = [{
     ONNX `MaxPool`/`AveragePool` on `[N, C, D1, ..., Dk]` for any k, with
     strides, dilations and explicit padding. TOSA only pools 2-D NHWC
     windows without dilation; this op keeps ONNX's layout and generality.
 
     `pads_low`/`pads_high` are the ONNX pads: with `count_include_pad` they
-    count in an average's divisor. The result shape may need more high
+    count in an average's divisor. Kind "sum" adds the window without
+    dividing (ONNX LpPool). The result shape may need more high
     padding than given (ONNX `ceil_mode`); that extra padding never counts.
     Lowered by `--dlc-lower-pool` to `tensor.pad` and `linalg.generic`.
 

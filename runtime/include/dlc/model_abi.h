@@ -29,7 +29,21 @@ typedef enum {
   DLC_DTYPE_BOOL = 9,
   DLC_DTYPE_FLOAT16 = 10,
   DLC_DTYPE_FLOAT64 = 11,
-  DLC_DTYPE_BFLOAT16 = 16
+  DLC_DTYPE_BFLOAT16 = 16,
+  /* One byte per element, at the boundary as inside: float8/float4 as
+   * their bit pattern (low bits), 4- and 2-bit integers as their value
+   * (signed ones sign-extended). ONNX files pack the sub-byte types; dlc's
+   * tools unpack and pack them. */
+  DLC_DTYPE_FLOAT8E4M3FN = 17,
+  DLC_DTYPE_FLOAT8E4M3FNUZ = 18,
+  DLC_DTYPE_FLOAT8E5M2 = 19,
+  DLC_DTYPE_FLOAT8E5M2FNUZ = 20,
+  DLC_DTYPE_UINT4 = 21,
+  DLC_DTYPE_INT4 = 22,
+  DLC_DTYPE_FLOAT4E2M1 = 23,
+  DLC_DTYPE_FLOAT8E8M0 = 24,
+  DLC_DTYPE_UINT2 = 25,
+  DLC_DTYPE_INT2 = 26
 } dlc_dtype_t;
 
 typedef struct dlc_tensor_desc {

@@ -2,9 +2,18 @@
 
 // Tests that an unknown padding mode is rejected.
 func.func @mode(%x: tensor<4xf32>) -> tensor<6xf32> {
-  // expected-error @+1 {{'dlc.pad' op expects mode "reflect" or "edge", got "wrap"}}
-  %0 = dlc.pad %x low [1] high [1] mode "wrap" : tensor<4xf32> -> tensor<6xf32>
+  // expected-error @+1 {{'dlc.pad' op expects mode "reflect", "edge" or "wrap", got "circular"}}
+  %0 = dlc.pad %x low [1] high [1] mode "circular" : tensor<4xf32> -> tensor<6xf32>
   return %0 : tensor<6xf32>
+}
+
+// -----
+
+// Tests that wrap padding may not wrap more than once.
+func.func @wrap_twice(%x: tensor<4xf32>) -> tensor<9xf32> {
+  // expected-error @+1 {{'dlc.pad' op wrap padding must not exceed dimension 0 (size 4)}}
+  %0 = dlc.pad %x low [5] high [0] mode "wrap" : tensor<4xf32> -> tensor<9xf32>
+  return %0 : tensor<9xf32>
 }
 
 // -----

@@ -26,3 +26,16 @@ func.func @edge(%x: tensor<3x2xf32>) -> tensor<6x2xf32> {
   %0 = dlc.pad %x low [1, 0] high [2, 0] mode "edge" : tensor<3x2xf32> -> tensor<6x2xf32>
   return %0 : tensor<6x2xf32>
 }
+
+// -----
+
+// Tests that wrap padding (Pad-19) copies the far end: the left border is
+// input[n - lo, n), the right border input[0, hi).
+// CHECK-LABEL: func.func @wrap
+func.func @wrap(%x: tensor<2x4xf32>) -> tensor<2x7xf32> {
+  // CHECK: %[[L:.*]] = tensor.extract_slice %arg0[0, 2] [2, 2] [1, 1]
+  // CHECK: %[[R:.*]] = tensor.extract_slice %arg0[0, 0] [2, 1] [1, 1]
+  // CHECK: tensor.concat dim(1) %[[L]], %arg0, %[[R]] : (tensor<2x2xf32>, tensor<2x4xf32>, tensor<2x1xf32>) -> tensor<2x7xf32>
+  %0 = dlc.pad %x low [0, 2] high [0, 1] mode "wrap" : tensor<2x4xf32> -> tensor<2x7xf32>
+  return %0 : tensor<2x7xf32>
+}

@@ -7,9 +7,13 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
+#include "compiler/Import/ONNX/SmallTypes.h"
+#include "compiler/Import/ONNX/ops/Kernels.h"
 
 #include "dialects/DLC/IR/DLCDialect.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
 
 using namespace mlir;
@@ -216,23 +220,47 @@ Value truncF(ImportContext &c, Value x, RankedTensorType t) {
                                 tosa::FloorOp::create(c.b, t, x));
 }
 
-/// Cast honours the ONNX types, since unsigned integers are signless in the
-/// IR: unsigned sources zero-extend, unsigned 8/16-bit destinations wrap
-/// through i32, and float -> integer truncates toward zero as ONNX does
-/// (TOSA's cast rounds to nearest).
-LogicalResult importCast(ImportContext &c) {
-  RankedTensorType type = c.resultType(1);
-  if (!type)
-    return failure();
-  Value x = c.input(0);
+} // namespace
+
+/// `x` (of ONNX type `from`, input 0 of the node) as ONNX type `to`, of
+/// `type`; null (after an error) if unsupported. Honours the ONNX types,
+/// since unsigned integers are signless in the IR: unsigned sources
+/// zero-extend, unsigned 8/16-bit destinations wrap through i32, and float
+/// -> integer truncates toward zero as ONNX does (TOSA's cast rounds to
+/// nearest). float8/float4 go through f32 and 4/2-bit integers through i32
+/// (SmallTypes.cpp); `saturate` is Cast-19's rule for float8.
+Value mlir::dlc::castValue(ImportContext &c, Value x, int32_t from,
+                           int32_t to, RankedTensorType type, bool saturate) {
+  namespace small = ::dlc::small;
   auto inType = cast<RankedTensorType>(x.getType());
-  int32_t from = c.inputDType(0), to = c.outputDType(0);
-  bool fromUnsigned = from == onnx::TensorProto::UINT8 || from == onnx::TensorProto::UINT16;
-  bool toUnsigned = to == onnx::TensorProto::UINT8 || to == onnx::TensorProto::UINT16;
-  if (inType == type && from == to) {
-    c.setOutput(0, x);
-    return success();
+  if (inType == type && from == to)
+    return x;
+  auto f32Type = withElement(type, c.b.getF32Type());
+  if (small::isSmallFloat(from)) {
+    Value f = decodeSmallFloat(c, x, from);
+    return to == onnx::TensorProto::FLOAT
+               ? f
+               : castValue(c, f, onnx::TensorProto::FLOAT, to, type, saturate);
   }
+  if (small::isSmallInt(from)) // Values stored as i8 (unsigned ones fit).
+    from = onnx::TensorProto::INT8;
+  if (small::isSmallFloat(to)) {
+    if (to == small::kF8E8M0) {
+      (void)c.fail("Cast to FLOAT8E8M0 is not supported");
+      return nullptr;
+    }
+    Value f = castValue(c, x, from, onnx::TensorProto::FLOAT, f32Type, true);
+    return f ? encodeSmallFloat(c, f, to, saturate) : nullptr;
+  }
+  if (small::isSmallInt(to)) {
+    Value i = castValue(c, x, from, onnx::TensorProto::INT32,
+                        withElement(type, c.b.getI32Type()), true);
+    return i ? wrapSmallInt(c, i, to) : nullptr;
+  }
+  bool fromUnsigned =
+      from == onnx::TensorProto::UINT8 || from == onnx::TensorProto::UINT16;
+  bool toUnsigned =
+      to == onnx::TensorProto::UINT8 || to == onnx::TensorProto::UINT16;
   if (fromUnsigned) {
     x = c.inputAsF32(0);
     inType = cast<RankedTensorType>(x.getType());
@@ -243,14 +271,25 @@ LogicalResult importCast(ImportContext &c) {
     x = truncF(c, x, inType);
     if (toUnsigned) {
       auto i32 = withElement(inType, c.b.getI32Type());
-      c.setOutput(0, tosa::CastOp::create(c.b, type,
-                                          tosa::CastOp::create(c.b, i32, x)));
-      return success();
+      return tosa::CastOp::create(c.b, type, tosa::CastOp::create(c.b, i32, x));
     }
   }
-  c.setOutput(0, cast<RankedTensorType>(x.getType()) == type
-                     ? x
-                     : Value(tosa::CastOp::create(c.b, type, x)));
+  return cast<RankedTensorType>(x.getType()) == type
+             ? x
+             : Value(tosa::CastOp::create(c.b, type, x));
+}
+
+namespace {
+
+LogicalResult importCast(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value y = castValue(c, c.input(0), c.inputDType(0), c.outputDType(0), type,
+                      c.attrInt("saturate", 1) != 0);
+  if (!y)
+    return failure();
+  c.setOutput(0, y);
   return success();
 }
 
@@ -498,6 +537,50 @@ LogicalResult importRound(ImportContext &c) {
   return success();
 }
 
+/// BitCast-26: the same bits as another type of the same width. The
+/// 8-bit-and-wider types reinterpret their storage; the 4- and 2-bit types
+/// (one per byte) keep their low bits, sign-extended for INT4/INT2.
+LogicalResult importBitCast(ImportContext &c) {
+  namespace small = ::dlc::small;
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  int32_t to = c.outputDType(0);
+  auto in = cast<RankedTensorType>(x.getType());
+  if (small::storedBits(to) < 8) {
+    Value wide = tosa::CastOp::create(
+        c.b, withElement(in, c.b.getI32Type()), x); // Sign-extends.
+    int32_t as = small::isSignedSmallInt(to)       ? to
+                 : small::storedBits(to) == 2 ? int32_t(small::kUInt2)
+                                              : int32_t(small::kUInt4);
+    c.setOutput(0, wrapSmallInt(c, wide, as));
+    return success();
+  }
+  if (in.getElementType() == type.getElementType()) {
+    c.setOutput(0, x);
+    return success();
+  }
+  if (in.getElementTypeBitWidth() != type.getElementTypeBitWidth())
+    return c.fail("BitCast needs types of the same width");
+  Value init = tensor::EmptyOp::create(c.b, type.getShape(),
+                                       type.getElementType());
+  AffineMap id = c.b.getMultiDimIdentityMap(type.getRank());
+  auto g = linalg::GenericOp::create(
+      c.b, TypeRange{type}, ValueRange{x}, ValueRange{init},
+      ArrayRef<AffineMap>{id, id},
+      SmallVector<utils::IteratorType>(type.getRank(),
+                                       utils::IteratorType::parallel),
+      [&](OpBuilder &b, Location l, ValueRange a) {
+        linalg::YieldOp::create(
+            b, l,
+            arith::BitcastOp::create(b, l, type.getElementType(), a[0])
+                .getResult());
+      });
+  c.setOutput(0, g.getResult(0));
+  return success();
+}
+
 LogicalResult importBitShift(ImportContext &c) {
   RankedTensorType type = c.resultType(2);
   if (!type)
@@ -548,6 +631,11 @@ void mlir::dlc::appendElementwiseHandlers(std::vector<OpHandler> &t) {
   t.push_back({"And", 7, logical<tosa::LogicalAndOp>});
   t.push_back({"Or", 7, logical<tosa::LogicalOrOp>});
   t.push_back({"Xor", 7, logical<tosa::LogicalXorOp>});
+  t.push_back({"BitwiseAnd", 18, logical<tosa::BitwiseAndOp>});
+  t.push_back({"BitwiseOr", 18, logical<tosa::BitwiseOrOp>});
+  t.push_back({"BitwiseXor", 18, logical<tosa::BitwiseXorOp>});
+  t.push_back({"BitwiseNot", 18, unaryOp<tosa::BitwiseNotOp>});
+  t.push_back({"BitCast", 26, importBitCast});
   t.push_back({"Where", 9, importWhere});
   t.push_back({"Cast", 6, importCast});
   t.push_back({"Elu", 6, importElu});

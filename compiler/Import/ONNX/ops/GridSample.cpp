@@ -87,7 +87,12 @@ LogicalResult importGridSample(ImportContext &c) {
                   "supported");
   if (!xt.getElementType().isF32() || !gt.getElementType().isF32())
     return c.fail("GridSample supports float32 data only");
-  std::string mode = c.attrString("mode", "bilinear");
+  // GridSample-20 renamed the modes (and made 'linear' the default).
+  std::string mode = c.attrString("mode", c.opset >= 20 ? "linear" : "bilinear");
+  if (mode == "linear")
+    mode = "bilinear";
+  else if (mode == "cubic")
+    mode = "bicubic";
   std::string padding = c.attrString("padding_mode", "zeros");
   bool alignCorners = c.attrInt("align_corners", 0);
   if (mode != "bilinear" && mode != "nearest" && mode != "bicubic")

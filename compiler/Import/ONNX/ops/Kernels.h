@@ -34,6 +34,21 @@ using LoopBody =
 SmallVector<Value> loopNest(ImportContext &c, ValueRange inits,
                             ArrayRef<int64_t> reduction, LoopBody body);
 
+/// ONNX's small types (compiler/Import/ONNX/SmallTypes.h), stored one per
+/// byte: the f32 values of small-float bit patterns `x` (i8) of `dtype`;
+/// f32 `x` rounded to nearest-even into `dtype`'s patterns (i8), with
+/// ONNX Cast's saturation rule; integer `x` wrapped into the 4- or 2-bit
+/// integer `dtype` (i8, sign-extended when signed). SmallTypes.cpp.
+Value decodeSmallFloat(ImportContext &c, Value x, int32_t dtype);
+Value encodeSmallFloat(ImportContext &c, Value x, int32_t dtype,
+                       bool saturate);
+Value wrapSmallInt(ImportContext &c, Value x, int32_t dtype);
+
+/// `x` of ONNX type `from` as ONNX type `to` (Cast's rules; Elementwise.cpp).
+/// Null after an error.
+Value castValue(ImportContext &c, Value x, int32_t from, int32_t to,
+                RankedTensorType type, bool saturate);
+
 } // namespace mlir::dlc
 
 #endif // DLC_COMPILER_IMPORT_ONNX_OPS_KERNELS_H

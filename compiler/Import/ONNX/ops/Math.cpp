@@ -7,10 +7,14 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
+#include "compiler/Import/ONNX/ops/Kernels.h"
 
 #include "dialects/DLC/IR/DLCDialect.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
+#include "onnx/onnx_pb.h"
 
 #include <cmath>
 #include <limits>
@@ -80,10 +84,55 @@ LogicalResult importDiv(ImportContext &c) {
     c.setOutput(0, DivOp::create(c.b, type, lhs, rhs));
     return success();
   }
+  if (type.getElementTypeBitWidth() > 32) {
+    // 64-bit integers: TOSA divides only i32, so one elementwise generic
+    // (truncating like C; a zero divisor gives 0 rather than a trap, and
+    // INT64_MIN / -1 wraps).
+    bool isUnsigned = c.inputDType(0) == onnx::TensorProto::UINT64;
+    auto map = [&](Value v) {
+      SmallVector<AffineExpr> e;
+      auto vt = cast<RankedTensorType>(v.getType());
+      for (int64_t d = 0; d < rank; ++d)
+        e.push_back(vt.getDimSize(d) == 1 && type.getDimSize(d) != 1
+                        ? c.b.getAffineConstantExpr(0)
+                        : c.b.getAffineDimExpr(d));
+      return AffineMap::get(rank, 0, e, c.b.getContext());
+    };
+    Value init = tensor::EmptyOp::create(c.b, type.getShape(),
+                                         type.getElementType());
+    auto g = linalg::GenericOp::create(
+        c.b, TypeRange{type}, ValueRange{lhs, rhs}, ValueRange{init},
+        ArrayRef<AffineMap>{map(lhs), map(rhs),
+                            c.b.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Type t = a[0].getType();
+          auto k = [&](int64_t v) {
+            return arith::ConstantOp::create(nb, l, t, nb.getIntegerAttr(t, v));
+          };
+          Value zero = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
+                                             a[1], k(0));
+          Value minus1 = arith::CmpIOp::create(
+              nb, l, arith::CmpIPredicate::eq, a[1], k(-1));
+          Value safe = arith::SelectOp::create(
+              nb, l,
+              isUnsigned ? zero
+                         : arith::OrIOp::create(nb, l, zero, minus1).getResult(),
+              k(1), a[1]);
+          Value q = isUnsigned
+                        ? arith::DivUIOp::create(nb, l, a[0], safe).getResult()
+                        : arith::DivSIOp::create(nb, l, a[0], safe).getResult();
+          if (!isUnsigned)
+            q = arith::SelectOp::create(
+                nb, l, minus1, arith::SubIOp::create(nb, l, k(0), a[0]), q);
+          q = arith::SelectOp::create(nb, l, zero, k(0), q);
+          linalg::YieldOp::create(nb, l, q);
+        });
+    c.setOutput(0, g.getResult(0));
+    return success();
+  }
   if (!type.getElementType().isInteger(32)) {
     // 8/16-bit integers divide exactly in f32 (unsigned zero-extended).
-    if (type.getElementTypeBitWidth() > 16)
-      return c.fail("integer Div is supported for 8/16/32-bit data");
     auto ft = RankedTensorType::get(type.getShape(), c.b.getF32Type());
     Value a = c.expandToRank(c.inputAsF32(0), rank);
     Value b = c.expandToRank(c.inputAsF32(1), rank);
@@ -286,6 +335,17 @@ LogicalResult importMatMul(ImportContext &c) {
   auto aType = cast<RankedTensorType>(a.getType());
   auto bType = cast<RankedTensorType>(bv.getType());
   Type elt = type.getElementType();
+  RankedTensorType resultType = type;
+  if (elt.isBF16()) {
+    // bf16 products accumulate in f32 (rounding the running sum to bf16 at
+    // every step would lose most of its bits); one rounding at the end.
+    elt = c.b.getF32Type();
+    a = tosa::CastOp::create(c.b, aType.clone(elt), a);
+    bv = tosa::CastOp::create(c.b, bType.clone(elt), bv);
+    aType = aType.clone(elt);
+    bType = bType.clone(elt);
+    type = type.clone(elt);
+  }
   // numpy promotion of 1-D operands.
   if (aType.getRank() == 1)
     a = c.reshape(a, {1, aType.getDimSize(0)});
@@ -349,7 +409,10 @@ LogicalResult importMatMul(ImportContext &c) {
     auto mmType = RankedTensorType::get({prod(batch), m, n}, elt);
     y = tosa::MatMulOp::create(c.b, mmType, a3, b3);
   }
-  c.setOutput(0, c.reshape(y, type.getShape()));
+  y = c.reshape(y, type.getShape());
+  if (type != resultType)
+    y = tosa::CastOp::create(c.b, resultType, y);
+  c.setOutput(0, y);
   return success();
 }
 
@@ -390,8 +453,44 @@ Value cumsumAlong(ImportContext &c, Value x0, RankedTensorType type,
   return y;
 }
 
-/// CumSum; a runtime axis computes every axis and selects the requested one.
-LogicalResult importCumSum(ImportContext &c) {
+/// CumProd of `x` along `axis`: one generic whose reduction loop j runs
+/// over the axis and multiplies in x[.., j, ..] where j is taken (j <= i,
+/// or j < i exclusive, mirrored when reversed); exact in the element type.
+Value cumprodAlong(ImportContext &c, Value x, RankedTensorType type,
+                   int64_t axis, bool exclusive, bool reverse) {
+  int64_t rank = type.getRank(), n = type.getDimSize(axis);
+  Type elt = type.getElementType();
+  Value init = filledTensor(c, type, 1.0);
+  return loopNest(c, init, {n}, [&](OpBuilder &b, Location l,
+                                    ValueRange acc) -> SmallVector<Value> {
+    SmallVector<Value> at;
+    for (int64_t d = 0; d < rank; ++d)
+      at.push_back(linalg::IndexOp::create(b, l, d));
+    Value i = at[axis], j = linalg::IndexOp::create(b, l, rank);
+    at[axis] = j;
+    Value v = tensor::ExtractOp::create(b, l, x, at);
+    auto pred = reverse ? (exclusive ? arith::CmpIPredicate::ugt
+                                     : arith::CmpIPredicate::uge)
+                        : (exclusive ? arith::CmpIPredicate::ult
+                                     : arith::CmpIPredicate::ule);
+    Value take = arith::CmpIOp::create(b, l, pred, j, i);
+    TypedAttr oneAttr = isa<FloatType>(elt) ? TypedAttr(b.getFloatAttr(elt, 1.0))
+                                            : TypedAttr(b.getIntegerAttr(elt, 1));
+    Value one = arith::ConstantOp::create(b, l, elt, oneAttr);
+    v = arith::SelectOp::create(b, l, take, v, one);
+    Value r = isa<FloatType>(elt)
+                  ? arith::MulFOp::create(b, l, acc[0], v).getResult()
+                  : arith::MulIOp::create(b, l, acc[0], v).getResult();
+    return {r};
+  })[0];
+}
+
+using CumulativeFn = Value (*)(ImportContext &, Value, RankedTensorType,
+                               int64_t, bool, bool);
+
+/// CumSum/CumProd; a runtime axis computes every axis and selects the
+/// requested one.
+LogicalResult cumulative(ImportContext &c, CumulativeFn along) {
   RankedTensorType type = c.resultType(2);
   if (!type)
     return failure();
@@ -403,7 +502,7 @@ LogicalResult importCumSum(ImportContext &c) {
       axis += rank;
     if (axis < 0 || axis >= rank)
       return c.fail("axis out of range");
-    c.setOutput(0, cumsumAlong(c, c.input(0), type, axis, exclusive, reverse));
+    c.setOutput(0, along(c, c.input(0), type, axis, exclusive, reverse));
     return success();
   }
   auto i32 = RankedTensorType::get(SmallVector<int64_t>(rank, 1), c.b.getI32Type());
@@ -415,14 +514,21 @@ LogicalResult importCumSum(ImportContext &c) {
   Value neg = tosa::GreaterOp::create(c.b, bt, c.splat(i32, 0), axis);
   axis = tosa::SelectOp::create(
       c.b, i32, neg, tosa::AddOp::create(c.b, i32, axis, c.splat(i32, rank)), axis);
-  Value y = cumsumAlong(c, c.input(0), type, 0, exclusive, reverse);
+  Value y = along(c, c.input(0), type, 0, exclusive, reverse);
   for (int64_t d = 1; d < rank; ++d) {
     Value is = tosa::EqualOp::create(c.b, bt, axis, c.splat(i32, d));
     y = tosa::SelectOp::create(
-        c.b, type, is, cumsumAlong(c, c.input(0), type, d, exclusive, reverse), y);
+        c.b, type, is, along(c, c.input(0), type, d, exclusive, reverse), y);
   }
   c.setOutput(0, y);
   return success();
+}
+
+LogicalResult importCumSum(ImportContext &c) {
+  return cumulative(c, cumsumAlong);
+}
+LogicalResult importCumProd(ImportContext &c) {
+  return cumulative(c, cumprodAlong);
 }
 
 } // namespace
@@ -442,4 +548,5 @@ void mlir::dlc::appendMathHandlers(std::vector<OpHandler> &t) {
   t.push_back({"Gemm", 1, importGemm});
   t.push_back({"MatMul", 1, importMatMul});
   t.push_back({"CumSum", 11, importCumSum});
+  t.push_back({"CumProd", 26, importCumProd});
 }

@@ -346,7 +346,9 @@ Value maxPoolIndices(ImportContext &c, Value x, RankedTensorType idxType,
       })[1];
 }
 
-LogicalResult importPool(ImportContext &c, bool isMax) {
+/// `kind`: "max", "avg" or, for LpPool, "sum" of |x|^p, then ^(1/p).
+LogicalResult importPool(ImportContext &c, bool isMax,
+                         llvm::StringRef kind = "") {
   RankedTensorType outType = c.outputType(0);
   Value x = c.input(0);
   if (!outType || !x)
@@ -375,10 +377,20 @@ LogicalResult importPool(ImportContext &c, bool isMax) {
   SmallVector<int64_t> strides, dilations, lo, hi;
   win->arrays(strides, dilations, lo, hi);
   bool countPad = !isMax && c.attrInt("count_include_pad", 0);
+  int64_t lpP = kind == "sum" ? c.attrInt("p", 2) : 0;
+  if (kind == "sum") {
+    if (lpP < 1)
+      return c.fail("p must be positive");
+    auto t = cast<RankedTensorType>(x.getType());
+    Value a = tosa::AbsOp::create(c.b, t, x);
+    x = a;
+    for (int64_t i = 1; i < lpP; ++i)
+      x = c.mul(x, a, t);
+  }
   // A 2-D max pool without dilation is TOSA's, in channels-last like the
   // convolutions, so the transposes between them cancel in the graph phase
   // instead of running as a strided copy on each side of the pool.
-  if (isMax && !integer && !wantIndices && xType.getRank() == 4 &&
+  if (isMax && kind.empty() && !integer && !wantIndices && xType.getRank() == 4 &&
       llvm::all_of(dilations, [](int64_t d) { return d == 1; }) &&
       llvm::all_of(win->dims,
                    [](const Window &d) {
@@ -398,7 +410,9 @@ LogicalResult importPool(ImportContext &c, bool isMax) {
   }
   auto poolType = RankedTensorType::get(outType.getShape(), xType.getElementType());
   Value pooled = PoolOp::create(c.b, poolType, x,
-                                c.b.getStringAttr(isMax ? "max" : "avg"),
+                                c.b.getStringAttr(!kind.empty() ? kind
+                                                  : isMax       ? "max"
+                                                                : "avg"),
                                 c.b.getDenseI64ArrayAttr(kernel),
                                 c.b.getDenseI64ArrayAttr(strides),
                                 c.b.getDenseI64ArrayAttr(dilations),
@@ -410,6 +424,11 @@ LogicalResult importPool(ImportContext &c, bool isMax) {
         c.b, outType,
         tosa::CastOp::create(
             c.b, RankedTensorType::get(outType.getShape(), c.b.getI32Type()), pooled));
+  if (lpP == 2) // The p-th root.
+    pooled = UnaryOp::create(c.b, poolType, pooled, c.b.getStringAttr("sqrt"));
+  else if (lpP > 2)
+    pooled = tosa::PowOp::create(c.b, poolType, pooled,
+                                 c.splat(poolType, 1.0 / double(lpP)));
   c.setOutput(0, pooled);
   if (wantIndices)
     c.setOutput(1, maxPoolIndices(c, x, idxType, kernel, strides, dilations, lo,
@@ -420,6 +439,9 @@ LogicalResult importPool(ImportContext &c, bool isMax) {
 LogicalResult importMaxPool(ImportContext &c) { return importPool(c, true); }
 LogicalResult importAveragePool(ImportContext &c) {
   return importPool(c, false);
+}
+LogicalResult importLpPool(ImportContext &c) {
+  return importPool(c, false, "sum");
 }
 
 /// GlobalAveragePool and GlobalMaxPool: reductions over the spatial dims in
@@ -760,6 +782,7 @@ void mlir::dlc::appendNNHandlers(std::vector<OpHandler> &t) {
   t.push_back({"QLinearConv", 10, importQLinearConv});
   t.push_back({"MaxPool", 1, importMaxPool});
   t.push_back({"AveragePool", 1, importAveragePool});
+  t.push_back({"LpPool", 1, importLpPool});
   t.push_back({"GlobalAveragePool", 1, importGlobalAveragePool});
   t.push_back({"DepthToSpace", 1, importDepthToSpace});
   t.push_back({"GlobalMaxPool", 1, importGlobalMaxPool});

@@ -229,6 +229,39 @@ LogicalResult importLRN(ImportContext &c) {
   return success();
 }
 
+/// LpNormalization: x / ||x||_p along `axis` (p = 1: sum of |x|; p = 2:
+/// the square root of the sum of squares); a zero norm gives 0 rather than
+/// 0/0, as ONNX's tests expect.
+LogicalResult importLpNormalization(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  if (!isa<FloatType>(type.getElementType()))
+    return c.fail("LpNormalization supports floating-point data only");
+  Value x = c.input(0);
+  int64_t rank = type.getRank(), axis = c.attrInt("axis", -1);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return c.fail("axis out of range");
+  int64_t p = c.attrInt("p", 2);
+  if (p != 1 && p != 2)
+    return c.fail("p must be 1 or 2");
+  Value a = p == 1 ? Value(tosa::AbsOp::create(c.b, type, x))
+                   : c.mul(x, x, type);
+  Value norm = c.reduceSum(a, axis);
+  auto nt = cast<RankedTensorType>(norm.getType());
+  if (p == 2)
+    norm = tosa::ReciprocalOp::create(c.b, nt,
+                                      tosa::RsqrtOp::create(c.b, nt, norm));
+  Value zero = tosa::EqualOp::create(
+      c.b, RankedTensorType::get(nt.getShape(), c.b.getI1Type()), norm,
+      c.splat(nt, 0));
+  Value y = DivOp::create(c.b, type, x, norm);
+  c.setOutput(0, tosa::SelectOp::create(c.b, type, zero, c.splat(type, 0), y));
+  return success();
+}
+
 } // namespace
 
 void mlir::dlc::appendNormHandlers(std::vector<OpHandler> &t) {
@@ -237,4 +270,5 @@ void mlir::dlc::appendNormHandlers(std::vector<OpHandler> &t) {
   t.push_back({"InstanceNormalization", 6, importInstanceNorm});
   t.push_back({"MeanVarianceNormalization", 9, importMeanVarianceNorm});
   t.push_back({"LRN", 1, importLRN});
+  t.push_back({"LpNormalization", 1, importLpNormalization});
 }

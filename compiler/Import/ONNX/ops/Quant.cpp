@@ -9,6 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
+#include "compiler/Import/ONNX/SmallTypes.h"
+#include "compiler/Import/ONNX/ops/Kernels.h"
 
 #include "dialects/DLC/IR/DLCDialect.h"
 
@@ -37,6 +39,16 @@ LogicalResult importQuantizeLinear(ImportContext &c) {
   Value q = DivOp::create(c.b, ft, x, scale);
   Value zp = c.hasInput(2) ? c.alongAxis(c.inputAsF32(2), rank, axis) : Value();
   int32_t dtype = c.outputDType(0);
+  if (::dlc::small::isSmallFloat(dtype)) {
+    // float8/float4: x / scale (+ zero point) rounded by the format itself,
+    // with Cast's saturation rule.
+    if (dtype == ::dlc::small::kF8E8M0)
+      return c.fail("QuantizeLinear to FLOAT8E8M0 is not supported");
+    if (zp)
+      q = tosa::AddOp::create(c.b, ft, q, zp);
+    c.setOutput(0, encodeSmallFloat(c, q, dtype, c.attrInt("saturate", 1) != 0));
+    return success();
+  }
   c.setOutput(0, c.saturateCast(q, zp, dtype ? dtype : onnx::TensorProto::UINT8,
                                 type));
   return success();

@@ -7,6 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <numeric>
 
@@ -20,10 +22,10 @@ enum class Reduction { Sum, Mean, Max, Min, Prod, L1, L2, SumSquare, LogSum,
 
 /// Normalised axes of a reduction, or failure. Empty means "none" when
 /// noop_with_empty_axes is set and "all" otherwise (already expanded).
-FailureOr<SmallVector<int64_t>> reductionAxes(ImportContext &c, int64_t rank,
-                                              int axesInputSince,
-                                              bool sizeOneIsIdentity,
-                                              bool &identity) {
+FailureOr<SmallVector<int64_t>>
+reductionAxes(ImportContext &c, int64_t rank, int axesInputSince,
+              bool sizeOneIsIdentity, bool &identity,
+              SmallVector<SmallVector<int64_t>> *candidates = nullptr) {
   std::vector<int64_t> axes = c.attrInts("axes");
   identity = false;
   if (c.opset >= axesInputSince && c.hasInput(1)) {
@@ -34,6 +36,32 @@ FailureOr<SmallVector<int64_t>> reductionAxes(ImportContext &c, int64_t rank,
       // nothing), so the reduction is still fully determined.
       RankedTensorType out = c.knownType(c.node->output(0));
       auto in = cast<RankedTensorType>(c.input(0).getType());
+      if (!c.attrInt("keepdims", 1) && out && candidates) {
+        // Without keepdims the removed dimensions are any k (the static
+        // length of axes) whose removal leaves the output shape: every
+        // such set is a candidate, chosen between at run time.
+        auto axesType = cast<RankedTensorType>(c.input(1).getType());
+        int64_t k = axesType.getNumElements();
+        if (k < 1 || rank - k != out.getRank() || rank > 16)
+          return c.fail("axes must be a compile-time constant");
+        for (uint32_t mask = 0; mask < (1u << rank); ++mask) {
+          if (llvm::popcount(mask) != k)
+            continue;
+          SmallVector<int64_t> kept, set;
+          for (int64_t d = 0; d < rank; ++d)
+            (mask >> d & 1 ? set : kept).push_back(in.getDimSize(d));
+          if (ArrayRef<int64_t>(kept) != out.getShape())
+            continue;
+          set.clear();
+          for (int64_t d = 0; d < rank; ++d)
+            if (mask >> d & 1)
+              set.push_back(d);
+          candidates->push_back(set);
+        }
+        if (candidates->empty())
+          return c.fail("axes must be a compile-time constant");
+        return candidates->front();
+      }
       if (!c.attrInt("keepdims", 1) || !out || out.getRank() != rank)
         return c.fail("axes must be a compile-time constant");
       SmallVector<int64_t> derived;
@@ -95,6 +123,9 @@ Value reduceAll(ImportContext &c, Value x, ArrayRef<int64_t> axes,
   return x;
 }
 
+Value reduceOver(ImportContext &c, Value x, ArrayRef<int64_t> axes,
+                 Reduction r, RankedTensorType type);
+
 LogicalResult reduce(ImportContext &c, Reduction r, int axesInputSince) {
   RankedTensorType type = c.resultType(1);
   if (!type)
@@ -105,15 +136,75 @@ LogicalResult reduce(ImportContext &c, Reduction r, int axesInputSince) {
   bool plain = r == Reduction::Sum || r == Reduction::Mean ||
                r == Reduction::Max || r == Reduction::Min ||
                r == Reduction::Prod;
-  auto axes = reductionAxes(c, inType.getRank(), axesInputSince, plain, identity);
+  SmallVector<SmallVector<int64_t>> candidates;
+  auto axes = reductionAxes(c, inType.getRank(), axesInputSince, plain,
+                            identity, &candidates);
   if (failed(axes))
     return failure();
   if (identity) {
     c.setOutput(0, x);
     return success();
   }
+  if (candidates.size() > 1) {
+    // Run-time axes that the shapes do not pin down: one reduction per
+    // candidate, selected by comparing the axes input with each.
+    Value axesIn = c.input(1);
+    auto axesType = cast<RankedTensorType>(axesIn.getType());
+    int64_t rank = inType.getRank();
+    SmallVector<Value> given;
+    for (int64_t j = 0; j < axesType.getNumElements(); ++j) {
+      SmallVector<Value> at(axesType.getRank(),
+                            arith::ConstantIndexOp::create(c.b, 0));
+      if (!at.empty())
+        at.back() = arith::ConstantIndexOp::create(c.b, j);
+      Value a = tensor::ExtractOp::create(c.b, axesIn, at);
+      if (!a.getType().isInteger(64))
+        a = arith::ExtSIOp::create(c.b, c.b.getI64Type(), a);
+      Value neg = arith::CmpIOp::create(
+          c.b, arith::CmpIPredicate::slt, a,
+          arith::ConstantIntOp::create(c.b, c.b.getI64Type(), 0));
+      given.push_back(arith::SelectOp::create(
+          c.b, neg,
+          arith::AddIOp::create(
+              c.b, a, arith::ConstantIntOp::create(c.b, c.b.getI64Type(), rank)),
+          a));
+    }
+    Value y;
+    for (const SmallVector<int64_t> &set : candidates) {
+      Value v = reduceOver(c, x, set, r, type);
+      if (!y) {
+        y = v;
+        continue;
+      }
+      Value match = arith::ConstantIntOp::create(c.b, c.b.getI1Type(), 1);
+      for (int64_t d : set) {
+        Value any = arith::ConstantIntOp::create(c.b, c.b.getI1Type(), 0);
+        for (Value g : given)
+          any = arith::OrIOp::create(
+              c.b, any,
+              arith::CmpIOp::create(
+                  c.b, arith::CmpIPredicate::eq, g,
+                  arith::ConstantIntOp::create(c.b, c.b.getI64Type(), d)));
+        match = arith::AndIOp::create(c.b, match, any);
+      }
+      auto condType = RankedTensorType::get(
+          SmallVector<int64_t>(type.getRank(), 1), c.b.getI1Type());
+      Value cond = tensor::FromElementsOp::create(c.b, condType, match);
+      y = tosa::SelectOp::create(c.b, type, cond, v, y);
+    }
+    c.setOutput(0, y);
+    return success();
+  }
+  c.setOutput(0, reduceOver(c, x, *axes, r, type));
+  return success();
+}
+
+/// The reduction `r` of `x` over `axes`, reshaped to `type`.
+Value reduceOver(ImportContext &c, Value x, ArrayRef<int64_t> axes,
+                 Reduction r, RankedTensorType type) {
+  auto inType = cast<RankedTensorType>(x.getType());
   int64_t count = 1;
-  for (int64_t a : *axes)
+  for (int64_t a : axes)
     count *= inType.getDimSize(a);
   if (r == Reduction::L1)
     x = tosa::AbsOp::create(c.b, inType, x);
@@ -122,14 +213,14 @@ LogicalResult reduce(ImportContext &c, Reduction r, int axesInputSince) {
   Value y;
   if (r == Reduction::LogSumExp) {
     // log(sum(exp(x - max))) + max, stable for large inputs.
-    Value m = reduceAll(c, x, *axes, Reduction::Max);
+    Value m = reduceAll(c, x, axes, Reduction::Max);
     Value e = tosa::ExpOp::create(c.b, inType,
                                   tosa::SubOp::create(c.b, inType, x, m));
-    Value s = reduceAll(c, e, *axes, Reduction::Sum);
+    Value s = reduceAll(c, e, axes, Reduction::Sum);
     y = tosa::AddOp::create(c.b, s.getType(),
                             tosa::LogOp::create(c.b, s.getType(), s), m);
   } else {
-    y = reduceAll(c, x, *axes, r);
+    y = reduceAll(c, x, axes, r);
   }
   auto yType = cast<RankedTensorType>(y.getType());
   if (r == Reduction::Mean)
@@ -139,8 +230,7 @@ LogicalResult reduce(ImportContext &c, Reduction r, int axesInputSince) {
                                    tosa::RsqrtOp::create(c.b, yType, y));
   if (r == Reduction::LogSum)
     y = tosa::LogOp::create(c.b, yType, y);
-  c.setOutput(0, c.reshape(y, type.getShape()));
-  return success();
+  return c.reshape(y, type.getShape());
 }
 
 template <Reduction R, int Since>

@@ -157,15 +157,45 @@ LogicalResult mlir::dlc::importPadRuntime(ImportContext &c,
     return failure();
   auto in = cast<RankedTensorType>(x.getType());
   int64_t rank = in.getRank();
-  if (mode != "constant" && mode != "edge" && mode != "reflect")
+  if (mode != "constant" && mode != "edge" && mode != "reflect" &&
+      mode != "wrap")
     return c.fail("unknown mode '" + mode.str() + "'");
   Value pads = c.input(1);
-  if (cast<RankedTensorType>(pads.getType()).getNumElements() != 2 * rank)
-    return c.fail("pads must have 2 * rank entries");
+  int64_t numPads = cast<RankedTensorType>(pads.getType()).getNumElements();
   // The declared output fixes begin + end; only the begin pads move data.
   SmallVector<Value> lo;
-  for (int64_t d = 0; d < rank; ++d)
-    lo.push_back(scalarAt(c, pads, d));
+  if (c.opset >= 18 && c.hasInput(3)) {
+    // Pad-18 axes: pads[i] is the begin pad of axis axes[i] (negative
+    // counts from the end); other axes are not padded.
+    Value axes = c.input(3);
+    int64_t k = cast<RankedTensorType>(axes.getType()).getNumElements();
+    if (numPads != 2 * k)
+      return c.fail("pads must have 2 entries per axis");
+    Value zero = constI64(c.b, c.b.getLoc(), 0);
+    lo.assign(rank, zero);
+    for (int64_t i = 0; i < k; ++i) {
+      Value a = scalarAt(c, axes, i);
+      Value neg = arith::CmpIOp::create(c.b, arith::CmpIPredicate::slt, a,
+                                        zero);
+      a = arith::SelectOp::create(
+          c.b, neg,
+          arith::AddIOp::create(c.b, a,
+                                constI64(c.b, c.b.getLoc(), rank)),
+          a);
+      Value p = scalarAt(c, pads, i);
+      for (int64_t d = 0; d < rank; ++d) {
+        Value is = arith::CmpIOp::create(
+            c.b, arith::CmpIPredicate::eq, a,
+            constI64(c.b, c.b.getLoc(), d));
+        lo[d] = arith::SelectOp::create(c.b, is, p, lo[d]);
+      }
+    }
+  } else {
+    if (numPads != 2 * rank)
+      return c.fail("pads must have 2 * rank entries");
+    for (int64_t d = 0; d < rank; ++d)
+      lo.push_back(scalarAt(c, pads, d));
+  }
   Value fill;
   if (mode == "constant") {
     Type elem = in.getElementType();
@@ -201,6 +231,15 @@ LogicalResult mlir::dlc::importPadRuntime(ImportContext &c,
                                 arith::SubIOp::create(
                                     nb, l, constI64(nb, l, 2 * (n - 1)), s),
                                 s);
+                          } else if (mode == "wrap") {
+                            // Pad-19 wrap: ((s mod n) + n) mod n.
+                            Value nn = constI64(nb, l, n);
+                            s = arith::RemSIOp::create(
+                                nb, l,
+                                arith::AddIOp::create(
+                                    nb, l, arith::RemSIOp::create(nb, l, s, nn),
+                                    nn),
+                                nn);
                           } else if (mode == "constant") {
                             Value ge = arith::CmpIOp::create(
                                 nb, l, arith::CmpIPredicate::sge, s,

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
+#include "compiler/Import/ONNX/ops/Kernels.h"
 #include "compiler/Import/ONNX/ops/RuntimeParams.h"
 
 #include "dialects/DLC/IR/DLCDialect.h"
@@ -160,6 +161,23 @@ LogicalResult importPad(ImportContext &c) {
     pads = k->ints();
     if (c.hasInput(2))
       value = c.constInput(2)->floats().at(0);
+    if (c.opset >= 18 && c.hasInput(3)) { // Pads for the listed axes only.
+      auto axesIn = c.constInput(3);
+      if (!axesIn)
+        return c.fail("axes must be a compile-time constant");
+      std::vector<int64_t> axes = axesIn->ints();
+      if (pads.size() != 2 * axes.size())
+        return c.fail("pads must have 2 entries per axis");
+      std::vector<int64_t> full(2 * rank, 0);
+      for (size_t i = 0; i < axes.size(); ++i) {
+        int64_t a = axes[i] < 0 ? axes[i] + rank : axes[i];
+        if (a < 0 || a >= rank)
+          return c.fail("axis " + std::to_string(axes[i]) + " is out of range");
+        full[a] = pads[i];
+        full[a + rank] = pads[i + axes.size()];
+      }
+      pads = full;
+    }
   }
   if (static_cast<int64_t>(pads.size()) != 2 * rank)
     return c.fail("pads must have 2 * rank entries");
@@ -193,7 +211,12 @@ LogicalResult importPad(ImportContext &c) {
     c.setOutput(0, x);
     return success();
   }
-  if (mode == "reflect" || mode == "edge") {
+  if (mode == "reflect" || mode == "edge" || mode == "wrap") {
+    for (int64_t d = 0; d < rank; ++d)
+      if ((mode == "reflect" && (lo[d] >= size[d] || hi[d] >= size[d])) ||
+          (mode == "wrap" && (lo[d] > size[d] || hi[d] > size[d])))
+        return c.fail(mode + " pads of axis " + std::to_string(d) +
+                      " exceed what its size allows");
     c.setOutput(0, PadOp::create(c.b, outType, x,
                                  c.b.getDenseI64ArrayAttr(lo),
                                  c.b.getDenseI64ArrayAttr(hi),
@@ -442,9 +465,11 @@ LogicalResult importCastLike(ImportContext &c) {
   RankedTensorType type = c.resultType(2);
   if (!type)
     return failure();
-  auto in = cast<RankedTensorType>(c.input(0).getType());
-  c.setOutput(0, in == type ? c.input(0)
-                            : Value(tosa::CastOp::create(c.b, type, c.input(0))));
+  Value y = castValue(c, c.input(0), c.inputDType(0), c.inputDType(1), type,
+                      c.attrInt("saturate", 1) != 0);
+  if (!y)
+    return failure();
+  c.setOutput(0, y);
   return success();
 }
 

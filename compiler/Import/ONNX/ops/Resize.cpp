@@ -95,8 +95,11 @@ bool axisMap(const ResizeAttrs &a, int64_t in, int64_t out, double scale,
         b[x] = a.extrapolation;
         continue;
       }
-    } else
+    } else {
       xo = (x + 0.5) / scale - 0.5;
+      if (t == "half_pixel_symmetric") // Centred when out != in * scale.
+        xo += in / 2.0 * (1.0 - double(out) / len);
+    }
     double fl = std::floor(xo);
     double ratio = xo == fl ? 1.0 : xo - fl;
     std::vector<double> coeffs = coefficients(a, ratio);
@@ -212,15 +215,30 @@ LogicalResult importResizeRuntime(ImportContext &c, const ResizeAttrs &a) {
   int64_t rank = in.getRank();
   // Scales from the input, or out/in when the output shape came from sizes.
   Value scales = c.hasInput(2) && !c.constInput(2) ? c.input(2) : nullptr;
+  // Resize-18 axes: scales and roi name only these axes; the others keep
+  // scale 1 and the whole [0, 1] roi. pos[d] is axis d's entry, or -1.
+  std::vector<int64_t> axes = c.attrInts("axes");
+  SmallVector<int64_t> pos(rank, -1);
+  if (axes.empty())
+    for (int64_t d = 0; d < rank; ++d)
+      pos[d] = d;
+  for (size_t i = 0; i < axes.size(); ++i) {
+    int64_t d = axes[i] < 0 ? axes[i] + rank : axes[i];
+    if (d < 0 || d >= rank)
+      return c.fail("axes entry " + std::to_string(axes[i]) + " out of range");
+    pos[d] = i;
+  }
+  int64_t listed = axes.empty() ? rank : int64_t(axes.size());
   if (scales &&
-      cast<RankedTensorType>(scales.getType()).getNumElements() != rank)
-    return c.fail("scales must have one entry per input dimension");
+      cast<RankedTensorType>(scales.getType()).getNumElements() != listed)
+    return c.fail("scales must have one entry per resized axis");
   bool crop = a.coord == "tf_crop_and_resize";
   Value roi = crop ? c.input(1) : nullptr;
   if (crop && (!roi ||
                cast<RankedTensorType>(roi.getType()).getNumElements() !=
-                   2 * rank))
-    return c.fail("tf_crop_and_resize needs roi with 2 * rank entries");
+                   2 * listed))
+    return c.fail("tf_crop_and_resize needs roi with 2 entries per resized "
+                  "axis");
   Type f32 = c.b.getF32Type();
   auto fc = [&](OpBuilder &b, Location l, double v) -> Value {
     return arith::ConstantOp::create(b, l, f32, b.getF32FloatAttr(v));
@@ -234,10 +252,15 @@ LogicalResult importResizeRuntime(ImportContext &c, const ResizeAttrs &a) {
       return tensor::ExtractOp::create(
           c.b, t, ValueRange{arith::ConstantIndexOp::create(c.b, i)});
     };
-    Value scale = scales ? element(scales, d)
-                         : fc(c.b, c.b.getLoc(), double(outD) / double(inD));
-    Value roiStart = crop ? element(roi, d) : nullptr;
-    Value roiEnd = crop ? element(roi, d + rank) : nullptr;
+    Value scale = scales && pos[d] >= 0
+                      ? element(scales, pos[d])
+                      : fc(c.b, c.b.getLoc(), double(outD) / double(inD));
+    Value roiStart = !crop ? nullptr
+                     : pos[d] >= 0 ? element(roi, pos[d])
+                                   : fc(c.b, c.b.getLoc(), 0.0);
+    Value roiEnd = !crop ? nullptr
+                   : pos[d] >= 0 ? element(roi, pos[d] + listed)
+                                 : fc(c.b, c.b.getLoc(), 1.0);
     SmallVector<int64_t> shape(cur.getShape());
     shape[d] = outD;
     Value init = tensor::EmptyOp::create(c.b, shape, f32);
@@ -283,6 +306,15 @@ LogicalResult importResizeRuntime(ImportContext &c, const ResizeAttrs &a) {
                 b, l, arith::DivFOp::create(b, l, xh, scale), half);
             if (a.coord == "pytorch_half_pixel")
               xo = arith::SelectOp::create(b, l, lenIsOne, fc(b, l, -0.5), xo);
+            if (a.coord == "half_pixel_symmetric") {
+              // + in/2 * (1 - out / len): centred when out != in * scale.
+              Value adj = arith::DivFOp::create(b, l, fc(b, l, double(outD)), len);
+              xo = arith::AddFOp::create(
+                  b, l, xo,
+                  arith::MulFOp::create(
+                      b, l, fc(b, l, inD / 2.0),
+                      arith::SubFOp::create(b, l, fc(b, l, 1.0), adj)));
+            }
           }
           Value fl = math::FloorOp::create(b, l, xo);
           Value r = arith::SubFOp::create(b, l, xo, fl);
@@ -415,8 +447,35 @@ LogicalResult importResize(ImportContext &c) {
   if ((roiUsed && c.hasInput(1) && !c.constInput(1)) ||
       (c.hasInput(2) && !c.constInput(2)))
     return importResizeRuntime(c, a);
-  return resize(c, a, constDoubles(c, 2),
-                roiUsed ? constDoubles(c, 1) : std::vector<double>{});
+  std::vector<double> scales = constDoubles(c, 2),
+                      roi = roiUsed ? constDoubles(c, 1) : std::vector<double>{};
+  std::vector<int64_t> axes = c.attrInts("axes");
+  if (!axes.empty()) {
+    // Resize-18 axes: spread the listed axes' scales and roi over all axes
+    // (scale 0 means "from the output shape" to resize()).
+    auto t = cast<RankedTensorType>(c.input(0).getType());
+    int64_t rank = t.getRank(), k = axes.size();
+    std::vector<double> fullS(rank, 0.0), fullR;
+    if (roi.size() == size_t(2 * k)) {
+      fullR.assign(rank, 0.0);
+      fullR.resize(2 * rank, 1.0);
+    }
+    for (int64_t i = 0; i < k; ++i) {
+      int64_t d = axes[i] < 0 ? axes[i] + rank : axes[i];
+      if (d < 0 || d >= rank)
+        return c.fail("axes entry " + std::to_string(axes[i]) +
+                      " out of range");
+      if (size_t(i) < scales.size())
+        fullS[d] = scales[i];
+      if (!fullR.empty()) {
+        fullR[d] = roi[i];
+        fullR[d + rank] = roi[i + k];
+      }
+    }
+    scales = scales.empty() ? scales : fullS;
+    roi = fullR.empty() ? roi : fullR;
+  }
+  return resize(c, a, scales, roi);
 }
 
 /// Upsample-7/9: nearest (floor) or linear with asymmetric coordinates.

@@ -563,21 +563,12 @@ LogicalResult importBitCast(ImportContext &c) {
   }
   if (in.getElementTypeBitWidth() != type.getElementTypeBitWidth())
     return c.fail("BitCast needs types of the same width");
-  Value init = tensor::EmptyOp::create(c.b, type.getShape(),
-                                       type.getElementType());
-  AffineMap id = c.b.getMultiDimIdentityMap(type.getRank());
-  auto g = linalg::GenericOp::create(
-      c.b, TypeRange{type}, ValueRange{x}, ValueRange{init},
-      ArrayRef<AffineMap>{id, id},
-      SmallVector<utils::IteratorType>(type.getRank(),
-                                       utils::IteratorType::parallel),
-      [&](OpBuilder &b, Location l, ValueRange a) {
-        linalg::YieldOp::create(
-            b, l,
-            arith::BitcastOp::create(b, l, type.getElementType(), a[0])
-                .getResult());
-      });
-  c.setOutput(0, g.getResult(0));
+  c.setOutput(0, mapElements(c, x, type.getElementType(),
+                             [&](OpBuilder &b, Location l, Value v) {
+                               return arith::BitcastOp::create(
+                                          b, l, type.getElementType(), v)
+                                   .getResult();
+                             }));
   return success();
 }
 

@@ -34,6 +34,11 @@ using LoopBody =
 SmallVector<Value> loopNest(ImportContext &c, ValueRange inits,
                             ArrayRef<int64_t> reduction, LoopBody body);
 
+/// One elementwise linalg.generic from `x` to a tensor of `elem` of the same
+/// shape, `fn` mapping each element (SmallTypes.cpp).
+Value mapElements(ImportContext &c, Value x, Type elem,
+                  function_ref<Value(OpBuilder &, Location, Value)> fn);
+
 /// ONNX's small types (compiler/Import/ONNX/SmallTypes.h), stored one per
 /// byte: the f32 values of small-float bit patterns `x` (i8) of `dtype`;
 /// f32 `x` rounded to nearest-even into `dtype`'s patterns (i8), with

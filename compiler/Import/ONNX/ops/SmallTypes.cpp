@@ -31,23 +31,6 @@ namespace small = ::dlc::small;
 
 namespace {
 
-/// One elementwise generic from `x` to a tensor of `elem`.
-Value mapElements(ImportContext &c, Value x, Type elem,
-                  function_ref<Value(OpBuilder &, Location, Value)> fn) {
-  auto t = cast<RankedTensorType>(x.getType());
-  Value init = tensor::EmptyOp::create(c.b, t.getShape(), elem);
-  AffineMap id = c.b.getMultiDimIdentityMap(t.getRank());
-  auto g = linalg::GenericOp::create(
-      c.b, TypeRange{init.getType()}, ValueRange{x}, ValueRange{init},
-      ArrayRef<AffineMap>{id, id},
-      SmallVector<utils::IteratorType>(t.getRank(),
-                                       utils::IteratorType::parallel),
-      [&](OpBuilder &b, Location l, ValueRange a) {
-        linalg::YieldOp::create(b, l, fn(b, l, a[0]));
-      });
-  return g.getResult(0);
-}
-
 struct I32 {
   OpBuilder &b;
   Location l;
@@ -71,6 +54,23 @@ struct I32 {
 };
 
 } // namespace
+
+Value mlir::dlc::mapElements(
+    ImportContext &c, Value x, Type elem,
+    function_ref<Value(OpBuilder &, Location, Value)> fn) {
+  auto t = cast<RankedTensorType>(x.getType());
+  Value init = tensor::EmptyOp::create(c.b, t.getShape(), elem);
+  AffineMap id = c.b.getMultiDimIdentityMap(t.getRank());
+  auto g = linalg::GenericOp::create(
+      c.b, TypeRange{init.getType()}, ValueRange{x}, ValueRange{init},
+      ArrayRef<AffineMap>{id, id},
+      SmallVector<utils::IteratorType>(t.getRank(),
+                                       utils::IteratorType::parallel),
+      [&](OpBuilder &b, Location l, ValueRange a) {
+        linalg::YieldOp::create(b, l, fn(b, l, a[0]));
+      });
+  return g.getResult(0);
+}
 
 Value mlir::dlc::decodeSmallFloat(ImportContext &c, Value x, int32_t dtype) {
   small::FloatFormat f = small::floatFormat(dtype);

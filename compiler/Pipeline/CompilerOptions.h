@@ -27,6 +27,19 @@ enum class Phase {
   Library, // Final artifact (.so), the default.
 };
 
+/// Bounds on what a model may ask of the compiler, checked before anything
+/// is allocated for it (docs/reliability.md). Each has a flag to raise it.
+struct ImportLimits {
+  /// --max-tensor-bytes: the largest tensor, constant or computed.
+  int64_t maxTensorBytes = int64_t(1) << 34;
+  /// --max-rank: the most dimensions of a tensor; a shape-valued input
+  /// (Reshape's shape, Slice's starts, Pad's pads, ...) may hold at most
+  /// twice this many elements.
+  int64_t maxRank = 32;
+  /// --max-operands: the most inputs or outputs of one node.
+  int64_t maxOperands = 4096;
+};
+
 struct CompilerOptions {
   std::string target = "host";
   std::string cpu;      // -mcpu= override.
@@ -44,6 +57,7 @@ struct CompilerOptions {
   /// --max-ram / --max-flash budgets in bytes; 0 means no budget.
   uint64_t maxRam = 0;
   uint64_t maxFlash = 0;
+  ImportLimits limits;
 };
 
 } // namespace mlir::dlc

@@ -58,7 +58,7 @@ void mlir::dlc::buildKernelPipeline(OpPassManager &pm) {
 
 void mlir::dlc::buildMemoryPipeline(OpPassManager &pm) {
   addPipeline(pm,
-              "func.func(dlc-distinct-results),"
+              "func.func(dlc-distinct-results,dlc-bound-insert-chains),"
               "one-shot-bufferize{bufferize-function-boundaries=1 "
               "function-boundary-type-conversion=identity-layout-map},"
               "buffer-results-to-out-params{hoist-static-allocs=1 "

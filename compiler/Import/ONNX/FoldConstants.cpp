@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/FoldConstants.h"
+#include "compiler/Import/ONNX/Validate.h"
 
 #include "onnx/defs/schema.h"
 #include "onnx/defs/tensor_proto_util.h"
@@ -45,11 +46,10 @@ bool isIntType(int32_t t) {
   }
 }
 
+/// The element count of shape `s`; INT64_MAX (never folded) when a
+/// dimension is negative or the product overflows.
 int64_t product(const std::vector<int64_t> &s) {
-  int64_t n = 1;
-  for (int64_t d : s)
-    n *= d;
-  return n;
+  return mlir::dlc::checkedElementCount(s).value_or(INT64_MAX);
 }
 
 /// A host tensor: integers (and bools) exactly in `i`, floats in `f`.

@@ -56,14 +56,14 @@ Type mlir::dlc::onnxElementType(MLIRContext *ctx, int32_t dtype) {
   }
 }
 
-bool mlir::dlc::isReasonableSize(RankedTensorType type) {
+bool mlir::dlc::isReasonableSize(RankedTensorType type, int64_t maxBytes) {
   int64_t bytes = std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
   for (int64_t d : type.getShape()) {
-    if (d < 0 || (d > 0 && bytes > kMaxTensorBytes / d))
+    if (d < 0 || (d > 0 && bytes > maxBytes / d))
       return false;
     bytes *= std::max<int64_t>(d, 1);
   }
-  return bytes <= kMaxTensorBytes;
+  return bytes <= maxBytes;
 }
 
 //===----------------------------------------------------------------------===//
@@ -128,15 +128,18 @@ ImportContext::ImportContext(MLIRContext *ctx, const onnx::GraphProto &graph,
 
 void ImportContext::setNode(const onnx::NodeProto &n) {
   node = &n;
-  std::string name = n.name().empty() ? n.output(0) : n.name();
+  std::string name = !n.name().empty() ? n.name()
+                     : n.output_size() ? n.output(0)
+                                       : n.op_type();
   b.setLoc(NameLoc::get(StringAttr::get(ctx, name),
                         FileLineColLoc::get(ctx, modelPath, 0, 0)));
 }
 
 LogicalResult ImportContext::fail(const llvm::Twine &msg) {
-  std::string who = node->name().empty()
+  std::string who = !node->name().empty() ? "node '" + node->name() + "'"
+                    : node->output_size()
                         ? "the node producing '" + node->output(0) + "'"
-                        : "node '" + node->name() + "'";
+                        : "a node";
   return emitError(b.getLoc())
          << who << " (" << node->op_type() << "): " << msg;
 }
@@ -169,7 +172,7 @@ RankedTensorType ImportContext::outputType(unsigned i) {
                node->output(i) + "'");
     return nullptr;
   }
-  if (!isReasonableSize(t)) {
+  if (!isReasonableSize(t, limits.maxTensorBytes)) {
     std::string s;
     llvm::raw_string_ostream os(s);
     os << t;

@@ -9,6 +9,8 @@
 #ifndef DLC_COMPILER_IMPORT_ONNX_IMPORTCONTEXT_H
 #define DLC_COMPILER_IMPORT_ONNX_IMPORTCONTEXT_H
 
+#include "compiler/Pipeline/CompilerOptions.h"
+
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -25,10 +27,10 @@
 
 namespace mlir::dlc {
 
-/// The largest tensor dlc accepts (bytes); larger shapes are rejected with a
-/// message rather than overflowing size computations downstream.
-constexpr int64_t kMaxTensorBytes = int64_t(1) << 34;
-bool isReasonableSize(RankedTensorType type);
+/// True if `type` is static and at most `maxBytes` large (the limit
+/// --max-tensor-bytes sets); larger shapes are rejected with a message
+/// rather than overflowing size computations downstream.
+bool isReasonableSize(RankedTensorType type, int64_t maxBytes);
 
 /// Maps an ONNX element type code to an MLIR type; null if unsupported.
 Type onnxElementType(MLIRContext *ctx, int32_t dtype);
@@ -51,6 +53,7 @@ public:
   MLIRContext *ctx;
   ImplicitLocOpBuilder b;
   int64_t opset;
+  ImportLimits limits;
 
   // --- The node being imported -------------------------------------------
   const onnx::NodeProto *node = nullptr;

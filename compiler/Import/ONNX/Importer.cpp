@@ -11,6 +11,7 @@
 
 #include "compiler/Import/ONNX/FoldConstants.h"
 #include "compiler/Import/ONNX/ImportContext.h"
+#include "compiler/Import/ONNX/Validate.h"
 #include "dialects/DLC/IR/DLCDialect.h"
 #include "targets/ModelSignature.h"
 
@@ -100,9 +101,10 @@ static int64_t defaultOpset(const onnx::ModelProto &model) {
 }
 
 /// Reads tensors stored outside the model (ONNX external data) into
-/// raw_data. Locations must be relative and resolve inside the model's own
-/// folder: a model file must not be able to make the compiler read anything
-/// else on the machine.
+/// raw_data: initializers and tensor attributes (Constant values), in
+/// subgraphs too. Locations must be relative, resolve inside the model's own
+/// folder and name a regular file: a model file must not be able to make
+/// the compiler read anything else on the machine, or block on a FIFO.
 static bool loadExternalData(onnx::ModelProto &proto, llvm::StringRef modelPath,
                              std::string &error) {
   llvm::SmallString<256> dir(modelPath);
@@ -114,9 +116,9 @@ static bool loadExternalData(onnx::ModelProto &proto, llvm::StringRef modelPath,
     error = "cannot resolve the folder of '" + modelPath.str() + "'";
     return false;
   }
-  for (auto &t : *proto.mutable_graph()->mutable_initializer()) {
+  auto load = [&](onnx::TensorProto &t, const std::string &where) -> std::string {
     if (t.data_location() != onnx::TensorProto::EXTERNAL)
-      continue;
+      return "";
     std::string location;
     uint64_t offset = 0;
     int64_t length = -1;
@@ -128,44 +130,39 @@ static bool loadExternalData(onnx::ModelProto &proto, llvm::StringRef modelPath,
       else if (kv.key() == "length")
         length = std::strtoll(kv.value().c_str(), nullptr, 10);
     }
-    std::string what = "initializer '" + t.name() + "': external data ";
-    if (location.empty() || llvm::sys::path::is_absolute(location)) {
-      error = what + "location '" + location +
-              "' must be a path relative to the model's folder";
-      return false;
-    }
+    std::string what = where + ": external data ";
+    if (location.empty() || llvm::sys::path::is_absolute(location))
+      return what + "location '" + location +
+             "' must be a path relative to the model's folder";
     llvm::SmallString<256> full(dir);
     llvm::sys::path::append(full, location);
     llvm::SmallString<256> real;
-    if (llvm::sys::fs::real_path(full, real)) {
-      error = what + "file '" + location + "' not found next to the model";
-      return false;
-    }
+    if (llvm::sys::fs::real_path(full, real))
+      return what + "file '" + location + "' not found next to the model";
     llvm::StringRef inside(real);
     if (!inside.starts_with(realDir) ||
         (inside.size() > realDir.size() &&
-         !llvm::sys::path::is_separator(inside[realDir.size()]))) {
-      error = what + "location '" + location +
-              "' escapes the model's folder; refusing to read it";
-      return false;
-    }
-    uint64_t size = 0;
-    if (llvm::sys::fs::file_size(real, size) || offset > size ||
-        (length >= 0 && offset + uint64_t(length) > size)) {
-      error = what + "offset/length lie outside '" + location + "'";
-      return false;
-    }
+         !llvm::sys::path::is_separator(inside[realDir.size()])))
+      return what + "location '" + location +
+             "' escapes the model's folder; refusing to read it";
+    llvm::sys::fs::file_status st;
+    if (llvm::sys::fs::status(real, st) ||
+        st.type() != llvm::sys::fs::file_type::regular_file)
+      return what + "location '" + location + "' is not a regular file";
+    uint64_t size = st.getSize();
+    if (offset > size || (length >= 0 && uint64_t(length) > size - offset))
+      return what + "offset/length lie outside '" + location + "'";
     uint64_t n = length >= 0 ? uint64_t(length) : size - offset;
     auto buf = llvm::MemoryBuffer::getFileSlice(real, n, offset);
-    if (!buf) {
-      error = what + "cannot read '" + location + "'";
-      return false;
-    }
+    if (!buf)
+      return what + "cannot read '" + location + "'";
     t.set_raw_data((*buf)->getBufferStart(), (*buf)->getBufferSize());
     t.clear_external_data();
     t.set_data_location(onnx::TensorProto::DEFAULT);
-  }
-  return true;
+    return "";
+  };
+  error = forEachTensor(*proto.mutable_graph(), load);
+  return error.empty();
 }
 
 /// Expands every main-graph node of the default domain that dlc has no
@@ -222,22 +219,16 @@ static bool inlineFunctionOps(onnx::ModelProto &proto, llvm::StringRef path,
   return true;
 }
 
-std::unique_ptr<OnnxModel>
-mlir::dlc::loadOnnxModel(llvm::StringRef path, const CompilerOptions &options,
-                         std::string &error) {
+static std::unique_ptr<OnnxModel>
+loadOnnxModelUnguarded(llvm::StringRef bytes, llvm::StringRef path,
+                       const CompilerOptions &options, std::string &error) {
   auto model = std::make_unique<OnnxModel>();
   model->path = path.str();
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/true);
-  if (!buffer) {
-    error = "cannot open '" + path.str() + "': " + buffer.getError().message();
-    return nullptr;
-  }
   onnx::ModelProto &proto = *model->proto;
   if (path.ends_with(".onnxtext")) {
     // Lines starting with '//' or '#' are comments (lit RUN/CHECK lines);
     // they are blanked so parser positions still match the file's lines.
-    std::string text = (*buffer)->getBuffer().str();
+    std::string text = bytes.str();
     size_t pos = 0;
     while (pos < text.size()) {
       size_t end = text.find('\n', pos);
@@ -254,10 +245,8 @@ mlir::dlc::loadOnnxModel(llvm::StringRef path, const CompilerOptions &options,
               status.ErrorMessage();
       return nullptr;
     }
-  } else if ((*buffer)->getBufferSize() > INT32_MAX ||
-             !proto.ParseFromArray((*buffer)->getBufferStart(),
-                                   static_cast<int>(
-                                       (*buffer)->getBufferSize()))) {
+  } else if (bytes.size() > INT32_MAX ||
+             !proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     error = "'" + path.str() +
             "' is not a valid ONNX model (malformed or truncated protobuf)";
     return nullptr;
@@ -306,6 +295,10 @@ mlir::dlc::loadOnnxModel(llvm::StringRef path, const CompilerOptions &options,
 
   if (!loadExternalData(proto, path, error))
     return nullptr;
+  if (!validateModel(proto, options.limits, error)) {
+    error = "'" + path.str() + "': " + error;
+    return nullptr;
+  }
   try {
     onnx::checker::check_model(proto);
   } catch (const std::exception &e) {
@@ -335,6 +328,36 @@ mlir::dlc::loadOnnxModel(llvm::StringRef path, const CompilerOptions &options,
     return nullptr;
   }
   return model;
+}
+
+std::unique_ptr<OnnxModel>
+mlir::dlc::loadOnnxModel(llvm::StringRef path, const CompilerOptions &options,
+                         std::string &error) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/true);
+  if (!buffer) {
+    error = "cannot open '" + path.str() + "': " + buffer.getError().message();
+    return nullptr;
+  }
+  return loadOnnxModelFromBytes((*buffer)->getBuffer(), path, options, error);
+}
+
+std::unique_ptr<OnnxModel>
+mlir::dlc::loadOnnxModelFromBytes(llvm::StringRef bytes, llvm::StringRef path,
+                                  const CompilerOptions &options,
+                                  std::string &error) {
+  // The boundary for the ONNX library's exceptions (checker, inference,
+  // inliner, tensor parsing): a model it rejects in a way the steps above
+  // did not anticipate still ends in one message.
+  try {
+    return loadOnnxModelUnguarded(bytes, path, options, error);
+  } catch (const std::bad_alloc &) {
+    error = "'" + path.str() + "': out of memory while loading the model";
+  } catch (const std::exception &e) {
+    error = "'" + path.str() + "': the ONNX library rejected the model: " +
+            e.what();
+  }
+  return nullptr;
 }
 
 //===----------------------------------------------------------------------===//
@@ -386,6 +409,76 @@ static bool producesOnlyEmptyTensors(ImportContext &ictx,
   return true;
 }
 
+/// Windowed operators, before their handler builds anything: window
+/// attributes in range, padded extents within the tensor limit (a pad of
+/// 2^31 would otherwise overflow the lowering's offsets or loop for hours),
+/// and, for pooling, pads smaller than the window as onnxruntime requires
+/// (a window wholly in padding has nothing to pool).
+static LogicalResult checkWindow(ImportContext &c) {
+  static const llvm::StringMap<int> weightInput = {
+      {"Conv", 1}, {"ConvInteger", 1}, {"QLinearConv", 3}, {"DeformConv", 1},
+      {"ConvTranspose", 1}, {"MaxPool", -1}, {"AveragePool", -1},
+      {"LpPool", -1}};
+  const onnx::NodeProto &node = *c.node;
+  auto it = weightInput.find(node.op_type());
+  if (it == weightInput.end() || node.input_size() == 0)
+    return success();
+  RankedTensorType in = c.knownType(node.input(0));
+  if (!in || in.getRank() < 3)
+    return success(); // The handler reports what it needs.
+  size_t n = in.getRank() - 2;
+  std::vector<int64_t> kernel = c.attrInts("kernel_shape");
+  if (kernel.empty() && it->second >= 0 && it->second < node.input_size()) {
+    SmallVector<int64_t> wShape;
+    if (RankedTensorType w = c.knownType(node.input(it->second)))
+      wShape.assign(w.getShape().begin(), w.getShape().end());
+    else if (auto k = c.constInput(it->second))
+      wShape.assign(k->shape.begin(), k->shape.end());
+    if (wShape.size() == size_t(in.getRank()))
+      kernel.assign(wShape.begin() + 2, wShape.end());
+  }
+  std::vector<int64_t> pads = c.attrInts("pads"), dil = c.attrInts("dilations"),
+                       strides = c.attrInts("strides");
+  constexpr int64_t kMaxWindow = int64_t(1) << 31;
+  for (auto [name, v, lo] :
+       {std::tuple{"kernel_shape", &kernel, 1}, {"pads", &pads, 0},
+        {"dilations", &dil, 1}, {"strides", &strides, 1}})
+    for (int64_t x : *v)
+      if (x < lo || x >= kMaxWindow)
+        return c.fail(std::string(name) + " value " + std::to_string(x) +
+                      " must lie in [" + std::to_string(lo) + ", 2^31)");
+  bool isPool = it->second < 0;
+  bool isTransposed = node.op_type() == "ConvTranspose";
+  std::vector<int64_t> padded(in.getShape().begin(), in.getShape().end());
+  for (size_t i = 0; i < n; ++i) {
+    int64_t d = i < dil.size() ? dil[i] : 1;
+    int64_t k = i < kernel.size() ? kernel[i] : 1;
+    int64_t extent = (k - 1) * d + 1; // < 2^62: both below 2^31.
+    int64_t pb = pads.size() == 2 * n ? pads[i] : 0;
+    int64_t pe = pads.size() == 2 * n ? pads[i + n] : 0;
+    if (isPool && (pb >= extent || pe >= extent))
+      return c.fail("pads (" + std::to_string(pb) + ", " + std::to_string(pe) +
+                    ") along spatial axis " + std::to_string(i) +
+                    " must be smaller than the window (" +
+                    std::to_string(extent) + ")");
+    if (!isTransposed)
+      padded[2 + i] += pb + pe;
+    else if (i < strides.size())
+      padded[2 + i] = (padded[2 + i] - 1) * strides[i] + extent;
+  }
+  auto t = RankedTensorType::get(padded, in.getElementType());
+  if (!isReasonableSize(t, c.limits.maxTensorBytes))
+    return c.fail("the padded input would have shape " +
+                  llvm::join(llvm::map_range(padded, [](int64_t x) {
+                               return std::to_string(x);
+                             }),
+                             "x") +
+                  ", above the largest supported tensor (" +
+                  std::to_string(c.limits.maxTensorBytes) +
+                  " bytes, --max-tensor-bytes)");
+  return success();
+}
+
 /// Imports the nodes of `graph` (the model's, or a subgraph inlined by
 /// If) at the current insertion point.
 static LogicalResult importNodes(ImportContext &ictx,
@@ -403,7 +496,7 @@ static LogicalResult importNodes(ImportContext &ictx,
     if (producesOnlyEmptyTensors(ictx, node))
       continue;
     try {
-      if (failed(fn(ictx)))
+      if (failed(checkWindow(ictx)) || failed(fn(ictx)))
         return failure();
     } catch (const std::exception &e) {
       // The ONNX library reports malformed tensors by throwing.
@@ -418,9 +511,40 @@ static LogicalResult importNodes(ImportContext &ictx,
   return success();
 }
 
-OwningOpRef<ModuleOp> mlir::dlc::importOnnxModel(MLIRContext *context,
-                                                 const OnnxModel &model,
-                                                 const CompilerOptions &) {
+/// Checks every tensor the import built, intermediates included (a Tile or
+/// Pad handler may compute a shape nobody declared), against the limits;
+/// reports the first offender by the node it came from.
+static LogicalResult checkImportedTypes(func::FuncOp func,
+                                        const onnx::GraphProto &graph,
+                                        const ImportLimits &limits) {
+  WalkResult r = func.walk([&](Operation *op) {
+    for (Type t : op->getResultTypes()) {
+      auto rt = dyn_cast<RankedTensorType>(t);
+      if (!rt || !rt.hasStaticShape())
+        continue;
+      bool rankOk = rt.getRank() <= limits.maxRank;
+      if (rankOk && isReasonableSize(rt, limits.maxTensorBytes))
+        continue;
+      std::string who = "a node";
+      if (auto nl = dyn_cast<NameLoc>(op->getLoc()))
+        who = "the node '" + nl.getName().str() + "'";
+      InFlightDiagnostic d = emitError(op->getLoc()) << who << " computes a tensor of type " << rt;
+      if (!rankOk)
+        d << ", above the rank limit of " << limits.maxRank << " (--max-rank)";
+      else
+        d << ", above the largest supported tensor (" << limits.maxTensorBytes
+          << " bytes, --max-tensor-bytes)";
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  (void)graph;
+  return failure(r.wasInterrupted());
+}
+
+static OwningOpRef<ModuleOp> importOnnxModelUnguarded(MLIRContext *context,
+                                                      const OnnxModel &model,
+                                                      const CompilerOptions &options) {
   context->loadDialect<func::FuncDialect, tosa::TosaDialect, DLCDialect,
                       tensor::TensorDialect, arith::ArithDialect,
                       linalg::LinalgDialect, math::MathDialect>();
@@ -449,6 +573,7 @@ OwningOpRef<ModuleOp> mlir::dlc::importOnnxModel(MLIRContext *context,
   }
 
   ImportContext ictx(context, graph, opset, model.path);
+  ictx.limits = options.limits;
   std::set<std::string> initNames;
   for (const auto &init : graph.initializer()) {
     initNames.insert(init.name());
@@ -474,10 +599,11 @@ OwningOpRef<ModuleOp> mlir::dlc::importOnnxModel(MLIRContext *context,
                          << describeNonStatic(vi);
       return nullptr;
     }
-    if (!isReasonableSize(t)) {
+    if (!isReasonableSize(t, options.limits.maxTensorBytes)) {
       emitError(fileLoc) << "input '" << vi.name() << "' of type " << t
                          << " exceeds the largest supported tensor ("
-                         << kMaxTensorBytes << " bytes)";
+                         << options.limits.maxTensorBytes
+                         << " bytes, --max-tensor-bytes)";
       return nullptr;
     }
     argTypes.push_back(t);
@@ -521,7 +647,8 @@ OwningOpRef<ModuleOp> mlir::dlc::importOnnxModel(MLIRContext *context,
   ictx.importSubgraph = [&](const onnx::GraphProto &g) {
     return importNodes(ictx, g, opset);
   };
-  if (failed(importNodes(ictx, graph, opset)))
+  if (failed(importNodes(ictx, graph, opset)) ||
+      failed(checkImportedTypes(func, graph, options.limits)))
     return nullptr;
 
   SmallVector<Value> results;
@@ -549,4 +676,22 @@ OwningOpRef<ModuleOp> mlir::dlc::importOnnxModel(MLIRContext *context,
   func::ReturnOp::create(ictx.b, results);
   func.setType(builder.getFunctionType(argTypes, resultTypes));
   return module;
+}
+
+OwningOpRef<ModuleOp> mlir::dlc::importOnnxModel(MLIRContext *context,
+                                                 const OnnxModel &model,
+                                                 const CompilerOptions &options) {
+  // Handlers read constants through the ONNX library, which throws on
+  // malformed data; validateModel should have caught that, but no exception
+  // may end the process.
+  try {
+    return importOnnxModelUnguarded(context, model, options);
+  } catch (const std::bad_alloc &) {
+    emitError(FileLineColLoc::get(context, model.path, 0, 0))
+        << "out of memory while importing the model";
+  } catch (const std::exception &e) {
+    emitError(FileLineColLoc::get(context, model.path, 0, 0))
+        << "malformed model contents: " << e.what();
+  }
+  return nullptr;
 }

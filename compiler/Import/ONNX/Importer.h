@@ -37,6 +37,13 @@ std::unique_ptr<OnnxModel> loadOnnxModel(llvm::StringRef path,
                                          const CompilerOptions &options,
                                          std::string &error);
 
+/// As loadOnnxModel, from the file's contents; `path` names the model in
+/// messages, decides text (.onnxtext) or binary, and anchors external data.
+std::unique_ptr<OnnxModel> loadOnnxModelFromBytes(llvm::StringRef bytes,
+                                                  llvm::StringRef path,
+                                                  const CompilerOptions &options,
+                                                  std::string &error);
+
 /// Imports the model. Reports every problem (all unsupported operators at
 /// once) through MLIR diagnostics and returns null on failure.
 OwningOpRef<ModuleOp> importOnnxModel(MLIRContext *context,

@@ -80,6 +80,20 @@ static cl::opt<std::string>
              cl::desc("Fail if code + read-only data + data exceed this many "
                       "bytes (suffixes K, M, G)"),
              cl::value_desc("bytes"), cl::cat(dlcCategory));
+static cl::opt<std::string> maxTensorBytes(
+    "max-tensor-bytes",
+    cl::desc("Largest tensor a model may hold or compute (default 16G; "
+             "suffixes K, M, G)"),
+    cl::value_desc("bytes"), cl::cat(dlcCategory));
+static cl::opt<int64_t>
+    maxRank("max-rank",
+            cl::desc("Most dimensions of a tensor (default 32); shape-valued "
+                     "inputs may hold twice as many values"),
+            cl::init(32), cl::cat(dlcCategory));
+static cl::opt<int64_t>
+    maxOperands("max-operands",
+                cl::desc("Most inputs or outputs of one node (default 4096)"),
+                cl::init(4096), cl::cat(dlcCategory));
 static cl::opt<bool> listTargets("list-targets",
                                  cl::desc("Print the known targets and exit"),
                                  cl::cat(dlcCategory));
@@ -124,6 +138,37 @@ static bool parseInputShape(StringRef spec, std::string &name,
   return true;
 }
 
+/// One line per diagnostic: "<model>:0:0: error: [node 'X': ]message".
+/// The importer gives each op a NameLoc of its node over the model's
+/// FileLineColLoc; messages that already name their node keep their text.
+static LogicalResult printDiagnostic(Diagnostic &diag) {
+  std::string file, node;
+  diag.getLocation()->walk([&](Location l) {
+    if (auto n = dyn_cast<NameLoc>(l); n && node.empty())
+      node = n.getName().str();
+    if (auto f = dyn_cast<FileLineColLoc>(l); f && file.empty())
+      file = (f.getFilename().str() + ":" + std::to_string(f.getLine()) +
+              ":" + std::to_string(f.getColumn()));
+    return WalkResult::advance();
+  });
+  std::string msg = diag.str();
+  const char *kind = diag.getSeverity() == DiagnosticSeverity::Error ? "error"
+                     : diag.getSeverity() == DiagnosticSeverity::Warning
+                         ? "warning"
+                     : diag.getSeverity() == DiagnosticSeverity::Note
+                         ? "note"
+                         : "remark";
+  errs() << (file.empty() ? std::string("dlc") : file) << ": " << kind
+         << ": ";
+  if (!node.empty() && msg.find("'" + node + "'") == std::string::npos)
+    errs() << "node '" << node << "': ";
+  errs() << msg << "\n";
+  for (const Diagnostic &note : diag.getNotes())
+    errs() << (file.empty() ? std::string("dlc") : file)
+           << ": note: " << note.str() << "\n";
+  return success();
+}
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   // --list-targets needs no input; check for it before Required applies.
@@ -160,6 +205,23 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
+  uint64_t tensorBytes = 0;
+  if (!maxTensorBytes.empty()) {
+    if (!parseBytes(maxTensorBytes, tensorBytes) || tensorBytes > INT64_MAX) {
+      errs() << "dlc: error: malformed --max-tensor-bytes='" << maxTensorBytes
+             << "' (expected a byte count such as 65536, 64K or 16G)\n";
+      return 1;
+    }
+    options.limits.maxTensorBytes = int64_t(tensorBytes);
+  }
+  if (maxRank < 1 || maxRank > 1024 || maxOperands < 1 ||
+      maxOperands > (int64_t(1) << 24)) {
+    errs() << "dlc: error: --max-rank must lie in 1-1024 and --max-operands "
+              "in 1-16777216\n";
+    return 1;
+  }
+  options.limits.maxRank = maxRank;
+  options.limits.maxOperands = maxOperands;
   auto phase = dlc::parsePhase(emit);
   if (!phase) {
     errs() << "dlc: error: unknown --emit phase '" << emit << "'\n";
@@ -195,8 +257,10 @@ int main(int argc, char **argv) {
   dlc::registerAllDialects(registry);
   dlc::registerAllPasses();
   MLIRContext context(registry);
-  SourceMgr sourceMgr;
-  SourceMgrDiagnosticHandler handler(sourceMgr, &context, errs());
+  // Diagnostics name the model node an op came from and never dump IR: a
+  // failing pass or verifier reports "node 'X': <reason>" at the model file.
+  context.printOpOnDiagnostic(false);
+  context.getDiagEngine().registerHandler(printDiagnostic);
   if (failed(dlc::compileModel(context, options, inputFile, outputFile)))
     return 1;
   return 0;

@@ -498,8 +498,13 @@ LogicalResult importGather(ImportContext &c) {
   Value idx;
   if (auto kIdx = c.constInput(1)) {
     std::vector<int32_t> v;
-    for (int64_t i : kIdx->ints())
+    for (int64_t i : kIdx->ints()) {
+      if (i < -k || i >= k)
+        return c.fail("index " + std::to_string(i) +
+                      " is out of range for an axis of size " +
+                      std::to_string(k));
       v.push_back(static_cast<int32_t>(i < 0 ? i + k : i));
+    }
     auto t = RankedTensorType::get({1, w}, c.b.getI32Type());
     idx = tosa::ConstOp::create(c.b, t,
                                 DenseElementsAttr::get(t, ArrayRef<int32_t>(v)));
@@ -512,6 +517,10 @@ LogicalResult importGather(ImportContext &c) {
     Value neg = tosa::GreaterOp::create(c.b, boolType, c.splat(i32, 0), idx);
     idx = tosa::SelectOp::create(
         c.b, i32, neg, tosa::AddOp::create(c.b, i32, idx, c.splat(i32, k)), idx);
+    // An index out of range at run time must not read outside the data:
+    // clamp it into the axis (ONNX leaves the result undefined).
+    idx = tosa::ClampOp::create(c.b, i32, idx, c.b.getI32IntegerAttr(0),
+                                c.b.getI32IntegerAttr(int32_t(std::max<int64_t>(k - 1, 0))));
     idx = c.reshape(idx, {1, w});
   }
   if (outer > 1) {

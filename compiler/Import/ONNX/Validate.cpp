@@ -1,0 +1,273 @@
+//===- Validate.cpp - a model's contents checked before they are used -----===//
+//
+// Why dlc's own checks and not only the ONNX checker's: the checker accepts
+// raw data longer than the shape needs, leaves element counts that overflow
+// to the readers, and knows nothing of what the compiler can allocate. The
+// ONNX library also reads tensors with no bounds checks of its own
+// (onnx::ParseData), so everything it reads must be consistent first.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Import/ONNX/Validate.h"
+#include "compiler/Import/ONNX/SmallTypes.h"
+
+#include "onnx/defs/schema.h"
+#include "onnx/onnx_pb.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <set>
+
+using namespace mlir;
+using onnx::TensorProto;
+
+std::optional<int64_t>
+mlir::dlc::checkedElementCount(llvm::ArrayRef<int64_t> dims) {
+  int64_t n = 1;
+  for (int64_t d : dims)
+    if (d < 0 || llvm::MulOverflow(n, d, n))
+      return std::nullopt;
+  return n;
+}
+
+std::string mlir::dlc::forEachTensor(
+    onnx::GraphProto &graph,
+    const std::function<std::string(TensorProto &, const std::string &)> &fn) {
+  for (auto &t : *graph.mutable_initializer())
+    if (std::string e = fn(t, "initializer '" + t.name() + "'"); !e.empty())
+      return e;
+  for (auto &node : *graph.mutable_node()) {
+    std::string who = !node.name().empty() ? "node '" + node.name() + "'"
+                      : node.output_size()
+                          ? "the node producing '" + node.output(0) + "'"
+                          : "a " + node.op_type() + " node";
+    for (auto &a : *node.mutable_attribute()) {
+      std::string where = "attribute '" + a.name() + "' of " + who;
+      if (a.has_t())
+        if (std::string e = fn(*a.mutable_t(), where); !e.empty())
+          return e;
+      for (auto &t : *a.mutable_tensors())
+        if (std::string e = fn(t, where); !e.empty())
+          return e;
+      if (a.has_g())
+        if (std::string e = forEachTensor(*a.mutable_g(), fn); !e.empty())
+          return e;
+      for (auto &g : *a.mutable_graphs())
+        if (std::string e = forEachTensor(g, fn); !e.empty())
+          return e;
+    }
+  }
+  return "";
+}
+
+/// Bytes per element as stored in raw_data, in eighths (4- and 2-bit types
+/// pack); 0 for types with no raw form (strings) or unknown codes.
+static int64_t rawEighths(int32_t dtype) {
+  switch (dtype) {
+  case TensorProto::BOOL: case TensorProto::INT8: case TensorProto::UINT8:
+    return 8;
+  case TensorProto::INT16: case TensorProto::UINT16:
+  case TensorProto::FLOAT16: case TensorProto::BFLOAT16:
+    return 16;
+  case TensorProto::FLOAT: case TensorProto::INT32: case TensorProto::UINT32:
+    return 32;
+  case TensorProto::DOUBLE: case TensorProto::INT64: case TensorProto::UINT64:
+  case TensorProto::COMPLEX64:
+    return 64;
+  case TensorProto::COMPLEX128:
+    return 128;
+  default:
+    return ::dlc::small::isSmallType(dtype)
+               ? ::dlc::small::storedBits(dtype)
+               : 0;
+  }
+}
+
+/// The number of entries the typed field of `t` holds, and how many
+/// elements one entry may carry (4- and 2-bit types may pack several).
+static std::pair<int64_t, int64_t> typedEntries(const TensorProto &t) {
+  switch (t.data_type()) {
+  case TensorProto::FLOAT: return {t.float_data_size(), 1};
+  case TensorProto::COMPLEX64: return {t.float_data_size() / 2, 1};
+  case TensorProto::DOUBLE: return {t.double_data_size(), 1};
+  case TensorProto::COMPLEX128: return {t.double_data_size() / 2, 1};
+  case TensorProto::INT64: return {t.int64_data_size(), 1};
+  case TensorProto::UINT32: case TensorProto::UINT64:
+    return {t.uint64_data_size(), 1};
+  case TensorProto::STRING: return {t.string_data_size(), 1};
+  default:
+    return {t.int32_data_size(),
+            8 / std::max(1, ::dlc::small::storedBits(t.data_type()))};
+  }
+}
+
+static bool hasTypedData(const TensorProto &t) {
+  return t.float_data_size() || t.double_data_size() || t.int32_data_size() ||
+         t.int64_data_size() || t.uint64_data_size() || t.string_data_size();
+}
+
+/// Checks one tensor's type, shape and data; "" if it is consistent.
+static std::string checkTensor(const TensorProto &t, const std::string &where,
+                               const mlir::dlc::ImportLimits &limits) {
+  int32_t dtype = t.data_type();
+  if (!TensorProto::DataType_IsValid(dtype) ||
+      dtype == TensorProto::UNDEFINED)
+    return where + " has data type " + std::to_string(dtype) +
+           ", which ONNX does not define";
+  if (t.dims_size() > limits.maxRank)
+    return where + " has rank " + std::to_string(t.dims_size()) +
+           ", above the limit of " + std::to_string(limits.maxRank) +
+           " (--max-rank)";
+  std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
+  for (int64_t d : dims)
+    if (d < 0)
+      return where + " has a negative dimension (" + std::to_string(d) + ")";
+  std::optional<int64_t> count = mlir::dlc::checkedElementCount(dims);
+  int64_t eighths = rawEighths(dtype);
+  int64_t perElement = std::max<int64_t>(1, eighths / 8);
+  if (!count || *count > limits.maxTensorBytes / perElement)
+    return where + " has " +
+           (count ? std::to_string(*count) : std::string("more than 2^63")) +
+           " elements, above the largest supported tensor (" +
+           std::to_string(limits.maxTensorBytes) +
+           " bytes, --max-tensor-bytes)";
+  if (t.data_location() == TensorProto::EXTERNAL)
+    return ""; // Read (and checked) when the model's external data loads.
+  if (t.has_raw_data()) {
+    if (hasTypedData(t))
+      return where + " holds both raw_data and typed data";
+    if (eighths == 0)
+      return where + " of this data type cannot use raw_data";
+    int64_t need = (*count * eighths + 7) / 8;
+    if (int64_t(t.raw_data().size()) != need)
+      return where + " holds " + std::to_string(t.raw_data().size()) +
+             " bytes of raw_data; its shape and type need " +
+             std::to_string(need);
+    return "";
+  }
+  auto [entries, perEntry] = typedEntries(t);
+  bool ok = entries == *count ||
+            (perEntry > 1 && entries == (*count + perEntry - 1) / perEntry);
+  if (!ok)
+    return where + " holds " + std::to_string(entries) +
+           " values; its shape needs " + std::to_string(*count);
+  return "";
+}
+
+/// Inputs that hold a shape, or per-dimension values (at most 2 x rank of
+/// them): a long one would make shape inference build one object per
+/// element.
+static const llvm::StringMap<std::vector<int>> &shapeInputs() {
+  static const llvm::StringMap<std::vector<int>> m = {
+      {"Reshape", {1}},        {"Expand", {1}},    {"ConstantOfShape", {0}},
+      {"Tile", {1}},           {"Slice", {1, 2, 3, 4}}, {"Pad", {1, 3}},
+      {"Resize", {1, 2, 3}},   {"Squeeze", {1}},   {"Unsqueeze", {1}},
+      {"CenterCropPad", {1, 2}}, {"Col2Im", {1, 2}}, {"ReduceSum", {1}},
+      {"ReduceMean", {1}},     {"ReduceMax", {1}}, {"ReduceMin", {1}},
+      {"ReduceProd", {1}},     {"ReduceL1", {1}},  {"ReduceL2", {1}},
+      {"ReduceLogSum", {1}},   {"ReduceLogSumExp", {1}},
+      {"ReduceSumSquare", {1}}};
+  return m;
+}
+
+static std::string checkGraph(const onnx::GraphProto &g,
+                              const mlir::dlc::ImportLimits &limits) {
+  // Element counts of the graph's constants, for shape-valued inputs.
+  llvm::StringMap<int64_t> constCount;
+  auto count = [](const TensorProto &t) -> int64_t {
+    return mlir::dlc::checkedElementCount(
+               std::vector<int64_t>(t.dims().begin(), t.dims().end()))
+        .value_or(INT64_MAX);
+  };
+  for (const auto &t : g.initializer())
+    constCount[t.name()] = count(t);
+  auto rankOf = [&](const onnx::ValueInfoProto &vi) -> std::string {
+    if (vi.type().has_tensor_type() && vi.type().tensor_type().has_shape() &&
+        vi.type().tensor_type().shape().dim_size() > limits.maxRank)
+      return "'" + vi.name() + "' is declared with rank " +
+             std::to_string(vi.type().tensor_type().shape().dim_size()) +
+             ", above the limit of " + std::to_string(limits.maxRank) +
+             " (--max-rank)";
+    return "";
+  };
+  for (const auto *list : {&g.input(), &g.output(), &g.value_info()})
+    for (const auto &vi : *list)
+      if (std::string e = rankOf(vi); !e.empty())
+        return e;
+  for (const auto &node : g.node()) {
+    std::string who = !node.name().empty() ? "node '" + node.name() + "'"
+                      : node.output_size()
+                          ? "the node producing '" + node.output(0) + "'"
+                          : "a " + node.op_type() + " node";
+    who += " (" + node.op_type() + ")";
+    if (node.input_size() > limits.maxOperands ||
+        node.output_size() > limits.maxOperands)
+      return who + " has " +
+             std::to_string(std::max(node.input_size(), node.output_size())) +
+             " operands, above the limit of " +
+             std::to_string(limits.maxOperands) + " (--max-operands)";
+    if (node.op_type() == "Constant" && node.output_size() == 1) {
+      for (const auto &a : node.attribute()) {
+        if (a.has_t())
+          constCount[node.output(0)] = count(a.t());
+        else if (a.ints_size() || a.floats_size())
+          constCount[node.output(0)] = a.ints_size() + a.floats_size();
+      }
+    }
+    auto it = shapeInputs().find(node.op_type());
+    if (it != shapeInputs().end())
+      for (int i : it->second) {
+        if (i >= node.input_size())
+          continue;
+        auto c = constCount.find(node.input(i));
+        if (c != constCount.end() && c->second > 2 * limits.maxRank)
+          return who + ": input '" + node.input(i) + "' holds " +
+                 std::to_string(c->second) +
+                 " per-dimension values, more than twice the rank limit of " +
+                 std::to_string(limits.maxRank) + " (--max-rank)";
+      }
+    for (const auto &a : node.attribute()) {
+      if (a.has_g())
+        if (std::string e = checkGraph(a.g(), limits); !e.empty())
+          return e;
+      for (const auto &sub : a.graphs())
+        if (std::string e = checkGraph(sub, limits); !e.empty())
+          return e;
+    }
+  }
+  return "";
+}
+
+bool mlir::dlc::validateModel(onnx::ModelProto &model,
+                              const ImportLimits &limits, std::string &error) {
+  // Opsets newer than the ONNX library's: its schemas would silently stand
+  // in for operator versions it has never seen.
+  const auto &ranges = onnx::OpSchemaRegistry::DomainToVersionRange::Instance()
+                           .Map();
+  for (const auto &o : model.opset_import()) {
+    std::string domain = o.domain() == "ai.onnx" ? "" : o.domain();
+    auto r = ranges.find(domain);
+    if (r == ranges.end())
+      continue; // Nodes of unknown domains are reported as unsupported.
+    if (o.version() < 1 || o.version() > r->second.second) {
+      error = "opset " + std::to_string(o.version()) + " of domain '" +
+              (domain.empty() ? "ai.onnx" : domain) +
+              "' is outside the range this dlc knows (1-" +
+              std::to_string(r->second.second) + ")";
+      return false;
+    }
+  }
+  if (model.graph().output_size() == 0) {
+    error = "the graph has no outputs";
+    return false;
+  }
+  error = checkGraph(model.graph(), limits);
+  if (error.empty())
+    error = forEachTensor(
+        *model.mutable_graph(),
+        [&](TensorProto &t, const std::string &where) -> std::string {
+          return checkTensor(t, where, limits);
+        });
+  return error.empty();
+}

@@ -1,0 +1,49 @@
+//===- Validate.h - a model's contents checked before they are used -------===//
+//
+// A model file is untrusted input. Before the ONNX checker, shape inference
+// or any importer code reads a tensor, these checks bound what the model may
+// ask for (CompilerOptions::limits) and make every tensor's bytes agree with
+// its shape, so later readers may index them without further checks.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DLC_COMPILER_IMPORT_ONNX_VALIDATE_H
+#define DLC_COMPILER_IMPORT_ONNX_VALIDATE_H
+
+#include "compiler/Pipeline/CompilerOptions.h"
+
+#include "llvm/ADT/ArrayRef.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace onnx {
+class GraphProto;
+class ModelProto;
+class TensorProto;
+} // namespace onnx
+
+namespace mlir::dlc {
+
+/// The product of `dims`, or nullopt if a dimension is negative or the
+/// product overflows int64.
+std::optional<int64_t> checkedElementCount(llvm::ArrayRef<int64_t> dims);
+
+/// Calls `fn` on every tensor the graph holds: initializers and tensor
+/// attributes of its nodes, in nested subgraphs too. `where` says which
+/// (e.g. "initializer 'w'", "attribute 'value' of the node producing 'c'").
+/// Stops at, and returns, the first error `fn` reports (non-empty string).
+std::string forEachTensor(
+    onnx::GraphProto &graph,
+    const std::function<std::string(onnx::TensorProto &, const std::string &where)>
+        &fn);
+
+/// Checks the model against `limits` and every tensor's contents against
+/// its type and shape (data stored outside the model must be loaded into
+/// it first). On failure returns false and sets `error` to one line.
+bool validateModel(onnx::ModelProto &model, const ImportLimits &limits,
+                   std::string &error);
+
+} // namespace mlir::dlc
+
+#endif // DLC_COMPILER_IMPORT_ONNX_VALIDATE_H

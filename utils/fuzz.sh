@@ -17,7 +17,8 @@ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DDLC_ONNX_ROOT="$onnx" -DDLC_FUZZ=ON > build-fuzz.log 2>&1 || { cat build-fuzz.log; exit 1; }
 ninja -C build-fuzz -j "${DLC_JOBS:-2}" dlc-fuzz-import
 mkdir -p build-fuzz/crashes
-seeds=/usr/share/libonnx-testdata/data
+before=$(ls build-fuzz/crashes | wc -l)
+seeds=/usr/share/libonnx-testdata/data/node
 for target in import; do
   work="${DLC_CACHE:-$HOME/.cache/dlc}/fuzz/$target"
   repo=test/fuzz/corpus/$target
@@ -39,3 +40,6 @@ for target in import; do
   build-fuzz/bin/dlc-fuzz-$target -merge=1 "$fresh" "$repo" "$work" > /dev/null 2>&1 || true
   rm -rf "$repo" && mv "$fresh" "$repo"
 done
+found=$(( $(ls build-fuzz/crashes | wc -l) - before ))
+echo "fuzz: $found new finding(s) in build-fuzz/crashes"
+[ "$found" -eq 0 ]

@@ -10,6 +10,7 @@ if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 PACKAGES=(
   cmake ninja-build ccache time
   llvm-22-dev libmlir-22-dev mlir-22-tools clang-22 lld-22 llvm-22-tools
+  libclang-rt-22-dev
   libprotobuf-dev protobuf-compiler libonnx-testdata curl ca-certificates
   python3-venv
   python3-onnx python3-numpy python3-torch python3-torchvision

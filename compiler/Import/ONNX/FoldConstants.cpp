@@ -864,7 +864,7 @@ int mlir::dlc::foldConstantSubgraphs(onnx::ModelProto &model,
       break;
     total += n;
     try {
-      onnx::ShapeInferenceOptions opts(false, 0, true);
+      onnx::ShapeInferenceOptions opts(false, 0, !mlir::dlc::hasLongVector(model.graph()));
       onnx::shape_inference::InferShapes(
           model, onnx::OpSchemaRegistry::Instance(), opts);
     } catch (const std::exception &e) {

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
+#include "compiler/Import/ONNX/Validate.h"
 #include "compiler/Import/ONNX/SmallTypes.h"
 #include "compiler/Import/ONNX/ops/Kernels.h"
 
@@ -169,7 +170,10 @@ RankedTensorType ImportContext::outputType(unsigned i) {
       it == types.end() ? nullptr : staticType(*it->second);
   if (!t) {
     (void)fail("cannot determine a static shape for output '" +
-               node->output(i) + "'");
+               node->output(i) + "'" +
+               (inferenceNote.empty()
+                    ? std::string()
+                    : " (ONNX shape inference: " + inferenceNote + ")"));
     return nullptr;
   }
   if (!isReasonableSize(t, limits.maxTensorBytes)) {
@@ -240,7 +244,7 @@ void ImportContext::inferSubgraphTypes(const onnx::GraphProto &g,
   }
   try {
     onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*error_mode=*/0,
-                                     /*data_prop=*/true);
+                                     /*data_prop=*/!hasLongVector(m.graph()));
     onnx::shape_inference::InferShapes(m, onnx::OpSchemaRegistry::Instance(),
                                        opts);
   } catch (const std::exception &) {

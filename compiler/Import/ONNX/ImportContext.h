@@ -54,6 +54,8 @@ public:
   ImplicitLocOpBuilder b;
   int64_t opset;
   ImportLimits limits;
+  /// ONNX's objection under strict inference, added to "no static shape".
+  std::string inferenceNote;
 
   // --- The node being imported -------------------------------------------
   const onnx::NodeProto *node = nullptr;

@@ -27,6 +27,9 @@ namespace mlir::dlc {
 struct OnnxModel {
   std::unique_ptr<onnx::ModelProto> proto;
   std::string path;
+  /// What strict ONNX shape inference objected to, when the model was
+  /// accepted leniently; the importer adds it to "no static shape" errors.
+  std::string inferenceNote;
   OnnxModel();
   ~OnnxModel();
 };

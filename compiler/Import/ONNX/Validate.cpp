@@ -11,12 +11,15 @@
 #include "compiler/Import/ONNX/Validate.h"
 #include "compiler/Import/ONNX/SmallTypes.h"
 
+#include "onnx/defs/data_type_utils.h"
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <deque>
+#include <map>
 #include <set>
 
 using namespace mlir;
@@ -107,6 +110,21 @@ static bool hasTypedData(const TensorProto &t) {
          t.int64_data_size() || t.uint64_data_size() || t.string_data_size();
 }
 
+/// The tensor type inside `t`, through sequence and optional wrappers;
+/// null for maps and unset types.
+static const onnx::TypeProto_Tensor *tensorTypeOf(const onnx::TypeProto &t) {
+  for (const onnx::TypeProto *p = &t;;) {
+    if (p->has_tensor_type())
+      return &p->tensor_type();
+    if (p->has_sequence_type() && p->sequence_type().has_elem_type())
+      p = &p->sequence_type().elem_type();
+    else if (p->has_optional_type() && p->optional_type().has_elem_type())
+      p = &p->optional_type().elem_type();
+    else
+      return nullptr;
+  }
+}
+
 /// Checks one tensor's type, shape and data; "" if it is consistent.
 static std::string checkTensor(const TensorProto &t, const std::string &where,
                                const mlir::dlc::ImportLimits &limits) {
@@ -183,10 +201,10 @@ static std::string checkGraph(const onnx::GraphProto &g,
   for (const auto &t : g.initializer())
     constCount[t.name()] = count(t);
   auto rankOf = [&](const onnx::ValueInfoProto &vi) -> std::string {
-    if (vi.type().has_tensor_type() && vi.type().tensor_type().has_shape() &&
-        vi.type().tensor_type().shape().dim_size() > limits.maxRank)
+    const onnx::TypeProto_Tensor *tt = tensorTypeOf(vi.type());
+    if (tt && tt->has_shape() && tt->shape().dim_size() > limits.maxRank)
       return "'" + vi.name() + "' is declared with rank " +
-             std::to_string(vi.type().tensor_type().shape().dim_size()) +
+             std::to_string(tt->shape().dim_size()) +
              ", above the limit of " + std::to_string(limits.maxRank) +
              " (--max-rank)";
     return "";
@@ -215,6 +233,17 @@ static std::string checkGraph(const onnx::GraphProto &g,
           constCount[node.output(0)] = a.ints_size() + a.floats_size();
       }
     }
+    // ONNX's inference of some operators (LayerNormalization) indexes with
+    // an axis before checking it.
+    for (const auto &a : node.attribute())
+      if (a.name() == "axis" || a.name() == "axes")
+        for (int64_t v : a.has_i() ? std::vector<int64_t>{a.i()}
+                                   : std::vector<int64_t>(a.ints().begin(),
+                                                          a.ints().end()))
+          if (v < -limits.maxRank || v >= limits.maxRank)
+            return who + ": attribute '" + a.name() + "' value " +
+                   std::to_string(v) + " is beyond any rank up to " +
+                   std::to_string(limits.maxRank) + " (--max-rank)";
     auto it = shapeInputs().find(node.op_type());
     if (it != shapeInputs().end())
       for (int i : it->second) {
@@ -258,6 +287,24 @@ bool mlir::dlc::validateModel(onnx::ModelProto &model,
       return false;
     }
   }
+  // A negative declared dimension means nothing in ONNX (some exporters
+  // write -1 for "unknown"); ONNX's own shape inference indexes with it.
+  // It becomes an unknown dimension, which --input-shape/--dim can pin.
+  auto *g = model.mutable_graph();
+  for (auto *list : {g->mutable_input(), g->mutable_output(),
+                     g->mutable_value_info()})
+    for (auto &vi : *list)
+      if (vi.type().has_tensor_type() && vi.type().tensor_type().has_shape())
+        for (auto &d : *vi.mutable_type()->mutable_tensor_type()
+                            ->mutable_shape()->mutable_dim())
+          if (d.has_dim_value() && d.dim_value() < 0)
+            d.clear_dim_value();
+  std::set<std::string> outputs;
+  for (const auto &o : model.graph().output())
+    if (!outputs.insert(o.name()).second) {
+      error = "graph output '" + o.name() + "' is listed twice";
+      return false;
+    }
   if (model.graph().output_size() == 0) {
     error = "the graph has no outputs";
     return false;
@@ -271,3 +318,104 @@ bool mlir::dlc::validateModel(onnx::ModelProto &model,
         });
   return error.empty();
 }
+
+bool mlir::dlc::checkNodeTypes(const onnx::ModelProto &model,
+                               std::string &error) {
+  int64_t opset = 1;
+  for (const auto &o : model.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx")
+      opset = o.version();
+  const onnx::GraphProto &g = model.graph();
+  std::map<std::string, const onnx::TypeProto *> types;
+  std::deque<onnx::TypeProto> owned;
+  for (const auto &t : g.initializer()) {
+    owned.emplace_back();
+    owned.back().mutable_tensor_type()->set_elem_type(t.data_type());
+    types[t.name()] = &owned.back();
+  }
+  for (const auto *list : {&g.input(), &g.value_info(), &g.output()})
+    for (const auto &vi : *list)
+      types[vi.name()] = &vi.type();
+  for (const auto &node : g.node()) {
+    if (!node.domain().empty() && node.domain() != "ai.onnx")
+      continue;
+    const onnx::OpSchema *schema =
+        onnx::OpSchemaRegistry::Schema(node.op_type(), int(opset), "");
+    if (!schema || schema->inputs().empty())
+      continue;
+    const auto &formals = schema->inputs();
+    // Type parameter -> the first type bound to it, and by which formal.
+    std::map<std::string, std::pair<onnx::DataType, size_t>> bound;
+    for (int i = 0; i < node.input_size(); ++i) {
+      size_t f = std::min<size_t>(i, formals.size() - 1);
+      if (node.input(i).empty() ||
+          (size_t(i) >= formals.size() &&
+           formals.back().GetOption() !=
+               onnx::OpSchema::FormalParameterOption::Variadic))
+        continue;
+      auto it = types.find(node.input(i));
+      if (it == types.end() || !it->second->has_tensor_type() ||
+          it->second->tensor_type().elem_type() == 0)
+        continue;
+      onnx::DataType dt;
+      try {
+        dt = onnx::Utils::DataTypeUtils::ToType(*it->second);
+      } catch (const std::exception &) {
+        continue;
+      }
+      std::string who = !node.name().empty() ? "node '" + node.name() + "'"
+                        : node.output_size()
+                            ? "the node producing '" + node.output(0) + "'"
+                            : "a node";
+      // Inputs that share a type parameter (MatMul's A and B are both T)
+      // must agree.
+      auto [b, fresh] = bound.insert({formals[f].GetTypeStr(), {dt, f}});
+      if (!fresh && b->second.first != dt &&
+          (b->second.second != f || formals[f].GetIsHomogeneous())) {
+        error = who + " (" + node.op_type() + "): input " + std::to_string(i) +
+                " ('" + node.input(i) + "') has type " + *dt + ", but an " +
+                "earlier input of the same type parameter " +
+                formals[f].GetTypeStr() + " has " + *b->second.first;
+        return false;
+      }
+      const auto &allowed = formals[f].GetTypes();
+      if (allowed.empty() || allowed.count(dt))
+        continue;
+      error = who + " (" + node.op_type() + "): input " + std::to_string(i) +
+              " ('" + node.input(i) + "') has type " + *dt + ", which " +
+              node.op_type() + "-" + std::to_string(schema->SinceVersion()) +
+              " does not accept";
+      return false;
+    }
+  }
+  return true;
+}
+
+/// True if a value with a dimension above 2^22 is declared anywhere in `g`. ONNX's
+/// data propagation represents any 1-D value of known length as a shape
+/// with one object per element (a float[2^31] input took 24 GB); no shape
+/// is that long, so such models are inferred without it.
+bool mlir::dlc::hasLongVector(const onnx::GraphProto &g) {
+  constexpr int64_t kLongest = int64_t(1) << 22;
+  for (const auto *list : {&g.input(), &g.value_info(), &g.output()})
+    for (const auto &vi : *list)
+      if (const onnx::TypeProto_Tensor *tt = tensorTypeOf(vi.type());
+          tt && tt->has_shape() &&
+          llvm::any_of(tt->shape().dim(), [&](const auto &d) {
+            return d.dim_value() > kLongest;
+          }))
+        return true;
+  for (const auto &t : g.initializer())
+    if (t.dims_size() == 1 && t.dims(0) > kLongest)
+      return true;
+  for (const auto &n : g.node())
+    for (const auto &a : n.attribute()) {
+      if (a.has_g() && hasLongVector(a.g()))
+        return true;
+      for (const auto &sub : a.graphs())
+        if (hasLongVector(sub))
+          return true;
+    }
+  return false;
+}
+

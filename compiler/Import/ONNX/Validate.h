@@ -44,6 +44,18 @@ std::string forEachTensor(
 bool validateModel(onnx::ModelProto &model, const ImportLimits &limits,
                    std::string &error);
 
+/// Checks every main-graph node's input element types against its ONNX
+/// schema's type constraints (the checker does not, and shape inference
+/// only with check_type): a handler may then rely on them.
+bool checkNodeTypes(const onnx::ModelProto &model, std::string &error);
+
+/// True if a value with a dimension above 2^22 is declared anywhere in `g`
+/// (its subgraphs and sequence element types included). ONNX's data propagation represents every 1-D value
+/// of known length as a shape with one object per element (a float[2^31]
+/// input took 24 GB); no shape is that long, so such graphs are inferred
+/// without it.
+bool hasLongVector(const onnx::GraphProto &g);
+
 } // namespace mlir::dlc
 
 #endif // DLC_COMPILER_IMPORT_ONNX_VALIDATE_H

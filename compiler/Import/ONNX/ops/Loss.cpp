@@ -33,7 +33,13 @@ LogicalResult nll(ImportContext &c, Value logp, Value target, Value weight) {
     return failure();
   auto lt = cast<RankedTensorType>(logp.getType());
   auto tt = cast<RankedTensorType>(target.getType());
-  int64_t rank = lt.getRank(), classes = lt.getDimSize(1);
+  int64_t rank = lt.getRank();
+  if (rank < 2 || tt.getRank() != rank - 1 ||
+      tt.getDimSize(0) != lt.getDimSize(0) ||
+      !llvm::equal(tt.getShape().drop_front(), lt.getShape().drop_front(2)))
+    return c.fail("the target's shape must be the input's without its class "
+                  "dimension (input [N, C, d...], target [N, d...])");
+  int64_t classes = lt.getDimSize(1);
   Type f = lt.getElementType();
   // target [N, d...] -> i32 [N, 1, d...]
   SmallVector<int64_t> tshape(tt.getShape());

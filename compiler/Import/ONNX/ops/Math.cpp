@@ -436,6 +436,38 @@ Value cumsumAlong(ImportContext &c, Value x0, RankedTensorType type,
   x = c.transpose(x, perm);
   int64_t n = type.getDimSize(axis);
   int64_t rows = type.getNumElements() / std::max<int64_t>(n, 1);
+  auto permuted = cast<RankedTensorType>(x.getType());
+  auto back = [&](Value y) {
+    y = c.transpose(c.reshape(y, permuted.getShape()), inv);
+    if (type.getElementType() != f32)
+      y = tosa::CastOp::create(c.b, type, y);
+    return y;
+  };
+  // Short axes: one product with the n x n triangular matrix (one exact dot
+  // per element). Long ones: a constant of n^2 floats is too large (65,536
+  // would be 16 GB), so log2(n) rounds of "add the sequence shifted by
+  // 2^k" (Hillis-Steele) instead.
+  if (n > 1024) {
+    auto t = RankedTensorType::get({rows, n}, f32);
+    Value v = c.reshape(x, {rows, n});
+    auto shift = [&](Value u, int64_t s) -> Value {
+      auto zt = RankedTensorType::get({rows, s}, f32);
+      Value kept = c.slice(u, {0, 0}, {rows, n - s});
+      Value zeros = tosa::ConstOp::create(
+          c.b, zt, DenseElementsAttr::get(zt, c.b.getF32FloatAttr(0)));
+      return tosa::ConcatOp::create(c.b, t, ValueRange{zeros, kept},
+                                    c.b.getI32IntegerAttr(1));
+    };
+    if (reverse)
+      v = tosa::ReverseOp::create(c.b, t, v, c.b.getI32IntegerAttr(1));
+    if (exclusive)
+      v = shift(v, 1);
+    for (int64_t s = 1; s < n; s *= 2)
+      v = tosa::AddOp::create(c.b, t, v, shift(v, s));
+    if (reverse)
+      v = tosa::ReverseOp::create(c.b, t, v, c.b.getI32IntegerAttr(1));
+    return back(v);
+  }
   std::vector<float> m(n * n, 0.0f);
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < n; ++j) {
@@ -446,11 +478,7 @@ Value cumsumAlong(ImportContext &c, Value x0, RankedTensorType type,
   Value y = tosa::MatMulOp::create(
       c.b, RankedTensorType::get({1, rows, n}, f32), c.reshape(x, {1, rows, n}),
       c.constF32({1, n, n}, m));
-  auto permuted = cast<RankedTensorType>(x.getType());
-  y = c.transpose(c.reshape(y, permuted.getShape()), inv);
-  if (type.getElementType() != f32)
-    y = tosa::CastOp::create(c.b, type, y);
-  return y;
+  return back(y);
 }
 
 /// CumProd of `x` along `axis`: one generic whose reduction loop j runs

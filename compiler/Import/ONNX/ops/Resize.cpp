@@ -189,11 +189,25 @@ LogicalResult resize(ImportContext &c, const ResizeAttrs &a,
   int64_t rank = in.getRank();
   for (int64_t d = 0; d < rank; ++d) {
     int64_t inD = in.getDimSize(d), outD = type.getDimSize(d);
+    if (inD == 0 && outD != 0)
+      return c.fail("axis " + std::to_string(d) +
+                    " is empty in the input but not in the output");
+    double rs = roi.size() == size_t(2 * rank) ? roi[d] : 0.0;
+    double re = roi.size() == size_t(2 * rank) ? roi[d + rank] : 1.0;
     double scale = d < int64_t(scales.size()) && scales[d] > 0
                        ? scales[d]
                        : double(outD) / double(inD);
-    double rs = roi.size() == size_t(2 * rank) ? roi[d] : 0.0;
-    double re = roi.size() == size_t(2 * rank) ? roi[d + rank] : 1.0;
+    // Every coordinate mode maps x to x at scale 1 over the whole axis.
+    if (inD == outD && scale == 1.0 && rs == 0.0 && re == 1.0)
+      continue;
+    // Each axis becomes a dense out x in interpolation matrix, built here.
+    constexpr int64_t kMaxMap = int64_t(1) << 24;
+    if (inD > 0 && outD > kMaxMap / inD)
+      return c.fail("resizing axis " + std::to_string(d) + " from " +
+                    std::to_string(inD) + " to " + std::to_string(outD) +
+                    " needs a " + std::to_string(inD) + "x" +
+                    std::to_string(outD) +
+                    " interpolation map, above the 2^24 entries dlc builds");
     std::vector<double> m, b;
     if (axisMap(a, inD, outD, scale, rs, re, m, b))
       x = applyAxis(c, x, d, outD, m, b);

@@ -451,6 +451,10 @@ LogicalResult importSplit(ImportContext &c) {
     RankedTensorType t = c.outputType(i);
     if (!t)
       return failure();
+    if (t.getRank() != in.getRank())
+      return c.fail("output " + std::to_string(i) + " has rank " +
+                    std::to_string(t.getRank()) + ", the input " +
+                    std::to_string(in.getRank()));
     SmallVector<int64_t> begin(in.getRank(), 0);
     begin[axis] = offset;
     offset += t.getDimSize(axis);

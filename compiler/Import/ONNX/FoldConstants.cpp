@@ -436,6 +436,8 @@ const std::map<std::string, Eval> &evaluators() {
       std::set<int64_t> at;
       for (int64_t a : *axes)
         at.insert(a < 0 ? a + rank : a);
+      if (at.size() != axes->size() || *at.begin() < 0 || *at.rbegin() >= rank)
+        return false;
       for (int64_t d = 0, s = 0; d < rank; ++d)
         shape[d] = at.count(d) ? 1 : in[0]->shape[s++];
       out.push_back(reshaped(*in[0], shape));
@@ -450,6 +452,9 @@ const std::map<std::string, Eval> &evaluators() {
       std::set<int64_t> at;
       for (int64_t a : *axes)
         at.insert(a < 0 ? a + rank : a);
+      for (int64_t a : at)
+        if (a < 0 || a >= rank || in[0]->shape[a] != 1)
+          return false;
       std::vector<int64_t> shape;
       for (int64_t d = 0; d < rank; ++d)
         if (!(at.empty() ? in[0]->shape[d] == 1 : at.count(d) > 0))
@@ -487,6 +492,8 @@ const std::map<std::string, Eval> &evaluators() {
       int64_t axis = attrInt(n, "axis", 0);
       if (axis < 0)
         axis += rank;
+      if (axis < 0 || axis >= rank)
+        return false;
       std::vector<int64_t> shape = in[0]->shape;
       shape[axis] = 0;
       for (auto *t : in) {
@@ -565,9 +572,14 @@ const std::map<std::string, Eval> &evaluators() {
           axes.push_back(k);
       if (steps.empty())
         steps.assign(starts.size(), 1);
+      if (ends.size() != starts.size() || axes.size() != starts.size() ||
+          steps.size() != starts.size())
+        return false;
       std::vector<int64_t> b(rank, 0), st(rank, 1), shape = d.shape;
       for (size_t k = 0; k < starts.size(); ++k) {
         int64_t a = axes[k] < 0 ? axes[k] + rank : axes[k];
+        if (a < 0 || a >= rank)
+          return false;
         int64_t dim = d.shape[a], s = steps[k];
         if (s == 0)
           return false;

@@ -440,8 +440,12 @@ static LogicalResult checkWindow(ImportContext &c) {
   if (it == weightInput.end() || node.input_size() == 0)
     return success();
   RankedTensorType in = c.knownType(node.input(0));
-  if (!in || in.getRank() < 3)
+  if (!in)
     return success(); // The handler reports what it needs.
+  if (in.getRank() < 3)
+    return c.fail("input '" + node.input(0) + "' has rank " +
+                  std::to_string(in.getRank()) +
+                  "; it needs N, C and at least one spatial dimension");
   size_t n = in.getRank() - 2;
   std::vector<int64_t> kernel = c.attrInts("kernel_shape");
   if (kernel.empty() && it->second >= 0 && it->second < node.input_size()) {

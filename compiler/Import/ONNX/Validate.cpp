@@ -15,6 +15,7 @@
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -244,6 +245,15 @@ static std::string checkGraph(const onnx::GraphProto &g,
             return who + ": attribute '" + a.name() + "' value " +
                    std::to_string(v) + " is beyond any rank up to " +
                    std::to_string(limits.maxRank) + " (--max-rank)";
+    // ONNX's Einsum inference indexes a table by the equation's letters.
+    if (node.op_type() == "Einsum")
+      for (const auto &a : node.attribute())
+        if (a.name() == "equation" &&
+            !llvm::all_of(a.s(), [](char ch) {
+              return llvm::isAlpha(ch) || llvm::is_contained(",.->  ", ch);
+            }))
+          return who + ": the equation may hold only letters, ',', '.', '->' "
+                       "and spaces";
     auto it = shapeInputs().find(node.op_type());
     if (it != shapeInputs().end())
       for (int i : it->second) {

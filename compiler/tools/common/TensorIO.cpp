@@ -8,6 +8,8 @@
 #include "compiler/tools/common/TensorIO.h"
 #include "compiler/Import/ONNX/SmallTypes.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include "onnx/defs/tensor_proto_util.h"
 #include "onnx/onnx_pb.h"
 
@@ -68,26 +70,56 @@ bool dlc::tools::readTensorFile(const std::string &path, HostTensor &out,
   }
   std::stringstream ss;
   ss << in.rdbuf();
-  std::string bytes = ss.str();
+  return parseTensor(ss.str(), "'" + path + "'", out, error);
+}
+
+bool dlc::tools::parseTensor(const std::string &bytes, const std::string &what,
+                             HostTensor &out, std::string &error) {
   onnx::TensorProto t;
   if (!t.ParseFromString(bytes)) {
-    error = "'" + path + "' is not a valid TensorProto";
+    error = what + " is not a valid TensorProto";
     return false;
   }
   out.name = t.name();
   out.dtype = t.data_type();
   out.shape.assign(t.dims().begin(), t.dims().end());
-  int64_t n = 1;
-  for (int64_t d : out.shape)
-    n *= d;
   int64_t esize = elementSize(out.dtype);
   if (!esize) {
-    error = "'" + path + "' has unsupported data type " +
-            std::to_string(out.dtype);
+    error = what + " has unsupported data type " + std::to_string(out.dtype);
+    return false;
+  }
+  // Sizes are checked before anything is allocated: a file must not make
+  // the tool reserve more than it holds.
+  int64_t n = 1, bytesNeeded = 0;
+  for (int64_t d : out.shape)
+    if (d < 0 || llvm::MulOverflow(n, d, n)) {
+      error = what + " has an invalid shape";
+      return false;
+    }
+  if (llvm::MulOverflow(n, esize, bytesNeeded)) {
+    error = what + " is too large";
+    return false;
+  }
+  int bits = dlc::small::storedBits(out.dtype);
+  auto entries = [&]() -> int64_t {
+    switch (out.dtype) {
+    case 1: return t.float_data_size();
+    case 11: return t.double_data_size();
+    case 7: return t.int64_data_size();
+    case 12: case 13: return t.uint64_data_size();
+    default: return t.int32_data_size();
+    }
+  };
+  int64_t stored = bits < 8 ? (n * bits + 7) / 8 : t.has_raw_data() ? bytesNeeded : n;
+  int64_t held = t.has_raw_data() ? int64_t(t.raw_data().size()) : entries();
+  if (held != stored) {
+    error = what + " holds " + std::to_string(held) +
+            (t.has_raw_data() ? " bytes" : " values") + ", its shape needs " +
+            std::to_string(stored);
     return false;
   }
   try {
-    if (dlc::small::storedBits(out.dtype) < 8) {
+    if (bits < 8) {
       std::string packed = t.raw_data();
       if (!t.has_raw_data()) // One packed byte per int32_data entry.
         for (int32_t v : t.int32_data())
@@ -122,12 +154,12 @@ bool dlc::tools::readTensorFile(const std::string &path, HostTensor &out,
       }
     }
   } catch (const std::exception &e) {
-    error = "'" + path + "': " + e.what();
+    error = what + ": " + e.what();
     return false;
   }
-  if (static_cast<int64_t>(out.data.size()) != n * esize) {
-    error = "'" + path + "' holds " + std::to_string(out.data.size()) +
-            " bytes, expected " + std::to_string(n * esize);
+  if (static_cast<int64_t>(out.data.size()) != bytesNeeded) {
+    error = what + " holds " + std::to_string(out.data.size()) +
+            " bytes, expected " + std::to_string(bytesNeeded);
     return false;
   }
   return true;

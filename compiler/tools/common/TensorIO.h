@@ -38,6 +38,11 @@ struct HostTensor {
 /// Reads a TensorProto file. Returns false and sets `error` on failure.
 bool readTensorFile(const std::string &path, HostTensor &out,
                     std::string &error);
+/// Parses a serialized TensorProto; `what` names it in errors. Shape, type
+/// and stored size are checked against each other before anything is
+/// allocated.
+bool parseTensor(const std::string &bytes, const std::string &what,
+                 HostTensor &out, std::string &error);
 /// Writes a TensorProto file.
 bool writeTensorFile(const std::string &path, const HostTensor &t,
                      std::string &error);

@@ -19,6 +19,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
+
 using namespace llvm;
 using namespace mlir;
 
@@ -151,7 +153,11 @@ static LogicalResult printDiagnostic(Diagnostic &diag) {
               ":" + std::to_string(f.getColumn()));
     return WalkResult::advance();
   });
+  // One line each: the ONNX library's messages may carry line breaks.
   std::string msg = diag.str();
+  std::replace(msg.begin(), msg.end(), '\n', ' ');
+  while (!msg.empty() && msg.back() == ' ')
+    msg.pop_back();
   const char *kind = diag.getSeverity() == DiagnosticSeverity::Error ? "error"
                      : diag.getSeverity() == DiagnosticSeverity::Warning
                          ? "warning"

@@ -83,3 +83,12 @@ save("gather-index", [h.make_node("Gather", ["x", "i"], ["y"], axis=0)], [X], [Y
 # Many operands: must compile, and quickly (reliability.test bounds the time).
 save("concat-1000", [h.make_node("Concat", ["x"] * 1000, ["y"], axis=0)], [X],
      [vi("y", T.FLOAT, [2000, 3])])
+
+# Tensor files for the tools: dims that wrap int64, and fewer bytes than the
+# shape needs (dlc-run must not allocate what the file does not hold).
+t = nh.from_array(np.zeros(4, np.float32), "x"); del t.dims[:]; t.dims.extend([2**62, 4])
+with open(os.path.join(out, "tensor-wrap.pb"), "wb") as f:
+    f.write(t.SerializeToString())
+t = nh.from_array(np.zeros(4, np.float32), "x"); del t.dims[:]; t.dims.extend([1 << 30, 8])
+with open(os.path.join(out, "tensor-short.pb"), "wb") as f:
+    f.write(t.SerializeToString())

@@ -163,6 +163,8 @@ LogicalResult importSTFT(ImportContext &c) {
   int64_t signalLen = in.getDimSize(1), extent = signalLen;
   Value length;
   if (window) {
+    if (cast<RankedTensorType>(window.getType()).getRank() != 1)
+      return c.fail("the window must be 1-D");
     extent = cast<RankedTensorType>(window.getType()).getDimSize(0);
     length = arith::ConstantIndexOp::create(c.b, extent);
   } else if (c.hasInput(3)) {

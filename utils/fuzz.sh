@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets in build-fuzz/ (clang-22, ASan + UBSan +
 # coverage) and runs each (import: model loading and import; tensor: the
 # tools' TensorProto files) for SECONDS (default 60):
-#   bash utils/fuzz.sh [SECONDS] [JOBS]
+#   bash utils/fuzz.sh [SECONDS] [JOBS]      (exit 3: something was found)
 # Seeds: the minimized corpus in test/fuzz/corpus/<target> plus the models of
 # Debian's ONNX backend suite; new inputs collect in ~/.cache/dlc/fuzz/<target>
 # and are merged back into the repo corpus at the end (only inputs that add
@@ -20,7 +20,7 @@ ninja -C build-fuzz -j "${DLC_JOBS:-2}" dlc-fuzz-import dlc-fuzz-tensor
 mkdir -p build-fuzz/crashes
 before=$(ls build-fuzz/crashes | wc -l)
 seeds=/usr/share/libonnx-testdata/data/node
-for target in import tensor; do
+for target in ${DLC_FUZZ_TARGETS:-import tensor}; do
   work="${DLC_CACHE:-$HOME/.cache/dlc}/fuzz/$target"
   repo=test/fuzz/corpus/$target
   mkdir -p "$work" "$repo"
@@ -43,4 +43,5 @@ for target in import tensor; do
 done
 found=$(( $(ls build-fuzz/crashes | wc -l) - before ))
 echo "fuzz: $found new finding(s) in build-fuzz/crashes"
-[ "$found" -eq 0 ]
+# Exit 3 on findings, so callers can tell them from a failed build.
+[ "$found" -eq 0 ] || exit 3

@@ -35,6 +35,13 @@ mlir::dlc::checkedElementCount(llvm::ArrayRef<int64_t> dims) {
   return n;
 }
 
+/// How messages name a node: by its name, else by its first output.
+static std::string describeNode(const onnx::NodeProto &node) {
+  return !node.name().empty() ? "node '" + node.name() + "'"
+         : node.output_size() ? "the node producing '" + node.output(0) + "'"
+                              : "a " + node.op_type() + " node";
+}
+
 std::string mlir::dlc::forEachTensor(
     onnx::GraphProto &graph,
     const std::function<std::string(TensorProto &, const std::string &)> &fn) {
@@ -42,10 +49,7 @@ std::string mlir::dlc::forEachTensor(
     if (std::string e = fn(t, "initializer '" + t.name() + "'"); !e.empty())
       return e;
   for (auto &node : *graph.mutable_node()) {
-    std::string who = !node.name().empty() ? "node '" + node.name() + "'"
-                      : node.output_size()
-                          ? "the node producing '" + node.output(0) + "'"
-                          : "a " + node.op_type() + " node";
+    std::string who = describeNode(node);
     for (auto &a : *node.mutable_attribute()) {
       std::string where = "attribute '" + a.name() + "' of " + who;
       if (a.has_t())
@@ -215,11 +219,7 @@ static std::string checkGraph(const onnx::GraphProto &g,
       if (std::string e = rankOf(vi); !e.empty())
         return e;
   for (const auto &node : g.node()) {
-    std::string who = !node.name().empty() ? "node '" + node.name() + "'"
-                      : node.output_size()
-                          ? "the node producing '" + node.output(0) + "'"
-                          : "a " + node.op_type() + " node";
-    who += " (" + node.op_type() + ")";
+    std::string who = describeNode(node) + " (" + node.op_type() + ")";
     if (node.input_size() > limits.maxOperands ||
         node.output_size() > limits.maxOperands)
       return who + " has " +
@@ -358,6 +358,16 @@ bool mlir::dlc::checkNodeTypes(const onnx::ModelProto &model,
     std::map<std::string, std::pair<onnx::DataType, size_t>> bound;
     for (int i = 0; i < node.input_size(); ++i) {
       size_t f = std::min<size_t>(i, formals.size() - 1);
+      // Only optional inputs may be omitted ("").
+      if (node.input(i).empty() &&
+          formals[f].GetOption() !=
+              onnx::OpSchema::FormalParameterOption::Optional) {
+        error = describeNode(node) + " (" + node.op_type() +
+                "): required input " +
+                std::to_string(i) + " ('" + formals[f].GetName() +
+                "') is empty";
+        return false;
+      }
       if (node.input(i).empty() ||
           (size_t(i) >= formals.size() &&
            formals.back().GetOption() !=
@@ -373,10 +383,7 @@ bool mlir::dlc::checkNodeTypes(const onnx::ModelProto &model,
       } catch (const std::exception &) {
         continue;
       }
-      std::string who = !node.name().empty() ? "node '" + node.name() + "'"
-                        : node.output_size()
-                            ? "the node producing '" + node.output(0) + "'"
-                            : "a node";
+      std::string who = describeNode(node);
       // Inputs that share a type parameter (MatMul's A and B are both T)
       // must agree.
       auto [b, fresh] = bound.insert({formals[f].GetTypeStr(), {dt, f}});

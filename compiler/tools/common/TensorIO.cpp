@@ -110,7 +110,10 @@ bool dlc::tools::parseTensor(const std::string &bytes, const std::string &what,
     default: return t.int32_data_size();
     }
   };
-  int64_t stored = bits < 8 ? (n * bits + 7) / 8 : t.has_raw_data() ? bytesNeeded : n;
+  int64_t perByte = 8 / std::max(bits, 1); // Packed elements per byte.
+  int64_t stored = bits < 8 ? n / perByte + (n % perByte != 0)
+                   : t.has_raw_data() ? bytesNeeded
+                                      : n;
   int64_t held = t.has_raw_data() ? int64_t(t.raw_data().size()) : entries();
   if (held != stored) {
     error = what + " holds " + std::to_string(held) +

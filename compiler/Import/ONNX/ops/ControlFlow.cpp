@@ -196,13 +196,26 @@ LogicalResult importScan(ImportContext &c) {
                                      nScan, 0),
                        outAxes = ints("scan_output_axes", nOut, 0),
                        outDirs = ints("scan_output_directions", nOut, 0);
+  if (nOut < 0 || body->input_size() != nState + nScan ||
+      body->output_size() != nState + nOut ||
+      int64_t(inAxes.size()) != nScan || int64_t(inDirs.size()) != nScan ||
+      int64_t(outAxes.size()) != nOut || int64_t(outDirs.size()) != nOut)
+    return c.fail("the body's inputs and outputs or the scan attributes do "
+                  "not match num_scan_inputs and the node's operands");
   std::vector<Value> state, scan;
-  for (int64_t i = 0; i < nInputs; ++i)
-    (i < nState ? state : scan).push_back(c.input(first + i));
+  for (int64_t i = 0; i < nInputs; ++i) {
+    Value v = c.input(first + i);
+    if (!v)
+      return c.fail("input " + std::to_string(first + i) + " is missing");
+    (i < nState ? state : scan).push_back(v);
+  }
   for (size_t j = 0; j < scan.size(); ++j) {
     int64_t rank = cast<RankedTensorType>(scan[j].getType()).getRank();
     if (inAxes[j] < 0)
       inAxes[j] += rank;
+    if (inAxes[j] < 0 || inAxes[j] >= rank)
+      return c.fail("scan input " + std::to_string(j) +
+                    " has no axis " + std::to_string(inAxes[j]));
   }
   std::vector<Value> stateOut, scanOut;
   if (!v8) {

@@ -535,7 +535,6 @@ static LogicalResult importNodes(ImportContext &ictx,
 /// Pad handler may compute a shape nobody declared), against the limits;
 /// reports the first offender by the node it came from.
 static LogicalResult checkImportedTypes(func::FuncOp func,
-                                        const onnx::GraphProto &graph,
                                         const ImportLimits &limits) {
   WalkResult r = func.walk([&](Operation *op) {
     for (Type t : op->getResultTypes()) {
@@ -558,7 +557,6 @@ static LogicalResult checkImportedTypes(func::FuncOp func,
     }
     return WalkResult::advance();
   });
-  (void)graph;
   return failure(r.wasInterrupted());
 }
 
@@ -669,7 +667,7 @@ static OwningOpRef<ModuleOp> importOnnxModelUnguarded(MLIRContext *context,
     return importNodes(ictx, g, opset);
   };
   if (failed(importNodes(ictx, graph, opset)) ||
-      failed(checkImportedTypes(func, graph, options.limits)))
+      failed(checkImportedTypes(func, options.limits)))
     return nullptr;
 
   SmallVector<Value> results;

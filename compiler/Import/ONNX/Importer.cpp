@@ -499,6 +499,27 @@ static LogicalResult checkWindow(ImportContext &c) {
   return success();
 }
 
+/// Operators whose handlers index the channel (and spatial) dimensions of
+/// input 0 need at least this rank; ONNX's inference does not always say.
+static LogicalResult checkMinRank(ImportContext &c) {
+  static const llvm::StringMap<int64_t> minRank = {
+      {"BatchNormalization", 2}, {"InstanceNormalization", 2},
+      {"GroupNormalization", 2}, {"LRN", 3},
+      {"GlobalAveragePool", 3},  {"GlobalMaxPool", 3},
+      {"GlobalLpPool", 3},       {"SpaceToDepth", 4},
+      {"DepthToSpace", 4},       {"MaxRoiPool", 4},
+      {"RoiAlign", 4}};
+  auto it = minRank.find(c.node->op_type());
+  if (it == minRank.end() || c.node->input_size() == 0)
+    return success();
+  RankedTensorType in = c.knownType(c.node->input(0));
+  if (in && in.getRank() < it->second)
+    return c.fail("input '" + c.node->input(0) + "' has rank " +
+                  std::to_string(in.getRank()) + "; it needs at least " +
+                  std::to_string(it->second));
+  return success();
+}
+
 /// Imports the nodes of `graph` (the model's, or a subgraph inlined by
 /// If) at the current insertion point.
 static LogicalResult importNodes(ImportContext &ictx,
@@ -516,7 +537,8 @@ static LogicalResult importNodes(ImportContext &ictx,
     if (producesOnlyEmptyTensors(ictx, node))
       continue;
     try {
-      if (failed(checkWindow(ictx)) || failed(fn(ictx)))
+      if (failed(checkWindow(ictx)) || failed(checkMinRank(ictx)) ||
+          failed(fn(ictx)))
         return failure();
     } catch (const std::exception &e) {
       // The ONNX library reports malformed tensors by throwing.

@@ -137,9 +137,13 @@ void ImportContext::setNode(const onnx::NodeProto &n) {
 }
 
 LogicalResult ImportContext::fail(const llvm::Twine &msg) {
+  std::string firstOut;
+  for (const auto &o : node->output())
+    if (firstOut.empty())
+      firstOut = o;
   std::string who = !node->name().empty() ? "node '" + node->name() + "'"
-                    : node->output_size()
-                        ? "the node producing '" + node->output(0) + "'"
+                    : !firstOut.empty()
+                        ? "the node producing '" + firstOut + "'"
                         : "a node";
   return emitError(b.getLoc())
          << who << " (" << node->op_type() << "): " << msg;

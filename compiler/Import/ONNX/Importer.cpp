@@ -450,10 +450,16 @@ static LogicalResult checkWindow(ImportContext &c) {
   std::vector<int64_t> kernel = c.attrInts("kernel_shape");
   if (kernel.empty() && it->second >= 0 && it->second < node.input_size()) {
     SmallVector<int64_t> wShape;
+    bool known = true;
     if (RankedTensorType w = c.knownType(node.input(it->second)))
       wShape.assign(w.getShape().begin(), w.getShape().end());
     else if (auto k = c.constInput(it->second))
       wShape.assign(k->shape.begin(), k->shape.end());
+    else
+      known = false;
+    if (known && wShape.size() != size_t(in.getRank()))
+      return c.fail("the weight has rank " + std::to_string(wShape.size()) +
+                    ", the input " + std::to_string(in.getRank()));
     if (wShape.size() == size_t(in.getRank()))
       kernel.assign(wShape.begin() + 2, wShape.end());
   }

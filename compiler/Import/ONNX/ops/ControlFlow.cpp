@@ -181,8 +181,10 @@ LogicalResult importScan(ImportContext &c) {
     return c.fail("sequence_lens is not supported");
   int64_t nScan = c.attrInt("num_scan_inputs", 0);
   int64_t nInputs = int64_t(c.numInputs()) - first;
+  if (nScan <= 0 || nScan > nInputs)
+    return c.fail("num_scan_inputs does not match the inputs");
   int64_t nState = nInputs - nScan;
-  if (nScan <= 0 || nState < 0)
+  if (nState < 0)
     return c.fail("num_scan_inputs does not match the inputs");
   int64_t nOut = int64_t(c.numOutputs()) - nState;
   auto ints = [&](const char *name, size_t n, int64_t dflt) {

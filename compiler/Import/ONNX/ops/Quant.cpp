@@ -121,6 +121,10 @@ Value centered(ImportContext &c, unsigned i, unsigned zpIndex, int64_t zpAxis) {
 FailureOr<Value> matmulF32(ImportContext &c, Value a, Value b) {
   auto at = cast<RankedTensorType>(a.getType());
   auto bt = cast<RankedTensorType>(b.getType());
+  if (at.getRank() < 2 || bt.getRank() < 2 ||
+      at.getDimSize(at.getRank() - 1) != bt.getDimSize(bt.getRank() - 2))
+    return c.fail("the operands must be matrices (or stacks of them) with "
+                  "matching inner dimensions");
   int64_t k = at.getDimSize(at.getRank() - 1), n = bt.getDimSize(bt.getRank() - 1);
   SmallVector<int64_t> shape(at.getShape());
   shape.back() = n;
@@ -134,7 +138,7 @@ FailureOr<Value> matmulF32(ImportContext &c, Value a, Value b) {
   }
   if (at.getRank() != bt.getRank() ||
       at.getShape().drop_back(2) != bt.getShape().drop_back(2))
-    return failure();
+    return c.fail("batch dimensions must match");
   int64_t m = at.getDimSize(at.getRank() - 2);
   int64_t batch = at.getNumElements() / std::max<int64_t>(m * k, 1);
   Value y = tosa::MatMulOp::create(c.b, RankedTensorType::get({batch, m, n}, f32),
@@ -164,7 +168,7 @@ LogicalResult importMatMulInteger(ImportContext &c) {
   Value b = centered(c, 1, 3, bt.getRank() - 1);
   auto y = matmulF32(c, a, b);
   if (failed(y))
-    return c.fail("batch dimensions must match");
+    return failure();
   c.setOutput(0, tosa::CastOp::create(c.b, type, c.reshape(*y, type.getShape())));
   return success();
 }
@@ -179,7 +183,7 @@ LogicalResult importQLinearMatMul(ImportContext &c) {
   Value b = centered(c, 3, 5, bt.getRank() - 1);
   auto accOr = matmulF32(c, a, b);
   if (failed(accOr))
-    return c.fail("batch dimensions must match");
+    return failure();
   Value acc = c.reshape(*accOr, type.getShape());
   auto ft = asF32(type);
   int64_t rank = type.getRank();

@@ -98,13 +98,25 @@ LogicalResult importRecurrent(ImportContext &c, Cell cell) {
   auto xt = cast<RankedTensorType>(x.getType());
   if (!xt.getElementType().isF32())
     return c.fail("recurrent layers support float32 only");
+  auto wt = cast<RankedTensorType>(w.getType()),
+       rt = cast<RankedTensorType>(r.getType());
+  if (xt.getRank() != 3 || wt.getRank() != 3 || rt.getRank() != 3)
+    return c.fail("X, W and R must have rank 3");
   if (layout)
     x = c.transpose(x, {1, 0, 2});
   xt = cast<RankedTensorType>(x.getType());
   int64_t seq = xt.getDimSize(0), batch = xt.getDimSize(1),
           inSize = xt.getDimSize(2);
-  if (hidden <= 0)
-    hidden = cast<RankedTensorType>(r.getType()).getDimSize(2);
+  if (hidden <= 0 && !c.hasAttr("hidden_size"))
+    hidden = rt.getDimSize(2);
+  int64_t dirsR = direction == "bidirectional" ? 2 : 1;
+  if (hidden <= 0 || rt.getDimSize(2) != hidden ||
+      rt.getDimSize(1) != gates * hidden || wt.getDimSize(1) != gates * hidden ||
+      wt.getDimSize(2) != inSize || wt.getDimSize(0) != dirsR ||
+      rt.getDimSize(0) != dirsR)
+    return c.fail("W and R must be [directions, " + std::to_string(gates) +
+                  " x hidden_size, input_size / hidden_size] with hidden_size "
+                  "> 0");
   float clip = c.attrFloat("clip", 0.0f);
   bool hasClip = c.hasAttr("clip");
   bool lbr = c.attrInt("linear_before_reset", 0);

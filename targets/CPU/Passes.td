@@ -43,7 +43,8 @@ def ContractionKernels
   }];
   let dependentDialects = ["scf::SCFDialect", "vector::VectorDialect",
                            "tensor::TensorDialect", "arith::ArithDialect",
-                           "bufferization::BufferizationDialect"];
+                           "bufferization::BufferizationDialect",
+                           "memref::MemRefDialect"];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"128",
            "Width of the target's vector registers in bits">,

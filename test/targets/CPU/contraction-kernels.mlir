@@ -12,9 +12,11 @@
 #id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 // CHECK-LABEL: func.func @conv_bias_relu
 // CHECK-NOT: linalg.
-// CHECK: arith.constant dense_resource<conv_bias_relu_packed0> : tensor<1152xf32>
+// CHECK: %[[W:.*]] = arith.constant dense_resource<conv_bias_relu_packed0> : tensor<1152xf32>
+// CHECK: %[[WB:.*]] = bufferization.to_buffer %[[W]] read_only : tensor<1152xf32> to memref<1152xf32>
 // CHECK: scf.for %{{.*}} = %c0 to %c11 step %c1 iter_args
 // CHECK: %[[ACC:.*]]:24 = scf.for {{.*}} -> (vector<16xf32>
+// CHECK: memref.prefetch %[[WB]][%{{.*}}], read, locality<2>, data : memref<1152xf32>
 // CHECK: vector.fma
 // CHECK: scf.yield
 // CHECK: arith.maximumf %[[ACC]]#0, {{.*}} : vector<16xf32>
@@ -41,6 +43,35 @@ func.func @conv_bias_relu(%x: tensor<1x10x10x2xf32>, %b: tensor<64xf32>) -> tens
     linalg.yield %m : f32
   } -> tensor<1x8x8x64xf32>
   return %r : tensor<1x8x8x64xf32>
+}
+
+// -----
+
+// Tests that a reduction whose weight panel overflows L1 (512 x 64 floats,
+// 128 KB) is blocked: a tile is a panel, its reduction runs in blocks of
+// 128 rows (32 KB of the panel), each block over both row blocks, the first
+// block starting from the fill and the others from the partial sums in the
+// output; each row block prefetches its line of the next block's weights
+// while it computes.
+// CHECK-LABEL: func.func @blocked
+// CHECK: %[[WB:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<32768xf32> to memref<32768xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c1 step %c1{{.*}} iter_args
+// CHECK: scf.for %[[KLO:.*]] = %c0{{.*}} to %c512 step %c128 iter_args
+// CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[KLO]], %c0{{.*}} : index
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c6 iter_args
+// CHECK: scf.if %[[FIRST]] -> (vector<16xf32>
+// CHECK: vector.transfer_read
+// CHECK: scf.for %{{.*}} = %[[KLO]] to %{{.*}} step %c1{{.*}} iter_args
+// CHECK: memref.prefetch %[[WB]][%{{.*}}], read, locality<2>, data
+// CHECK-COUNT-24: vector.fma
+// CHECK: } {dlc.flops = 786432 : i64, dlc.kernel = "matmul 12x512 * 512x64", dlc.parallel}
+func.func @blocked(%a: tensor<12x512xf32>) -> tensor<12x64xf32> {
+  %w = arith.constant dense<0.25> : tensor<512x64xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<12x64xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<12x64xf32>) -> tensor<12x64xf32>
+  %m = linalg.matmul ins(%a, %w : tensor<12x512xf32>, tensor<512x64xf32>) outs(%f : tensor<12x64xf32>) -> tensor<12x64xf32>
+  return %m : tensor<12x64xf32>
 }
 
 // -----

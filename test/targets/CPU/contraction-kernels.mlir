@@ -76,6 +76,88 @@ func.func @blocked(%a: tensor<12x512xf32>) -> tensor<12x64xf32> {
 
 // -----
 
+// Tests that a residual that the epilogue reads, that no later op reads and
+// that is not a function argument holds the output: the tile loop starts
+// from it (no new tensor), each element is read from the loop's current
+// tensor just before it is overwritten, and in the partial last block (11
+// rows in blocks of 6) the clamped repeat of the last row is skipped.
+#id2i = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @in_place
+// CHECK: %[[RES:.*]] = linalg.generic
+// CHECK-NOT: tensor.empty
+// CHECK: %[[FLAT:.*]] = tensor.collapse_shape %[[RES]]
+// CHECK-NOT: tensor.empty
+// CHECK: scf.for {{.*}} iter_args(%[[O:.*]] = %[[FLAT]])
+// CHECK: scf.yield
+// CHECK: vector.transfer_read %[[O]]
+// CHECK: arith.addf {{.*}} : vector<16xf32>
+// CHECK: %[[LAST:.*]] = arith.cmpi ult, {{.*}}, %c11{{.*}} : index
+// CHECK: scf.if %[[LAST]] -> (tensor<11x64xf32>)
+// CHECK: vector.transfer_read
+// CHECK: } else {
+// CHECK: } {dlc.flops
+func.func @in_place(%a: tensor<11x32xf32>, %r0: tensor<11x64xf32>) -> tensor<11x64xf32> {
+  %w = arith.constant dense<0.5> : tensor<32x64xf32>
+  %zero = arith.constant 0.0 : f32
+  %two = arith.constant 2.0 : f32
+  %e = tensor.empty() : tensor<11x64xf32>
+  %res = linalg.generic {indexing_maps = [#id2i, #id2i], iterator_types = ["parallel", "parallel"]} ins(%r0 : tensor<11x64xf32>) outs(%e : tensor<11x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %d = arith.mulf %in, %two : f32
+    linalg.yield %d : f32
+  } -> tensor<11x64xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<11x64xf32>) -> tensor<11x64xf32>
+  %m = linalg.matmul ins(%a, %w : tensor<11x32xf32>, tensor<32x64xf32>) outs(%f : tensor<11x64xf32>) -> tensor<11x64xf32>
+  %o = linalg.generic {indexing_maps = [#id2i, #id2i, #id2i], iterator_types = ["parallel", "parallel"]} ins(%m, %res : tensor<11x64xf32>, tensor<11x64xf32>) outs(%e : tensor<11x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %out: f32):
+    %s = arith.addf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<11x64xf32>
+  return %o : tensor<11x64xf32>
+}
+
+// -----
+
+// Tests that a residual that is a function argument (the caller's buffer),
+// or that a later op reads, is not overwritten: the kernel writes a new
+// tensor.
+#id2i = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @not_in_place
+// CHECK: tensor.empty() : tensor<11x64xf32>
+// CHECK: scf.for
+// CHECK-NOT: scf.if
+// CHECK: } {dlc.flops
+// CHECK: tensor.empty() : tensor<11x64xf32>
+// CHECK: scf.for
+// CHECK: } {dlc.flops
+// CHECK: arith.subf
+func.func @not_in_place(%a: tensor<11x32xf32>, %r0: tensor<11x64xf32>) -> (tensor<11x64xf32>, tensor<11x64xf32>) {
+  %w = arith.constant dense<0.5> : tensor<32x64xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<11x64xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<11x64xf32>) -> tensor<11x64xf32>
+  %m = linalg.matmul ins(%a, %w : tensor<11x32xf32>, tensor<32x64xf32>) outs(%f : tensor<11x64xf32>) -> tensor<11x64xf32>
+  %o = linalg.generic {indexing_maps = [#id2i, #id2i, #id2i], iterator_types = ["parallel", "parallel"]} ins(%m, %r0 : tensor<11x64xf32>, tensor<11x64xf32>) outs(%e : tensor<11x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %out: f32):
+    %s = arith.addf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<11x64xf32>
+  %m2 = linalg.matmul ins(%a, %w : tensor<11x32xf32>, tensor<32x64xf32>) outs(%f : tensor<11x64xf32>) -> tensor<11x64xf32>
+  %o2 = linalg.generic {indexing_maps = [#id2i, #id2i, #id2i], iterator_types = ["parallel", "parallel"]} ins(%m2, %o : tensor<11x64xf32>, tensor<11x64xf32>) outs(%e : tensor<11x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %out: f32):
+    %s = arith.addf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<11x64xf32>
+  %later = linalg.generic {indexing_maps = [#id2i, #id2i, #id2i], iterator_types = ["parallel", "parallel"]} ins(%o, %o2 : tensor<11x64xf32>, tensor<11x64xf32>) outs(%e : tensor<11x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %out: f32):
+    %s = arith.subf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<11x64xf32>
+  return %later, %o2 : tensor<11x64xf32>, tensor<11x64xf32>
+}
+
+// -----
+
 // Tests that a matmul result read by two ops is not fused into either: the
 // product is written once by its own kernel and both consumers stay.
 #id2 = affine_map<(d0, d1) -> (d0, d1)>

@@ -55,3 +55,19 @@ if shutil.which("qemu-aarch64"):
     config.available_features.add("qemu-aarch64")
 if shutil.which("aarch64-linux-gnu-gcc"):
     config.available_features.add("aarch64-cc")
+
+def can_sanitize():
+    """Whether clang-22 links ASan + UBSan programs (libclang-rt-22-dev)."""
+    import subprocess, tempfile
+    if not shutil.which("clang-22"):
+        return False
+    with tempfile.TemporaryDirectory() as d:
+        src = os.path.join(d, "a.c")
+        with open(src, "w") as f:
+            f.write("int main(void) { return 0; }\n")
+        return subprocess.call(
+            ["clang-22", "-fsanitize=address,undefined", src, "-o", os.path.join(d, "a")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0
+
+if can_sanitize():
+    config.available_features.add("asan")

@@ -10,9 +10,14 @@
 #include "cpu/threadpool.h"
 
 #include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <link.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct dlc_model {
   void *handle; /* NULL for wrapped, statically linked models. */
@@ -32,13 +37,129 @@ static void set_error(char *error, size_t size, const char *a, const char *b) {
     snprintf(error, size, "%s%s", a, b ? b : "");
 }
 
-dlc_status_t dlc_model_wrap(const dlc_model_desc_t *desc,
-                            dlc_model_t **out_model) {
+/* Bytes per element of an ONNX data type at the model boundary (the small
+ * float and integer types take one byte each), or 0 for one a compiled model
+ * cannot have (strings, unknown codes). */
+static uint64_t dtype_size(int32_t dtype) {
+  switch (dtype) {
+  case 2: case 3: case 9: /* uint8, int8, bool */
+    return 1;
+  case 4: case 5: case 10: case 16: /* uint16, int16, float16, bfloat16 */
+    return 2;
+  case 1: case 6: case 12: /* float, int32, uint32 */
+    return 4;
+  case 7: case 11: case 13: case 14: /* int64, double, uint64, complex64 */
+    return 8;
+  case 15: /* complex128 */
+    return 16;
+  default:
+    return dtype >= 17 && dtype <= 26 ? 1 : 0;
+  }
+}
+
+/* Limits no artifact dlc writes comes near; a descriptor beyond them is
+ * corrupt, and bounding them bounds the checks below. */
+enum { MAX_TENSORS = 1 << 20, MAX_RANK = 4096 };
+
+/* Whether a tensor description agrees with itself: a known type, a name,
+ * non-negative dims whose element count times the element size is exactly
+ * size_bytes (no overflow). */
+static int valid_tensor(const dlc_tensor_desc_t *t) {
+  uint64_t bytes = dtype_size(t->dtype);
+  int32_t i;
+  if (!t->name || !bytes || t->rank < 0 || t->rank > MAX_RANK ||
+      (t->rank && !t->shape))
+    return 0;
+  for (i = 0; i < t->rank; ++i) {
+    uint64_t d = (uint64_t)t->shape[i];
+    if (t->shape[i] < 0 || (d && bytes > UINT64_MAX / d))
+      return 0;
+    bytes *= d;
+  }
+  return bytes == t->size_bytes;
+}
+
+/* Checks a descriptor before anything trusts it; on failure writes which
+ * part is wrong into why. */
+static dlc_status_t validate(const dlc_model_desc_t *desc, char *why,
+                             size_t why_size) {
+  const char *bad = NULL;
+  uint32_t i;
+  if (desc->abi_version != DLC_MODEL_ABI_VERSION) {
+    set_error(why, why_size, "built for another model ABI version", NULL);
+    return DLC_ERR_ABI_MISMATCH;
+  }
+  if (!desc->run)
+    bad = "no run entry";
+  else if (desc->num_inputs > MAX_TENSORS || desc->num_outputs > MAX_TENSORS ||
+           (desc->num_inputs && !desc->inputs) ||
+           (desc->num_outputs && !desc->outputs))
+    bad = "bad input or output table";
+  else if (desc->workspace_align & (desc->workspace_align - 1))
+    bad = "workspace alignment is not a power of two";
+  else if (desc->num_kernels && !desc->kernels)
+    bad = "no kernel table";
+  for (i = 0; !bad && i < desc->num_inputs; ++i)
+    if (!valid_tensor(&desc->inputs[i]))
+      bad = "an input's type, shape and size disagree";
+  for (i = 0; !bad && i < desc->num_outputs; ++i)
+    if (!valid_tensor(&desc->outputs[i]))
+      bad = "an output's type, shape and size disagree";
+  if (!bad)
+    return DLC_OK;
+  set_error(why, why_size, "invalid model descriptor: ", bad);
+  return DLC_ERR_INVALID_ARTIFACT;
+}
+
+#if defined(__x86_64__)
+#define DLC_ELF_MACHINE EM_X86_64
+#elif defined(__aarch64__)
+#define DLC_ELF_MACHINE EM_AARCH64
+#endif
+
+/* Checks that `f` (of `size` bytes) is a shared object for this machine whose
+ * headers and loadable segments lie inside the file: dlopen maps a truncated
+ * object's segments past the end of the file and dies of SIGBUS, so a short
+ * file must be refused before it gets there. Returns NULL or the reason. */
+static const char *check_elf(FILE *f, uint64_t size) {
+  ElfW(Ehdr) eh;
+  ElfW(Phdr) ph;
+  uint64_t end;
+  unsigned i;
+  if (fread(&eh, sizeof(eh), 1, f) != 1 || memcmp(eh.e_ident, ELFMAG, SELFMAG))
+    return "not an ELF file";
+  if (eh.e_ident[EI_CLASS] != (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) ||
+      eh.e_type != ET_DYN)
+    return "not a shared object for this machine";
+#ifdef DLC_ELF_MACHINE
+  if (eh.e_machine != DLC_ELF_MACHINE)
+    return "built for another architecture";
+#endif
+  if (eh.e_phentsize != sizeof(ph) ||
+      (uint64_t)eh.e_phoff + (uint64_t)eh.e_phnum * sizeof(ph) > size ||
+      (uint64_t)eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize > size)
+    return "truncated (headers past the end of the file)";
+  for (i = 0; i < eh.e_phnum; ++i) {
+    if (fseek(f, (long)(eh.e_phoff + (uint64_t)i * sizeof(ph)), SEEK_SET) ||
+        fread(&ph, sizeof(ph), 1, f) != 1)
+      return "truncated";
+    end = (uint64_t)ph.p_offset + ph.p_filesz;
+    if (ph.p_type == PT_LOAD && (end < ph.p_offset || end > size))
+      return "truncated (a segment past the end of the file)";
+  }
+  return NULL;
+}
+
+static dlc_status_t wrap(const dlc_model_desc_t *desc,
+                         dlc_model_t **out_model, char *why,
+                         size_t why_size) {
   dlc_model_t *model;
+  dlc_status_t status;
   if (!desc || !out_model)
     return DLC_ERR_INVALID_ARGUMENT;
-  if (desc->abi_version != DLC_MODEL_ABI_VERSION)
-    return DLC_ERR_ABI_MISMATCH;
+  status = validate(desc, why, why_size);
+  if (status != DLC_OK)
+    return status;
   model = (dlc_model_t *)calloc(1, sizeof(*model));
   if (!model)
     return DLC_ERR_OUT_OF_MEMORY;
@@ -47,12 +168,19 @@ dlc_status_t dlc_model_wrap(const dlc_model_desc_t *desc,
   return DLC_OK;
 }
 
+dlc_status_t dlc_model_wrap(const dlc_model_desc_t *desc,
+                            dlc_model_t **out_model) {
+  return wrap(desc, out_model, NULL, 0);
+}
+
 dlc_status_t dlc_model_load(const char *path, dlc_model_t **out_model,
                             char *error, size_t error_size) {
   void *handle;
   dlc_model_query_fn query;
   const dlc_model_desc_t *desc;
   dlc_status_t status;
+  struct stat st;
+  char why[128];
   if (!path || !out_model)
     return DLC_ERR_INVALID_ARGUMENT;
   *out_model = NULL;
@@ -67,17 +195,41 @@ dlc_status_t dlc_model_load(const char *path, dlc_model_t **out_model,
     snprintf(local, sizeof(local), "./%s", path);
     return dlc_model_load(local, out_model, error, error_size);
   }
+  /* Missing files are told apart from files dlopen cannot load (another
+   * architecture, truncated, not a shared object), and only regular files
+   * are opened (a FIFO would block). */
+  if (stat(path, &st) != 0) {
+    set_error(error, error_size, path, errno == ENOENT ? ": no such file"
+                                                       : ": cannot stat");
+    return errno == ENOENT ? DLC_ERR_NOT_FOUND : DLC_ERR_INVALID_ARGUMENT;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    set_error(error, error_size, path, ": not a regular file");
+    return DLC_ERR_INVALID_ARTIFACT;
+  }
+  {
+    FILE *f = fopen(path, "rb");
+    const char *bad = f ? check_elf(f, (uint64_t)st.st_size) : "cannot open";
+    if (f)
+      fclose(f);
+    if (bad) {
+      set_error(error, error_size, path, ": ");
+      if (error && error_size > strlen(error))
+        strncat(error, bad, error_size - strlen(error) - 1);
+      return DLC_ERR_INVALID_ARTIFACT;
+    }
+  }
   handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     set_error(error, error_size, "", dlerror());
-    return DLC_ERR_NOT_FOUND;
+    return DLC_ERR_INVALID_ARTIFACT;
   }
   *(void **)(&query) = dlsym(handle, DLC_MODEL_QUERY_SYMBOL);
   if (!query) {
     set_error(error, error_size, path, ": not a dlc model (no "
               DLC_MODEL_QUERY_SYMBOL ")");
     dlclose(handle);
-    return DLC_ERR_NOT_FOUND;
+    return DLC_ERR_INVALID_ARTIFACT;
   }
   desc = query(DLC_MODEL_ABI_VERSION);
   if (!desc) {
@@ -85,8 +237,11 @@ dlc_status_t dlc_model_load(const char *path, dlc_model_t **out_model,
     dlclose(handle);
     return DLC_ERR_ABI_MISMATCH;
   }
-  status = dlc_model_wrap(desc, out_model);
+  status = wrap(desc, out_model, why, sizeof(why));
   if (status != DLC_OK) {
+    set_error(error, error_size, path, ": ");
+    if (error && error_size > strlen(error))
+      strncat(error, why, error_size - strlen(error) - 1);
     dlclose(handle);
     return status;
   }
@@ -124,10 +279,17 @@ int dlc_model_find_output(const dlc_model_t *model, const char *name) {
 }
 
 dlc_status_t dlc_session_create(const dlc_model_t *model, void *workspace,
+                                size_t workspace_size,
                                 dlc_session_t **out_session) {
   dlc_session_t *s;
   if (!model || !out_session)
     return DLC_ERR_INVALID_ARGUMENT;
+  *out_session = NULL;
+  if (workspace && model->desc->workspace_align &&
+      (uintptr_t)workspace % model->desc->workspace_align)
+    return DLC_ERR_MISALIGNED;
+  if (workspace && workspace_size < model->desc->workspace_size)
+    return DLC_ERR_WORKSPACE_TOO_SMALL;
   s = (dlc_session_t *)calloc(1, sizeof(*s));
   if (!s)
     return DLC_ERR_OUT_OF_MEMORY;
@@ -147,11 +309,37 @@ dlc_status_t dlc_session_create(const dlc_model_t *model, void *workspace,
   return DLC_OK;
 }
 
+/* Every buffer non-NULL and aligned to its element size (the generated
+ * code's loads and stores assume natural alignment). */
+static dlc_status_t check_buffers(const dlc_tensor_desc_t *t, uint32_t n,
+                                  const void *const *buffers) {
+  uint32_t i;
+  for (i = 0; i < n; ++i) {
+    uint64_t align = dtype_size(t[i].dtype);
+    if (!buffers[i])
+      return DLC_ERR_INVALID_ARGUMENT;
+    if (align > 8)
+      align = 8;
+    if ((uintptr_t)buffers[i] % align)
+      return DLC_ERR_MISALIGNED;
+  }
+  return DLC_OK;
+}
+
 dlc_status_t dlc_session_run(dlc_session_t *session,
                              const void *const *inputs, void *const *outputs) {
+  const dlc_model_desc_t *d;
+  dlc_status_t status;
   if (!session || (session->model->desc->num_inputs && !inputs) ||
       (session->model->desc->num_outputs && !outputs))
     return DLC_ERR_INVALID_ARGUMENT;
+  d = session->model->desc;
+  status = check_buffers(d->inputs, d->num_inputs, inputs);
+  if (status == DLC_OK)
+    status = check_buffers(d->outputs, d->num_outputs,
+                           (const void *const *)outputs);
+  if (status != DLC_OK)
+    return status;
   return session->model->desc->run(session->pool || session->env.kernel_event
                                        ? &session->env
                                        : NULL,
@@ -205,6 +393,12 @@ const char *dlc_status_string(dlc_status_t status) {
   case DLC_ERR_ABI_MISMATCH: return "model ABI version mismatch";
   case DLC_ERR_OUT_OF_MEMORY: return "out of memory";
   case DLC_ERR_EXECUTION: return "model execution failed";
+  case DLC_ERR_MISALIGNED:
+    return "buffer not aligned as the model requires";
+  case DLC_ERR_WORKSPACE_TOO_SMALL:
+    return "workspace smaller than the model's workspace_size";
+  case DLC_ERR_INVALID_ARTIFACT:
+    return "not a valid dlc artifact (foreign, truncated or corrupt)";
   }
   return "unknown status";
 }

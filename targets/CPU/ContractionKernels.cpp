@@ -847,6 +847,37 @@ Value KernelEmitter::packWeights(ArrayRef<Segment> segs, StringRef name) {
 /// into a convolution the same way). Not for blocked reductions, whose
 /// partial sums go through the output, nor for inputs of the function, which
 /// belong to the caller.
+/// The tensor whose buffer `v` shares, through reshapes and casts.
+Value aliasRoot(Value v) {
+  while (Operation *d = v.getDefiningOp()) {
+    if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::CastOp>(d))
+      break;
+    v = d->getOperand(0);
+  }
+  return v;
+}
+
+/// Whether an op after `at` in its block reads `v`, directly or through
+/// reshapes and casts of it (`skip` and `at` itself excepted).
+bool readAfter(Value v, Operation *at, Operation *skip) {
+  for (OpOperand &use : v.getUses()) {
+    Operation *user = at->getBlock()->findAncestorOpInBlock(*use.getOwner());
+    if (!user)
+      return true;
+    if (user == at || user == skip)
+      continue;
+    if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::CastOp>(
+            user)) {
+      if (readAfter(user->getResult(0), at, skip))
+        return true;
+      continue;
+    }
+    if (!user->isBeforeInBlock(at))
+      return true;
+  }
+  return false;
+}
+
 int64_t KernelEmitter::inPlaceOperand(ArrayRef<Segment> segs) const {
   if (!epi || pad)
     return -1;
@@ -862,17 +893,25 @@ int64_t KernelEmitter::inPlaceOperand(ArrayRef<Segment> segs) const {
     if (t.getElementType() != outElt ||
         t.getShape() != ArrayRef<int64_t>{c.batch * c.m, c.n})
       continue;
-    Value v = epiOp->getOperand(i);
-    Operation *def = v.getDefiningOp();
-    if (!def || def->getBlock() != epiOp->getBlock() || isConstant(v) ||
-        isa<arith::ConstantOp>(def))
+    // The buffer must be a fresh intermediate of this function...
+    Value root = aliasRoot(epiOp->getOperand(i));
+    Operation *def = root.getDefiningOp();
+    if (!def || def->getBlock() != epiOp->getBlock() ||
+        isa<arith::ConstantOp, tensor::ExtractSliceOp, tensor::InsertSliceOp>(
+            def))
       continue;
-    bool later = llvm::any_of(v.getUses(), [&](OpOperand &use) {
-      Operation *user = epiOp->getBlock()->findAncestorOpInBlock(
-          *use.getOwner());
-      return !user || (user != epiOp && !user->isBeforeInBlock(epiOp));
-    });
-    if (!later)
+    // ... that this kernel reads only here: not as the contraction's
+    // operands (they are read while the output is written), not in another
+    // epilogue slot...
+    bool shared = llvm::any_of(
+        ValueRange{c.lhs, c.rhs, c.init},
+        [&](Value x) { return aliasRoot(x) == root; });
+    for (auto [j, x] : llvm::enumerate(epiOp->getOperands()))
+      shared |= j != i && aliasRoot(x) == root;
+    // ... and that no later op reads (one-shot bufferization would then
+    // write out of place).
+    if (!shared &&
+        !readAfter(root, epiOp, reader->source.getDefiningOp()))
       return i;
   }
   return -1;
@@ -1081,13 +1120,14 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
   int64_t kcBlock = blockRows(s);
   bool blocked = kcBlock > 0;
 
-  // One loop over all tiles, ordered (batch, row group, panel, row block of
-  // the group). The runtime gives each thread a contiguous share of the
-  // loop, so a thread computes whole row groups (pixels, for convolutions)
-  // across all panels: the rows it writes here are the rows it reads in the
-  // next kernel, from its own core's cache, where a split by panels would
-  // make every core read the other's channels. Within a group, row blocks
-  // are fastest so that consecutive tiles reuse a weight panel. The weights
+  // One loop over all tiles, ordered (batch, row group, chunk of row
+  // blocks, panel, row block of the chunk). The runtime gives each thread a
+  // contiguous share of the loop, so a thread computes whole row groups
+  // (pixels, for convolutions) across all panels: the rows it writes here
+  // are the rows it reads in the next kernel, from its own core's cache,
+  // where a split by panels would make every core read the other's
+  // channels. Within a chunk, row blocks are fastest so that consecutive
+  // tiles reuse a weight panel (chunks: below). The weights
   // are streamed once per group, so there are as few groups as threads are
   // expected (`rowGroups`; measured on 2 cores, 2 groups beat both 1 and 7
   // on a chain of 1x1 convolutions), each with at least 3 row blocks, and

@@ -34,9 +34,14 @@ def ContractionKernels
     The tile sizes come from the target: `lanes = vector-bits / 32`, `nv` up
     to 4 vectors (2 with 16 registers), `mr` as many rows as the remaining
     registers allow (at most 8). The tile loop runs row groups outermost
-    (`row-groups`, each of 3 row blocks or more), then panels, then the row
-    blocks of the group, so that a thread's contiguous share of the loop is
-    a set of output rows.
+    (`row-groups`, each of 3 row blocks or more), then chunks of row blocks
+    (about 128 KB of output and residual each, when the weights stay in L2),
+    then panels, then the row blocks of the chunk, so that a thread's
+    contiguous share of the loop is a set of output rows. Each row block
+    prefetches a line of every weight row of the next reduction block (or
+    panel) into L2 while it computes. An epilogue operand of the output's
+    size that no later op reads and that is not a function argument (a
+    residual) holds the output: the kernel overwrites it in place.
 
     Postcondition: the matched ops are gone; nothing is allocated inside the
     loops, so memory planning places every buffer as before.

@@ -339,7 +339,7 @@ int main(int argc, char **argv) {
 
   // 3. dlc: warm-up, then timed runs.
   dlc_session_t *session = nullptr;
-  if (dlc_session_create(m, nullptr, &session) != DLC_OK)
+  if (dlc_session_create(m, nullptr, 0, &session) != DLC_OK)
     return fail("cannot create a session");
   if (dlc_session_set_num_threads(session, threads) != DLC_OK)
     return fail("cannot start " + std::to_string(threads) + " threads");

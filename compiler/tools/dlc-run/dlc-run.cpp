@@ -220,7 +220,7 @@ int main(int argc, char **argv) {
   }
 
   dlc_session_t *session = nullptr;
-  if (dlc_session_create(model, nullptr, &session) != DLC_OK)
+  if (dlc_session_create(model, nullptr, 0, &session) != DLC_OK)
     return fail("cannot create a session");
   if (dlc_session_set_num_threads(session, threads) != DLC_OK)
     return fail("cannot start " + std::to_string(threads) + " threads");

@@ -104,7 +104,7 @@ int main(int argc, char **argv) {
   for (i = 0; i < desc->num_outputs && rc == 0; ++i)
     if (!(outputs[i] = alloc_aligned(desc->outputs[i].size_bytes)))
       return fail("out of memory", NULL);
-  if (rc == 0 && dlc_session_create(model, NULL, &session) != DLC_OK)
+  if (rc == 0 && dlc_session_create(model, NULL, 0, &session) != DLC_OK)
     rc = fail("cannot create a session", NULL);
   if (rc == 0 && dlc_session_run(session, (const void *const *)inputs,
                                  outputs) != DLC_OK)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets in build-fuzz/ (clang-22, ASan + UBSan +
 # coverage) and runs each (import: model loading and import; tensor: the
-# tools' TensorProto files) for SECONDS (default 60):
+# tools' TensorProto files; runtime: the runtime's artifact and descriptor
+# checks) for SECONDS (default 60):
 #   bash utils/fuzz.sh [SECONDS] [JOBS]      (exit 3: something was found)
 # Seeds: the minimized corpus in test/fuzz/corpus/<target> plus the models of
 # Debian's ONNX backend suite; new inputs collect in ~/.cache/dlc/fuzz/<target>
@@ -16,11 +17,11 @@ onnx=$(utils/build-onnx.sh)
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
   -DDLC_ONNX_ROOT="$onnx" -DDLC_FUZZ=ON > build-fuzz.log 2>&1 || { cat build-fuzz.log; exit 1; }
-ninja -C build-fuzz -j "${DLC_JOBS:-2}" dlc-fuzz-import dlc-fuzz-tensor
+ninja -C build-fuzz -j "${DLC_JOBS:-2}" dlc-fuzz-import dlc-fuzz-tensor dlc-fuzz-runtime
 mkdir -p build-fuzz/crashes
 before=$(ls build-fuzz/crashes | wc -l)
 seeds=/usr/share/libonnx-testdata/data/node
-for target in ${DLC_FUZZ_TARGETS:-import tensor}; do
+for target in ${DLC_FUZZ_TARGETS:-import tensor runtime}; do
   work="${DLC_CACHE:-$HOME/.cache/dlc}/fuzz/$target"
   repo=test/fuzz/corpus/$target
   mkdir -p "$work" "$repo"

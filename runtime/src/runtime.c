@@ -150,6 +150,14 @@ static const char *check_elf(FILE *f, uint64_t size) {
   return NULL;
 }
 
+#ifdef DLC_RUNTIME_TESTING
+/* For the runtime's fuzz target (compiler/tools/dlc-fuzz/RuntimeFuzzer.c). */
+const char *dlc_testing_check_elf(FILE *f, uint64_t size);
+const char *dlc_testing_check_elf(FILE *f, uint64_t size) {
+  return check_elf(f, size);
+}
+#endif
+
 static dlc_status_t wrap(const dlc_model_desc_t *desc,
                          dlc_model_t **out_model, char *why,
                          size_t why_size) {

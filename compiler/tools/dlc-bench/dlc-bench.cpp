@@ -6,8 +6,10 @@
 // Compiles the model with dlc, makes seeded inputs from the artifact's
 // descriptor, times dlc's artifact and onnxruntime's CPU execution provider on
 // the same inputs in the same run, interleaved in rounds of ~0.25 s each so
-// that a drifting machine affects both alike (warm-up, then at least --runs
-// runs and --min-time seconds), and prints
+// that a drifting machine affects both alike (each round after a 100 ms
+// pause, so that neither peer's spinning idle threads slow the other's
+// round; warm-up, then at least --runs runs and --min-time seconds), and
+// prints
 //
 //   dlc X ms, onnxruntime Y ms, ratio X/Y
 //
@@ -29,6 +31,7 @@
 #include <string>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -363,6 +366,15 @@ int main(int argc, char **argv) {
                         std::chrono::steady_clock::now() - t0)
                         .count());
   };
+  // Each peer's idle pool threads spin for a while after its last run
+  // (onnxruntime's for about 60 ms, measured here; dlc's for up to about
+  // 10 ms) before they sleep, so a round that started at once would share
+  // the cores with the other peer's spinning threads for its first runs:
+  // dlc at 2 threads measured 66 ms inside dlc-bench against 43 ms alone.
+  // Every round starts after a pause that outlasts both spins.
+  auto settle = [] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  };
   runDlc();
   int chunk = std::clamp(static_cast<int>(250.0 / std::max(times[0], 1e-3)),
                          1, 200);
@@ -373,8 +385,10 @@ int main(int argc, char **argv) {
                                         start)
                   .count() < minTime &&
           times.size() < 2000)) {
+    settle();
     for (int i = 0; i < chunk; ++i)
       runDlc();
+    settle();
     if (!peer.runs(chunk, ortTimes))
       return fail("onnxruntime failed during the runs");
   }

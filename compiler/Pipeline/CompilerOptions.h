@@ -52,6 +52,10 @@ struct CompilerOptions {
   /// --dim name=N pins the symbolic dimension `name` (dim_param) wherever
   /// a graph input uses it.
   std::map<std::string, int64_t> dims;
+  /// --input-value name=v[,v...] makes a graph input a constant of the
+  /// model (its values in row-major order; its shape must be static once
+  /// pinned): a sample rate or a mode flag that selects an If branch.
+  std::map<std::string, std::vector<double>> inputValues;
   /// --report=<file.json>: the memory contract (see docs/cli.md).
   std::string reportPath;
   /// --max-ram / --max-flash budgets in bytes; 0 means no budget.

@@ -31,6 +31,9 @@ using onnx::TensorProto;
 namespace {
 
 constexpr int64_t kMaxFoldElements = 1 << 16;
+/// The largest outer-scope constant copied into a subgraph that reads it:
+/// shape-like parameters (pads, axes, shapes), never weights.
+constexpr int64_t kMaxCopiedElements = 256;
 
 bool isFloatType(int32_t t) {
   return t == TensorProto::FLOAT || t == TensorProto::DOUBLE;
@@ -661,6 +664,39 @@ const std::map<std::string, Eval> &evaluators() {
       out.push_back(std::move(r));
       return true;
     };
+    // Exporters transpose pad lists ([begin..., end...] from per-axis
+    // pairs) before a Pad.
+    m["Transpose"] = [](auto &n, const Inputs &in, int64_t, auto &out) {
+      const HT &x = *in[0];
+      int64_t rank = x.shape.size();
+      std::vector<int64_t> perm = attrInts(n, "perm");
+      if (perm.empty())
+        for (int64_t d = rank - 1; d >= 0; --d)
+          perm.push_back(d);
+      std::vector<bool> seen(rank, false);
+      if (int64_t(perm.size()) != rank)
+        return false;
+      for (int64_t p : perm) {
+        if (p < 0 || p >= rank || seen[p])
+          return false;
+        seen[p] = true;
+      }
+      std::vector<int64_t> shape(rank);
+      for (int64_t d = 0; d < rank; ++d)
+        shape[d] = x.shape[perm[d]];
+      HT r = HT::make(x.dtype, shape);
+      std::vector<int64_t> src = strides(x.shape), ix(rank, 0);
+      for (int64_t k = 0; k < r.size(); ++k) {
+        int64_t off = 0;
+        for (int64_t d = 0; d < rank; ++d)
+          off += ix[d] * src[perm[d]];
+        r.isFloat() ? (void)(r.f[k] = x.f[off]) : (void)(r.i[k] = x.i[off]);
+        for (int64_t d = rank - 1; d >= 0 && ++ix[d] == shape[d]; --d)
+          ix[d] = 0;
+      }
+      out.push_back(std::move(r));
+      return true;
+    };
     return m;
   }();
   return table;
@@ -695,118 +731,283 @@ std::map<std::string, std::vector<int64_t>> staticShapes(const onnx::GraphProto 
   return shapes;
 }
 
-/// One sweep; returns the number of nodes folded.
-int sweep(onnx::ModelProto &model) {
-  onnx::GraphProto &g = *model.mutable_graph();
-  int64_t opset = defaultOpset(model);
-  std::map<std::string, std::optional<HT>> known; // lazily parsed
-  std::map<std::string, const TensorProto *> inits;
-  for (const auto &t : g.initializer())
-    inits[t.name()] = &t;
-  std::set<std::string> graphInputs;
-  for (const auto &vi : g.input())
-    if (!inits.count(vi.name()))
-      graphInputs.insert(vi.name());
-  auto shapes = staticShapes(g);
-  auto lookup = [&](const std::string &name) -> const HT * {
+/// The constants and static shapes visible in one graph: its own, then its
+/// enclosing graphs' (a subgraph sees outer-scope values by name, and its
+/// own inputs and node outputs shadow them).
+struct Scope {
+  const Scope *parent = nullptr;
+  /// Constant tensors by name, parsed on first use: initializers, and in
+  /// subgraphs Constant nodes' values (weights there too, so lazily).
+  std::map<std::string, const TensorProto *> protos;
+  mutable std::map<std::string, std::optional<HT>> known;
+  /// Local names that are not constants: graph inputs, node outputs.
+  std::set<std::string> local;
+  std::map<std::string, std::vector<int64_t>> shapes;
+
+  const HT *lookup(const std::string &name) const {
     auto it = known.find(name);
-    if (it == known.end()) {
-      auto i = inits.find(name);
-      if (i == inits.end() || graphInputs.count(name))
-        return nullptr;
-      it = known.emplace(name, fromProto(*i->second)).first;
+    if (it != known.end())
+      return it->second ? &*it->second : nullptr;
+    auto p = protos.find(name);
+    if (p != protos.end()) {
+      it = known.emplace(name, fromProto(*p->second)).first;
+      return it->second ? &*it->second : nullptr;
     }
-    return it->second ? &*it->second : nullptr;
-  };
+    if (local.count(name) || !parent)
+      return nullptr;
+    return parent->lookup(name);
+  }
+  const std::vector<int64_t> *shape(const std::string &name) const {
+    auto it = shapes.find(name);
+    if (it != shapes.end())
+      return &it->second;
+    if (local.count(name) || protos.count(name) || !parent)
+      return nullptr;
+    return parent->shape(name);
+  }
+};
+
+/// Appends `name = Constant<value>` to `nodes` (`suffix` makes its node name).
+void addConstantNode(google::protobuf::RepeatedPtrField<onnx::NodeProto> &nodes,
+                     const std::string &name, const TensorProto &value,
+                     const char *suffix) {
+  onnx::NodeProto *c = nodes.Add();
+  c->set_op_type("Constant");
+  c->set_name(name + suffix);
+  c->add_output(name);
+  onnx::AttributeProto *a = c->add_attribute();
+  a->set_name("value");
+  a->set_type(onnx::AttributeProto::TENSOR);
+  *a->mutable_t() = value;
+  a->mutable_t()->set_name(name);
+}
+
+/// Evaluates `node` if its inputs are known; returns whether `out` holds
+/// its (small) results.
+bool evaluate(const onnx::NodeProto &node, const Scope &scope, int64_t opset,
+              bool foldShapes, std::vector<HT> &out) {
+  const std::string &op = node.op_type();
+  if ((op == "Shape" || op == "Size") && node.input_size() == 1) {
+    const std::vector<int64_t> *s = foldShapes ? scope.shape(node.input(0)) : nullptr;
+    if (!s)
+      return false;
+    const std::vector<int64_t> &dims = *s;
+    if (op == "Size") {
+      HT r = HT::make(TensorProto::INT64, {});
+      r.i[0] = product(dims);
+      out.push_back(r);
+    } else {
+      int64_t rank = dims.size();
+      int64_t b = attrInt(node, "start", 0), e = attrInt(node, "end", rank);
+      b = std::clamp<int64_t>(b < 0 ? b + rank : b, 0, rank);
+      e = std::clamp<int64_t>(e < 0 ? e + rank : e, b, rank);
+      HT r = HT::make(TensorProto::INT64, {e - b});
+      for (int64_t k = b; k < e; ++k)
+        r.i[k - b] = dims[k];
+      out.push_back(r);
+    }
+  } else if (op == "Constant") {
+    auto *v = attr(node, "value");
+    if (!v)
+      return false;
+    auto t = fromProto(v->t());
+    if (!t)
+      return false;
+    out.push_back(*t);
+  } else {
+    auto ev = evaluators().find(op);
+    if (ev == evaluators().end())
+      return false;
+    Inputs ins;
+    bool all = true;
+    for (const auto &name : node.input()) {
+      if (name.empty()) {
+        ins.push_back(nullptr);
+        continue;
+      }
+      const HT *t = scope.lookup(name);
+      all &= t != nullptr;
+      ins.push_back(t);
+    }
+    if (!all || ins.empty() || !ins[0])
+      return false;
+    try {
+      if (!ev->second(node, ins, opset, out))
+        return false;
+    } catch (const std::exception &) {
+      return false;
+    }
+  }
+  if (out.size() != size_t(node.output_size()))
+    return false;
+  for (const HT &t : out)
+    if (t.size() > kMaxFoldElements)
+      return false;
+  return true;
+}
+
+/// One sweep over `g` and, recursively, the subgraphs of its nodes (If
+/// branches, Loop and Scan bodies, with `g`'s constants in scope); returns
+/// the number of nodes folded. In the main graph folded nodes become
+/// initializers; in a subgraph, Constant nodes in place (a branch's
+/// initializers would need every consumer of subgraphs to read them). Shape
+/// and Size fold in If branches but not in loop bodies, whose values may
+/// change shape from one iteration to the next.
+int sweep(onnx::GraphProto &g, int64_t opset, const Scope *parent,
+          bool foldShapes) {
+  bool top = parent == nullptr;
+  Scope scope;
+  scope.parent = parent;
+  for (const auto &t : g.initializer())
+    scope.protos[t.name()] = &t;
+  for (const auto &vi : g.input())
+    if (!scope.protos.count(vi.name()))
+      scope.local.insert(vi.name());
+  for (const auto &n : g.node()) {
+    bool constant = !top && n.op_type() == "Constant" && n.output_size() == 1 &&
+                    (n.domain().empty() || n.domain() == "ai.onnx");
+    const onnx::AttributeProto *v = constant ? attr(n, "value") : nullptr;
+    for (const auto &o : n.output())
+      if (v && v->has_t())
+        scope.protos[o] = &v->t();
+      else
+        scope.local.insert(o);
+  }
+  scope.shapes = staticShapes(g);
+  // ONNX's inference of a subgraph sees the outer scope's types but not its
+  // values, so a Pad or Reshape in a branch whose pads or shape is an outer
+  // initializer gets no static type. Small outer constants a subgraph reads
+  // are copied into it as Constant nodes of the same name (same value, so
+  // the shadowing changes nothing).
+  if (!top) {
+    std::vector<std::string> copies;
+    std::set<std::string> seen;
+    for (const auto &n : g.node())
+      for (const auto &name : n.input())
+        if (!name.empty() && !scope.protos.count(name) &&
+            !scope.local.count(name) && seen.insert(name).second)
+          if (const HT *t = parent->lookup(name);
+              t && t->size() <= kMaxCopiedElements)
+            copies.push_back(name);
+    if (!copies.empty()) {
+      google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
+      for (const std::string &name : copies)
+        addConstantNode(nodes, name, toProto(*parent->lookup(name), name),
+                        "_outer");
+      for (const auto &n : g.node())
+        *nodes.Add() = n;
+      g.mutable_node()->Swap(&nodes);
+      return copies.size(); // Pointers into g are stale: sweep again.
+    }
+  }
 
   std::vector<bool> folded(g.node_size(), false);
   std::vector<std::pair<std::string, HT>> results;
   int count = 0;
   for (int n = 0; n < g.node_size(); ++n) {
     const onnx::NodeProto &node = g.node(n);
-    if (!node.domain().empty() && node.domain() != "ai.onnx")
+    if ((!node.domain().empty() && node.domain() != "ai.onnx") ||
+        (!top && node.op_type() == "Constant"))
       continue;
     std::vector<HT> out;
-    const std::string &op = node.op_type();
-    if ((op == "Shape" || op == "Size") && node.input_size() == 1) {
-      auto s = shapes.find(node.input(0));
-      if (s == shapes.end())
-        continue;
-      std::vector<int64_t> dims = s->second;
-      if (op == "Size") {
-        HT r = HT::make(TensorProto::INT64, {});
-        r.i[0] = product(dims);
-        out.push_back(r);
-      } else {
-        int64_t rank = dims.size();
-        int64_t b = attrInt(node, "start", 0), e = attrInt(node, "end", rank);
-        b = std::clamp<int64_t>(b < 0 ? b + rank : b, 0, rank);
-        e = std::clamp<int64_t>(e < 0 ? e + rank : e, b, rank);
-        HT r = HT::make(TensorProto::INT64, {e - b});
-        for (int64_t k = b; k < e; ++k)
-          r.i[k - b] = dims[k];
-        out.push_back(r);
-      }
-    } else if (op == "Constant") {
-      auto *v = attr(node, "value");
-      if (!v)
-        continue;
-      auto t = fromProto(v->t());
-      if (!t)
-        continue;
-      out.push_back(*t);
-    } else {
-      auto ev = evaluators().find(op);
-      if (ev == evaluators().end())
-        continue;
-      Inputs ins;
-      bool all = true;
-      for (const auto &name : node.input()) {
-        if (name.empty()) {
-          ins.push_back(nullptr);
-          continue;
-        }
-        const HT *t = lookup(name);
-        all &= t != nullptr;
-        ins.push_back(t);
-      }
-      if (!all || ins.empty() || !ins[0])
-        continue;
-      try {
-        if (!ev->second(node, ins, opset, out))
-          continue;
-      } catch (const std::exception &) {
-        continue;
-      }
-    }
-    if (out.size() != size_t(node.output_size()))
-      continue;
-    bool small = true;
-    for (const HT &t : out)
-      small &= t.size() <= kMaxFoldElements;
-    if (!small)
+    if (!evaluate(node, scope, opset, foldShapes, out))
       continue;
     folded[n] = true;
     ++count;
     for (int k = 0; k < node.output_size(); ++k) {
-      known[node.output(k)] = out[k];
+      scope.local.erase(node.output(k));
+      scope.known[node.output(k)] = out[k];
       results.push_back({node.output(k), out[k]});
     }
   }
-  if (!count)
-    return 0;
+  // An If whose condition is now known is replaced by its taken branch, so
+  // that inference sees one branch's shapes (the two may differ) and the
+  // values it computes fold too.
+  std::vector<const onnx::GraphProto *> taken(g.node_size(), nullptr);
+  std::set<std::string> defined;
+  for (const auto &t : g.initializer())
+    defined.insert(t.name());
+  for (const auto &vi : g.input())
+    defined.insert(vi.name());
+  for (const auto &node : g.node())
+    defined.insert(node.output().begin(), node.output().end());
+  for (int n = 0; n < g.node_size(); ++n) {
+    const onnx::NodeProto &node = g.node(n);
+    if (folded[n] || node.op_type() != "If" || node.input_size() != 1 ||
+        (!node.domain().empty() && node.domain() != "ai.onnx"))
+      continue;
+    const HT *cond = scope.lookup(node.input(0));
+    if (!cond || cond->size() != 1)
+      continue;
+    const onnx::AttributeProto *a =
+        attr(node, cond->get(0) != 0 ? "then_branch" : "else_branch");
+    if (!a || !a->has_g() || a->g().output_size() != node.output_size())
+      continue;
+    bool clash = false; // Inlined names must not collide with this graph's.
+    for (const auto &t : a->g().initializer())
+      clash |= defined.count(t.name()) != 0;
+    for (const auto &bn : a->g().node())
+      for (const auto &o : bn.output())
+        clash |= defined.count(o) != 0;
+    if (!clash) {
+      taken[n] = &a->g();
+      ++count;
+    }
+  }
+  for (int n = 0; n < g.node_size(); ++n) {
+    if (folded[n] || taken[n])
+      continue;
+    onnx::NodeProto &node = *g.mutable_node(n);
+    bool loop = node.op_type() == "Loop" || node.op_type() == "Scan";
+    for (auto &a : *node.mutable_attribute()) {
+      if (a.has_g())
+        count += sweep(*a.mutable_g(), opset, &scope, foldShapes && !loop);
+      for (auto &sg : *a.mutable_graphs())
+        count += sweep(sg, opset, &scope, foldShapes && !loop);
+    }
+  }
+  if (results.empty() && std::none_of(taken.begin(), taken.end(),
+                                      [](auto *t) { return t; }))
+    return count;
   google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
-  for (int n = 0; n < g.node_size(); ++n)
-    if (!folded[n])
+  size_t r = 0;
+  for (int n = 0; n < g.node_size(); ++n) {
+    if (const onnx::GraphProto *branch = taken[n]) {
+      for (const auto &t : branch->initializer())
+        addConstantNode(kept, t.name(), t, "_taken");
+      for (const auto &bn : branch->node())
+        *kept.Add() = bn;
+      for (int k = 0; k < branch->output_size(); ++k) {
+        if (g.node(n).output(k).empty())
+          continue;
+        onnx::NodeProto *id = kept.Add();
+        id->set_op_type("Identity");
+        id->set_name(g.node(n).name() + "_taken" + std::to_string(k));
+        id->add_input(branch->output(k).name());
+        id->add_output(g.node(n).output(k));
+      }
+      for (const auto &vi : branch->value_info())
+        *g.add_value_info() = vi;
+      continue;
+    }
+    if (!folded[n]) {
       *kept.Add() = g.node(n);
+      continue;
+    }
+    for (int k = 0; k < g.node(n).output_size(); ++k, ++r)
+      if (!top)
+        addConstantNode(kept, results[r].first,
+                        toProto(results[r].second, results[r].first), "_folded");
+  }
   g.mutable_node()->Swap(&kept);
-  for (auto &[name, t] : results)
-    *g.add_initializer() = toProto(t, name);
+  if (top)
+    for (auto &[name, t] : results)
+      *g.add_initializer() = toProto(t, name);
   // Stale value_info for folded names would disagree with nothing, but drop
   // it so inference re-derives types from the initializers.
   std::set<std::string> names;
-  for (auto &r : results)
-    names.insert(r.first);
+  for (auto &res : results)
+    names.insert(res.first);
   google::protobuf::RepeatedPtrField<onnx::ValueInfoProto> vis;
   for (const auto &vi : g.value_info())
     if (!names.count(vi.name()))
@@ -869,7 +1070,7 @@ int mlir::dlc::foldConstantSubgraphs(onnx::ModelProto &model,
                                      std::string &error) {
   int total = 0;
   for (int iter = 0; iter < 32; ++iter) {
-    int n = sweep(model);
+    int n = sweep(*model.mutable_graph(), defaultOpset(model), nullptr, true);
     if (!n)
       n = propagateShapesBackward(*model.mutable_graph());
     if (!n)

@@ -17,8 +17,10 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -220,6 +222,156 @@ static bool inlineFunctionOps(onnx::ModelProto &proto, llvm::StringRef path,
   return true;
 }
 
+/// --input-value: each named input becomes an initializer of its declared
+/// (pinned) shape and type and leaves the run's inputs, so the model's
+/// folding sees it (an If on a sample rate keeps one branch).
+static bool freezeInputs(onnx::ModelProto &proto,
+                         const std::map<std::string, std::vector<double>> &values,
+                         std::string &error) {
+  onnx::GraphProto &g = *proto.mutable_graph();
+  for (const auto &[name, v] : values) {
+    int at = -1;
+    for (int i = 0; i < g.input_size(); ++i)
+      if (g.input(i).name() == name)
+        at = i;
+    if (at < 0) {
+      error = "--input-value names '" + name + "', which is not a model input";
+      return false;
+    }
+    const onnx::TypeProto &type = g.input(at).type();
+    int64_t count = 1;
+    onnx::TensorProto t;
+    t.set_name(name);
+    bool known = type.has_tensor_type() && type.tensor_type().has_shape();
+    for (int d = 0; known && d < type.tensor_type().shape().dim_size(); ++d) {
+      const auto &dim = type.tensor_type().shape().dim(d);
+      known = dim.has_dim_value() && dim.dim_value() >= 0 &&
+              dim.dim_value() <= int64_t(v.size());
+      if (known) {
+        t.add_dims(dim.dim_value());
+        count *= dim.dim_value();
+      }
+    }
+    if (!known || count != int64_t(v.size())) {
+      error = "--input-value gives " + std::to_string(v.size()) +
+              " value(s) for input '" + name +
+              "', which needs a static shape with as many elements (pin it "
+              "with --input-shape)";
+      return false;
+    }
+    int32_t dtype = type.tensor_type().elem_type();
+    t.set_data_type(dtype);
+    for (double x : v) {
+      switch (dtype) {
+      case onnx::TensorProto::FLOAT: t.add_float_data(float(x)); break;
+      case onnx::TensorProto::DOUBLE: t.add_double_data(x); break;
+      case onnx::TensorProto::INT64: t.add_int64_data(int64_t(x)); break;
+      case onnx::TensorProto::INT32:
+      case onnx::TensorProto::INT16:
+      case onnx::TensorProto::INT8:
+      case onnx::TensorProto::UINT16:
+      case onnx::TensorProto::UINT8:
+      case onnx::TensorProto::BOOL:
+        t.add_int32_data(int32_t(x));
+        break;
+      default:
+        error = "--input-value: input '" + name +
+                "' has an element type that cannot be given as numbers here";
+        return false;
+      }
+    }
+    g.mutable_input()->DeleteSubrange(at, 1);
+    for (int i = 0; i < g.initializer_size(); ++i)
+      if (g.initializer(i).name() == name) {
+        g.mutable_initializer()->DeleteSubrange(i, 1);
+        break;
+      }
+    *g.add_initializer() = std::move(t);
+  }
+  return true;
+}
+
+/// STFT nodes in the form ONNX's inference reads right: `onesided` spelled
+/// out when absent (the schema's default is 1, which ONNX 1.23's inference
+/// ignores and gives all `n` bins where a one-sided transform has n/2+1),
+/// and a real signal given as [batch, length], as onnxruntime accepts and
+/// PyTorch's exporters write for torch.stft, given its trailing [.., 1] by
+/// an Unsqueeze (inference would read the missing axis as complex). Stale
+/// types are dropped for inference to recompute. Subgraphs too; a signal's
+/// rank comes from the types its graph holds, so this runs again once
+/// inference and folding gave them. Returns whether it changed the graph.
+static bool completeStftNodes(onnx::GraphProto &g,
+                              const std::map<std::string, int> &outer = {}) {
+  std::map<std::string, int> rank = outer;
+  auto note = [&](const onnx::ValueInfoProto &vi) {
+    if (vi.type().has_tensor_type() && vi.type().tensor_type().has_shape())
+      rank[vi.name()] = vi.type().tensor_type().shape().dim_size();
+  };
+  for (const auto &vi : g.input()) note(vi);
+  for (const auto &vi : g.value_info()) note(vi);
+  for (const auto &t : g.initializer())
+    rank[t.name()] = t.dims_size();
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
+  bool changed = false;
+  bool changedInside = false;
+  for (auto &n : *g.mutable_node())
+    for (auto &a : *n.mutable_attribute()) {
+      if (a.has_g())
+        changedInside |= completeStftNodes(*a.mutable_g(), rank);
+      for (auto &sg : *a.mutable_graphs())
+        changedInside |= completeStftNodes(sg, rank);
+    }
+  for (const auto &n : g.node()) {
+    bool stft = n.op_type() == "STFT" && n.input_size() > 0 &&
+                (n.domain().empty() || n.domain() == "ai.onnx");
+    if (!stft) {
+      *nodes.Add() = n;
+      continue;
+    }
+    onnx::NodeProto node = n;
+    bool sided = false;
+    for (const auto &a : n.attribute())
+      sided |= a.name() == "onesided";
+    if (!sided) {
+      onnx::AttributeProto *a = node.add_attribute();
+      a->set_name("onesided");
+      a->set_type(onnx::AttributeProto::INT);
+      a->set_i(1);
+      changed = true;
+    }
+    auto r = rank.find(n.input(0));
+    if (r == rank.end() || r->second != 2) {
+      *nodes.Add() = node;
+      continue;
+    }
+    std::string axes = n.input(0) + "_stft_axes", sig = n.input(0) + "_stft_signal";
+    onnx::NodeProto *c = nodes.Add();
+    c->set_op_type("Constant");
+    c->add_output(axes);
+    onnx::AttributeProto *a = c->add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    a->mutable_t()->set_data_type(onnx::TensorProto::INT64);
+    a->mutable_t()->add_dims(1);
+    a->mutable_t()->add_int64_data(-1);
+    onnx::NodeProto *u = nodes.Add();
+    u->set_op_type("Unsqueeze");
+    u->add_input(n.input(0));
+    u->add_input(axes);
+    u->add_output(sig);
+    onnx::NodeProto *s = nodes.Add();
+    *s = node;
+    s->set_input(0, sig);
+    changed = true;
+  }
+  if (!changed)
+    return changedInside;
+  g.mutable_node()->Swap(&nodes);
+  g.clear_value_info();
+  return true;
+}
+
+
 static std::unique_ptr<OnnxModel>
 loadOnnxModelUnguarded(llvm::StringRef bytes, llvm::StringRef path,
                        const CompilerOptions &options, std::string &error) {
@@ -294,6 +446,8 @@ loadOnnxModelUnguarded(llvm::StringRef bytes, llvm::StringRef path,
     }
   }
 
+  if (!freezeInputs(proto, options.inputValues, error))
+    return nullptr;
   if (!loadExternalData(proto, path, error))
     return nullptr;
   if (!validateModel(proto, options.limits, error)) {
@@ -328,6 +482,7 @@ loadOnnxModelUnguarded(llvm::StringRef bytes, llvm::StringRef path,
   // (ONNX's inference has gaps of its own, e.g. in some function bodies)
   // are kept for the message of a later failure, and inference reruns
   // leniently.
+  completeStftNodes(*proto.mutable_graph());
   bool strictOk = inferShapes("", /*strict=*/true);
   if (!strictOk) {
     if (error.find("differ") != std::string::npos)
@@ -335,11 +490,18 @@ loadOnnxModelUnguarded(llvm::StringRef bytes, llvm::StringRef path,
     model->inferenceNote = error.substr(error.find(": ") + 2);
     error.clear();
   }
-  if (!(strictOk || inferShapes("")) || !inlineFunctionOps(proto, path, error) ||
-      !inferShapes(" after expanding function operators"))
+  if (!(strictOk || inferShapes("")) || !inlineFunctionOps(proto, path, error))
     return nullptr;
-  if (foldConstantSubgraphs(proto, error) < 0 ||
-      !checkNodeTypes(proto, error)) {
+  completeStftNodes(*proto.mutable_graph());
+  if (!inferShapes(" after expanding function operators"))
+    return nullptr;
+  // A signal's rank may be known only once its shape computation folded.
+  int folded = foldConstantSubgraphs(proto, error);
+  if (folded >= 0 && completeStftNodes(*proto.mutable_graph()))
+    folded = inferShapes(" after completing STFT signals")
+                 ? foldConstantSubgraphs(proto, error)
+                 : -1;
+  if (folded < 0 || !checkNodeTypes(proto, error)) {
     error = "'" + path.str() + "': " + error;
     return nullptr;
   }
@@ -593,7 +755,8 @@ static OwningOpRef<ModuleOp> importOnnxModelUnguarded(MLIRContext *context,
                                                       const CompilerOptions &options) {
   context->loadDialect<func::FuncDialect, tosa::TosaDialect, DLCDialect,
                       tensor::TensorDialect, arith::ArithDialect,
-                      linalg::LinalgDialect, math::MathDialect>();
+                      linalg::LinalgDialect, math::MathDialect,
+                      scf::SCFDialect, bufferization::BufferizationDialect>();
   const onnx::ModelProto &proto = *model.proto;
   const onnx::GraphProto &graph = proto.graph();
   int64_t opset = defaultOpset(proto);

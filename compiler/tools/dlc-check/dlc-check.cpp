@@ -24,6 +24,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <set>
 #include <string>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -268,7 +269,8 @@ std::string runSet(const CrossRunner &cross, const std::string &so,
 /// Runs every test_data_set_* of `dir` through dlc-runner under qemu.
 std::string runSets(const CrossRunner &cross, const std::string &dir,
                          const std::string &so, const std::string &tmp,
-                         double rtol, double atol, double maxRel) {
+                         double rtol, double atol, double maxRel,
+                         const std::set<std::string> &frozen) {
   std::vector<std::string> sets = listDir(dir, "test_data_set_");
   if (sets.empty())
     return "no test_data_set_* folders";
@@ -281,6 +283,12 @@ std::string runSets(const CrossRunner &cross, const std::string &dir,
       if (!readTensorFile(base + "input_" + std::to_string(i) + ".pb", in[i],
                           error))
         return set + ": input " + error;
+    // Inputs the compile made constants (--input-value) are not run inputs.
+    in.erase(std::remove_if(in.begin(), in.end(),
+                            [&](const HostTensor &t) {
+                              return !t.name.empty() && frozen.count(t.name);
+                            }),
+             in.end());
     for (size_t i = 0; i < nOut; ++i)
       if (!readTensorFile(base + "output_" + std::to_string(i) + ".pb",
                           expect[i], error))
@@ -332,7 +340,12 @@ std::string checkFolder(const std::string &dlc,
   std::string reason = compile(dlc, flags, model, so, log);
   CrossRunner runner;
   if (reason.empty() && pickRunner(elfMachine(so), runner, reason)) {
-    reason = runSets(runner, dir, so, tmp, rtol, atol, maxRel);
+    // --input-value=name=... makes `name` a constant of the artifact.
+    std::set<std::string> frozen;
+    for (const std::string &f : flags)
+      if (f.rfind("--input-value=", 0) == 0)
+        frozen.insert(f.substr(14, f.find('=', 14) - 14));
+    reason = runSets(runner, dir, so, tmp, rtol, atol, maxRel, frozen);
     for (const std::string &f : listDir(tmp, "input_"))
       unlink((tmp + "/" + f).c_str());
     for (const std::string &f : listDir(tmp, "output_"))

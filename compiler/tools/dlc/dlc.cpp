@@ -64,6 +64,11 @@ static cl::list<std::string> dimValues(
     cl::desc("Pin a named symbolic dimension in every input, e.g. --dim "
              "batch=1 --dim sequence=512 (repeatable)"),
     cl::cat(dlcCategory));
+static cl::list<std::string> inputValueSpecs(
+    "input-value",
+    cl::desc("Make an input a constant of the model, e.g. --input-value "
+             "sr=16000 (values comma-separated, repeatable)"),
+    cl::cat(dlcCategory));
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level 0-3"),
                                   cl::init(3), cl::Prefix,
                                   cl::cat(dlcCategory));
@@ -257,6 +262,26 @@ int main(int argc, char **argv) {
       return 1;
     }
     options.dims[name.str()] = n;
+  }
+  for (const std::string &spec : inputValueSpecs) {
+    auto [name, list] = StringRef(spec).split('=');
+    SmallVector<StringRef> parts;
+    list.split(parts, ',');
+    std::vector<double> values;
+    for (StringRef v : parts) {
+      double d = 0;
+      if (v.trim().getAsDouble(d)) {
+        values.clear();
+        break;
+      }
+      values.push_back(d);
+    }
+    if (name.empty() || values.empty()) {
+      errs() << "dlc: error: malformed --input-value '" << spec
+             << "' (expected name=v or name=v1,v2,...)\n";
+      return 1;
+    }
+    options.inputValues[name.str()] = values;
   }
 
   DialectRegistry registry;

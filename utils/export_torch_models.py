@@ -270,6 +270,9 @@ EXTRA_MODELS = {
     "gru": (lambda: Recurrent("gru"), (5, 3, 16)),
     "lstm": (lambda: Recurrent("lstm"), (5, 3, 16)),
     "rnn": (lambda: Recurrent("rnn"), (5, 3, 16)),
+    # Long sequences: the time loop, not unrolling (compile time, drift).
+    "gru_long": (lambda: Recurrent("gru"), (1000, 2, 16)),
+    "lstm_long": (lambda: Recurrent("lstm"), (1000, 2, 16)),
 }
 
 

@@ -12,6 +12,8 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Transforms/Passes.h"
 
+#include "dialects/DLC/IR/DLCDialect.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -25,6 +27,8 @@
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
+#include <functional>
+
 namespace mlir::dlc {
 #define GEN_PASS_DEF_OUTLINEKERNELS
 #include "passes/Transforms/Passes.h.inc"
@@ -34,9 +38,15 @@ using namespace mlir;
 
 namespace {
 
-/// Ops that only compute addresses or constants: cloned into kernels.
+/// Ops that only compute addresses, indices or constants: cloned into
+/// kernels (an index computed from a sequence loop's induction variable
+/// travels into a step's kernels as that variable).
 bool isCloneable(Operation *op) {
-  return op->hasTrait<OpTrait::ConstantLike>() ||
+  bool indexMath = op->getNumRegions() == 0 && op->getNumResults() > 0 &&
+                   isPure(op) &&
+                   llvm::all_of(op->getResultTypes(),
+                                [](Type t) { return t.isIndex(); });
+  return indexMath || op->hasTrait<OpTrait::ConstantLike>() ||
          isa<ViewLikeOpInterface, memref::GetGlobalOp, memref::CastOp,
              memref::ExpandShapeOp, memref::CollapseShapeOp>(op);
 }
@@ -121,40 +131,53 @@ struct OutlineKernelsPass
       // and the straight-line code using them) is one kernel up to the next
       // op that stays in the parent or is a kernel by itself; cloneable ops
       // in between stay outside and are cloned in.
-      Block &entry = func.getBody().front();
-      SmallVector<SmallVector<Operation *>> kernels;
-      bool open = false;
-      for (Operation &op : entry) {
-        auto loop = dyn_cast<scf::ForOp>(op);
-        if (isa<linalg::LinalgOp, memref::CopyOp>(op) ||
-            (loop && loop.getNumResults() == 0)) {
-          kernels.push_back({&op});
-          open = false;
-        } else if (isCloneable(&op)) {
-          continue;
-        } else if (staysInParent(&op)) {
-          open = false;
-        } else {
-          if (!open)
-            kernels.emplace_back();
-          kernels.back().push_back(&op);
-          open = true;
-        }
-      }
-      for (ArrayRef<Operation *> ops : kernels)
-        outline(ops, func, symbols, counter);
+      outlineBlock(func.getBody().front(), func, symbols, counter);
     }
+  }
+
+  /// Groups `block`'s ops into kernels and outlines them. A recurrent
+  /// layer's loop over time steps (dlc.sequence) stays where it is and its
+  /// body is grouped the same way, so each step calls its kernels.
+  void outlineBlock(Block &block, func::FuncOp func, SymbolTable &symbols,
+                    unsigned &counter) {
+    SmallVector<SmallVector<Operation *>> kernels;
+    SmallVector<Block *> nested;
+    bool open = false;
+    for (Operation &op : block) {
+      auto loop = dyn_cast<scf::ForOp>(op);
+      if (loop && loop->hasAttr(dlc::kSequenceLoopAttr)) {
+        nested.push_back(loop.getBody());
+        open = false;
+      } else if (isa<linalg::LinalgOp, memref::CopyOp>(op) ||
+                 (loop && loop.getNumResults() == 0)) {
+        kernels.push_back({&op});
+        open = false;
+      } else if (isCloneable(&op)) {
+        continue;
+      } else if (staysInParent(&op)) {
+        open = false;
+      } else {
+        if (!open)
+          kernels.emplace_back();
+        kernels.back().push_back(&op);
+        open = true;
+      }
+    }
+    for (ArrayRef<Operation *> ops : kernels)
+      outline(ops, func, symbols, counter);
+    for (Block *b : nested)
+      outlineBlock(*b, func, symbols, counter);
   }
 
   void outline(ArrayRef<Operation *> ops, func::FuncOp parent,
                SymbolTable &symbols, unsigned &counter) {
     SmallPtrSet<Operation *, 16> inKernel(ops.begin(), ops.end());
     // A value the group defines and code after it uses: cannot move.
+    Block *block = ops.front()->getBlock();
     for (Operation *op : ops)
       for (Value r : op->getResults())
         for (Operation *user : r.getUsers())
-          if (!inKernel.contains(parent.getBody().front().findAncestorOpInBlock(
-                  *user)))
+          if (!inKernel.contains(block->findAncestorOpInBlock(*user)))
             return;
     // Values the kernel needs: its operands and captures, traced back
     // through cloneable ops to roots (block arguments or other results).
@@ -169,25 +192,25 @@ struct OutlineKernelsPass
         if (!inKernel.contains(v.getDefiningOp()))
           needed.insert(v);
     }
+    // Cloneable producers in dependence order (they may lie in enclosing
+    // blocks too, for a kernel inside a sequence loop), found depth first.
     SetVector<Operation *> cloned;
     SetVector<Value> roots;
-    SmallVector<Value> work(needed.begin(), needed.end());
-    while (!work.empty()) {
-      Value v = work.pop_back_val();
+    std::function<void(Value)> trace = [&](Value v) {
       Operation *def = v.getDefiningOp();
-      if (def && isCloneable(def)) {
-        if (cloned.insert(def))
-          for (Value o : def->getOperands())
-            work.push_back(o);
-        continue;
+      if (!def || !isCloneable(def)) {
+        roots.insert(v);
+        return;
       }
-      roots.insert(v);
-    }
-    // Clone in the entry block's order.
-    SmallVector<Operation *> order(cloned.begin(), cloned.end());
-    llvm::sort(order, [](Operation *a, Operation *b) {
-      return a->isBeforeInBlock(b);
-    });
+      if (cloned.contains(def))
+        return;
+      for (Value o : def->getOperands())
+        trace(o);
+      cloned.insert(def);
+    };
+    for (Value v : needed)
+      trace(v);
+    ArrayRef<Operation *> order = cloned.getArrayRef();
 
     // A lone loop marked parallel (independent iterations, from lower bound
     // 0 with step 1) takes its iteration range as two trailing arguments;

@@ -64,6 +64,27 @@ static int64_t lastUse(Value root, Block &entry,
   return last;
 }
 
+/// Whether `alloc` or a view of it is yielded out of the region it lives in
+/// (an scf.yield, not the function's return).
+static bool escapesRegion(memref::AllocOp alloc) {
+  SmallVector<Value> work{alloc};
+  DenseSet<Value> seen;
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    if (!seen.insert(v).second)
+      continue;
+    for (OpOperand &use : v.getUses()) {
+      Operation *user = use.getOwner();
+      if (user->hasTrait<OpTrait::ReturnLike>() && !isa<func::ReturnOp>(user))
+        return true;
+      for (Value r : user->getResults())
+        if (isa<BaseMemRefType>(r.getType()))
+          work.push_back(r);
+    }
+  }
+  return false;
+}
+
 struct PlanMemoryPass : dlc::impl::PlanMemoryBase<PlanMemoryPass> {
   using Base::Base;
 
@@ -94,14 +115,17 @@ struct PlanMemoryPass : dlc::impl::PlanMemoryBase<PlanMemoryPass> {
                         "allocation in the static workspace");
         return WalkResult::interrupt();
       }
-      if (alloc->getBlock() != &entry) {
-        alloc.emitError("cannot place an allocation nested in a region in "
-                        "the static workspace");
+      // An allocation inside a loop (a recurrent layer's time steps) is live
+      // for the whole top-level op that holds it, and each iteration reuses
+      // its slot; so it must not carry a value out of its iteration.
+      if (alloc->getBlock() != &entry && escapesRegion(alloc)) {
+        alloc.emitError("cannot place an allocation that a loop carries "
+                        "out of its iteration in the static workspace");
         return WalkResult::interrupt();
       }
       Buffer b;
       b.alloc = alloc;
-      b.start = index.lookup(alloc);
+      b.start = topLevelIndex(alloc, entry, index);
       b.end = std::max(b.start, lastUse(alloc, entry, index));
       int64_t bytes = static_cast<int64_t>(
           layout.getTypeSize(type.getElementType()).getFixedValue());

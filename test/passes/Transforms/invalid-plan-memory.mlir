@@ -9,11 +9,14 @@ func.func @dynamic(%n: index) {
 
 // -----
 
-// Tests that an allocation inside a loop is rejected.
-func.func @nested(%lb: index, %ub: index, %s: index) {
-  scf.for %i = %lb to %ub step %s {
-    // expected-error @+1 {{cannot place an allocation nested in a region in the static workspace}}
+// Tests that an allocation a loop carries out of its iteration is rejected:
+// every iteration's allocation gets the same slot.
+func.func @escapes(%lb: index, %ub: index, %s: index, %init: memref<4xf32>) {
+  %r = scf.for %i = %lb to %ub step %s iter_args(%x = %init) -> (memref<4xf32>) {
+    // expected-error @+1 {{cannot place an allocation that a loop carries out of its iteration in the static workspace}}
     %a = memref.alloc() : memref<4xf32>
+    memref.copy %x, %a : memref<4xf32> to memref<4xf32>
+    scf.yield %a : memref<4xf32>
   }
   return
 }

@@ -6,9 +6,9 @@
 // CHECK-LABEL: func.func @main(
 // CHECK-SAME: %[[IN:.*]]: memref<4xf32>, %[[OUT:.*]]: memref<4xf32>, %[[WS:.*]]: memref<64xi8>
 // CHECK-NOT: linalg.
-// CHECK: call @main_kernel0(%[[WS]], %[[IN]])
-// CHECK: call @main_kernel1(%[[OUT]], %[[WS]])
-// CHECK: func.func private @main_kernel0(%{{.*}}: memref<64xi8>, %{{.*}}: memref<4xf32>) attributes {passthrough = ["noinline", ["dlc-kernel", "generic 4"], ["dlc-flops", "4"]]}
+// CHECK: call @main_kernel0(%[[IN]], %[[WS]])
+// CHECK: call @main_kernel1(%[[WS]], %[[OUT]])
+// CHECK: func.func private @main_kernel0(%{{.*}}: memref<4xf32>, %{{.*}}: memref<64xi8>) attributes {passthrough = ["noinline", ["dlc-kernel", "generic 4"], ["dlc-flops", "4"]]}
 // CHECK: memref.view
 // CHECK: linalg.generic
 // CHECK: func.func private @main_kernel1

@@ -41,3 +41,32 @@ func.func @alias(%in: memref<2x2xf32>, %out: memref<4xf32>) {
   memref.copy %b, %out : memref<4xf32> to memref<4xf32>
   return
 }
+
+// -----
+
+// Tests that an allocation inside a loop (a recurrent layer's step) is live
+// for the whole loop: it does not share bytes with a buffer that is live
+// across the loop, and a buffer allocated after the loop may reuse its bytes.
+// CHECK-LABEL: func.func @in_loop
+// CHECK-SAME: dlc.workspace_size = 128 : i64
+func.func @in_loop(%in: memref<16xf32>, %out: memref<16xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  // CHECK: memref.view %{{.*}}[%[[A:.*]]][] : memref<128xi8> to memref<16xf32>
+  %a = memref.alloc() : memref<16xf32>
+  memref.copy %in, %a : memref<16xf32> to memref<16xf32>
+  // CHECK: scf.for
+  scf.for %i = %c0 to %n step %c1 {
+    // CHECK: %[[C64:.*]] = arith.constant 64 : index
+    // CHECK: memref.view %{{.*}}[%[[C64]]][] : memref<128xi8> to memref<16xf32>
+    %t = memref.alloc() : memref<16xf32>
+    memref.copy %a, %t : memref<16xf32> to memref<16xf32>
+    memref.copy %t, %a : memref<16xf32> to memref<16xf32>
+  }
+  // CHECK: %[[C64B:.*]] = arith.constant 64 : index
+  // CHECK: memref.view %{{.*}}[%[[C64B]]][] : memref<128xi8> to memref<16xf32>
+  %b = memref.alloc() : memref<16xf32>
+  memref.copy %a, %b : memref<16xf32> to memref<16xf32>
+  memref.copy %b, %out : memref<16xf32> to memref<16xf32>
+  return
+}

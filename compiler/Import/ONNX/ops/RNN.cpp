@@ -1,14 +1,19 @@
 //===- RNN.cpp - ONNX RNN, GRU and LSTM -----------------------------------===//
 //
-// Recurrent layers are unrolled over their static sequence length. The input
-// projection of all time steps is one matrix product per direction; each
-// step adds the recurrent product and applies the gate equations of the
-// ONNX spec (activations, clip, peepholes, linear_before_reset,
+// Recurrent layers are one scf.for over their static sequence length per
+// direction. The input projection of all time steps is one matrix product per
+// direction; each step adds the recurrent product and applies the gate
+// equations of the ONNX spec (activations, clip, peepholes, linear_before_reset,
 // input_forget). sequence_lens masks finished batch entries.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
+#include "dialects/DLC/IR/DLCDialect.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
 
 #include <cmath>
@@ -161,7 +166,17 @@ LogicalResult importRecurrent(ImportContext &c, Cell cell) {
   auto bhT = mat(batch, hidden);
   auto boolBH = RankedTensorType::get({batch, hidden}, c.b.getI1Type());
 
-  SmallVector<SmallVector<Value>> ys(dirs); // per dir, per time step
+  // Y [seq, directions, batch, hidden], written by each direction's loop.
+  Value y;
+  if (c.numOutputs() > 0 && !c.node->output(0).empty())
+    y = tensor::EmptyOp::create(c.b, {seq, dirs, batch, hidden}, f32);
+  Value lens; // sequence_lens as [batch, 1] i32
+  if (seqLens) {
+    auto lt = cast<RankedTensorType>(seqLens.getType());
+    lens = tosa::CastOp::create(
+        c.b, RankedTensorType::get(lt.getShape(), c.b.getI32Type()), seqLens);
+    lens = c.reshape(lens, {batch, 1});
+  }
   SmallVector<Value> lastH, lastC;
   for (int64_t d = 0; d < dirs; ++d) {
     bool reverse = direction == "reverse" || d == 1;
@@ -214,10 +229,39 @@ LogicalResult importRecurrent(ImportContext &c, Cell cell) {
                                          c.b.getF32FloatAttr(-clip),
                                          c.b.getF32FloatAttr(clip)));
     };
-    ys[d].resize(seq);
-    for (int64_t s = 0; s < seq; ++s) {
-      int64_t t = reverse ? seq - 1 - s : s;
-      Value xg = c.slice(xw, {t * batch, 0}, {batch, gates * hidden});
+    // One scf.for over the time steps, carrying H (and C) and the output Y.
+    // Unrolling made a GRU over 1,000 steps 50,000 ops (minutes in LLVM);
+    // the loop is one step's ops whatever the sequence length. The new
+    // state is materialized into the carried one so that bufferization
+    // keeps each carried value in one buffer across iterations (no
+    // allocation escapes an iteration; dlc-plan-memory relies on it).
+    auto idx = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(c.b, v);
+    };
+    SmallVector<Value> inits{h};
+    if (cs)
+      inits.push_back(cs);
+    if (y)
+      inits.push_back(y);
+    auto loop = scf::ForOp::create(c.b, idx(0), idx(seq), idx(1), inits);
+    loop->setAttr(kSequenceLoopAttr, c.b.getUnitAttr());
+    {
+      OpBuilder::InsertionGuard guard(c.b);
+      c.b.setInsertionPointToStart(loop.getBody());
+      ValueRange carried = loop.getRegionIterArgs();
+      h = carried[0];
+      if (cs)
+        cs = carried[1];
+      Value yIt = y ? carried.back() : Value();
+      Value s = loop.getInductionVar();
+      Value t = reverse ? Value(arith::SubIOp::create(c.b, idx(seq - 1), s)) : s;
+      Value row = arith::MulIOp::create(c.b, t, idx(batch));
+      Value xg = tensor::ExtractSliceOp::create(
+          c.b, mat(batch, gates * hidden), xw,
+          ArrayRef<OpFoldResult>{row, c.b.getIndexAttr(0)},
+          ArrayRef<OpFoldResult>{c.b.getIndexAttr(batch),
+                                 c.b.getIndexAttr(gates * hidden)},
+          ArrayRef<OpFoldResult>{c.b.getIndexAttr(1), c.b.getIndexAttr(1)});
       Value hr = matmul2d(c, h, rT);
       if (rb)
         hr = tosa::AddOp::create(c.b, hr.getType(), hr, rb);
@@ -279,16 +323,14 @@ LogicalResult importRecurrent(ImportContext &c, Cell cell) {
         hNew = c.mul(*o, *hc, bhT);
       }
       Value yv = hNew;
-      if (seqLens) {
+      if (lens) {
         // Entries whose sequence ended keep their state and output zeros.
-        auto lt = cast<RankedTensorType>(seqLens.getType());
-        Value lens = tosa::CastOp::create(
-            c.b, RankedTensorType::get(lt.getShape(), c.b.getI32Type()), seqLens);
-        lens = c.reshape(lens, {batch, 1});
-        auto i32 = RankedTensorType::get({1, 1}, c.b.getI32Type());
+        Value tI32 = arith::IndexCastOp::create(c.b, c.b.getI32Type(), t);
+        Value tT = tensor::FromElementsOp::create(
+            c.b, RankedTensorType::get({1, 1}, c.b.getI32Type()),
+            ValueRange{tI32});
         Value live = tosa::GreaterOp::create(
-            c.b, RankedTensorType::get({batch, 1}, c.b.getI1Type()), lens,
-            c.splat(i32, t));
+            c.b, RankedTensorType::get({batch, 1}, c.b.getI1Type()), lens, tT);
         live = tosa::TileOp::create(c.b, boolBH, live,
                                     tosa::getTosaConstShape(c.b, {1, hidden}));
         yv = tosa::SelectOp::create(c.b, bhT, live, hNew, c.splat(bhT, 0));
@@ -296,11 +338,31 @@ LogicalResult importRecurrent(ImportContext &c, Cell cell) {
         if (cNew)
           cNew = tosa::SelectOp::create(c.b, bhT, live, cNew, cs);
       }
-      h = hNew;
-      if (cNew)
-        cs = cNew;
-      ys[d][t] = c.reshape(yv, {1, 1, batch, hidden});
+      // Every read of the carried state is above this point.
+      SmallVector<Value> next{
+          bufferization::MaterializeInDestinationOp::create(c.b, hNew, h)
+              .getResult()};
+      if (cs)
+        next.push_back(
+            bufferization::MaterializeInDestinationOp::create(c.b, cNew, cs)
+                .getResult());
+      if (yIt) {
+        SmallVector<OpFoldResult> off{t, c.b.getIndexAttr(d),
+                                      c.b.getIndexAttr(0), c.b.getIndexAttr(0)};
+        SmallVector<OpFoldResult> size{
+            c.b.getIndexAttr(1), c.b.getIndexAttr(1), c.b.getIndexAttr(batch),
+            c.b.getIndexAttr(hidden)};
+        SmallVector<OpFoldResult> one(4, c.b.getIndexAttr(1));
+        next.push_back(tensor::InsertSliceOp::create(
+            c.b, c.reshape(yv, {1, 1, batch, hidden}), yIt, off, size, one));
+      }
+      scf::YieldOp::create(c.b, next);
     }
+    h = loop.getResult(0);
+    if (cs)
+      cs = loop.getResult(1);
+    if (y)
+      y = loop.getResults().back();
     lastH.push_back(c.reshape(h, {1, batch, hidden}));
     if (cs)
       lastC.push_back(c.reshape(cs, {1, batch, hidden}));
@@ -316,15 +378,7 @@ LogicalResult importRecurrent(ImportContext &c, Cell cell) {
     return tosa::ConcatOp::create(c.b, RankedTensorType::get(shape, f32), parts,
                                   c.b.getI32IntegerAttr(axis));
   };
-  if (c.numOutputs() > 0 && !c.node->output(0).empty()) {
-    SmallVector<Value> steps;
-    for (int64_t t = 0; t < seq; ++t) {
-      SmallVector<Value> perDirT;
-      for (int64_t d = 0; d < dirs; ++d)
-        perDirT.push_back(ys[d][t]);
-      steps.push_back(concat(perDirT, 1));
-    }
-    Value y = concat(steps, 0); // [seq, dirs, batch, hidden]
+  if (y) {
     if (layout)
       y = c.transpose(y, {2, 0, 1, 3});
     c.setOutput(0, y);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets in build-fuzz/ (clang-22, ASan + UBSan +
-# coverage) and runs each (import: model loading and import; tensor: the
-# tools' TensorProto files; runtime: the runtime's artifact and descriptor
-# checks) for SECONDS (default 60):
+# coverage) and runs each (import: model loading and import; compile: the
+# whole compile of a model to an object; tensor: the tools' TensorProto
+# files; runtime: the runtime's artifact and descriptor checks) for SECONDS
+# (default 60):
 #   bash utils/fuzz.sh [SECONDS] [JOBS]      (exit 3: something was found)
 # Seeds: the minimized corpus in test/fuzz/corpus/<target> plus the models of
 # Debian's ONNX backend suite; new inputs collect in ~/.cache/dlc/fuzz/<target>
@@ -17,16 +18,19 @@ onnx=$(utils/build-onnx.sh)
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
   -DDLC_ONNX_ROOT="$onnx" -DDLC_FUZZ=ON > build-fuzz.log 2>&1 || { cat build-fuzz.log; exit 1; }
-ninja -C build-fuzz -j "${DLC_JOBS:-2}" dlc-fuzz-import dlc-fuzz-tensor dlc-fuzz-runtime
+ninja -C build-fuzz -j "${DLC_JOBS:-2}" dlc-fuzz-import dlc-fuzz-compile dlc-fuzz-tensor \
+  dlc-fuzz-runtime
 mkdir -p build-fuzz/crashes
 before=$(ls build-fuzz/crashes | wc -l)
 seeds=/usr/share/libonnx-testdata/data/node
-for target in ${DLC_FUZZ_TARGETS:-import tensor runtime}; do
+for target in ${DLC_FUZZ_TARGETS:-import compile tensor runtime}; do
   work="${DLC_CACHE:-$HOME/.cache/dlc}/fuzz/$target"
   repo=test/fuzz/corpus/$target
   mkdir -p "$work" "$repo"
   extra=()
   [ -d "$seeds" ] && extra+=("$seeds")
+  # The compile target starts from the importer's corpus as well.
+  [ "$target" = compile ] && extra+=("$PWD/test/fuzz/corpus/import")
   # Runs in a scratch folder: models may name external data next to them.
   scratch=$(mktemp -d)
   (cd "$scratch" && ASAN_OPTIONS=detect_leaks=1 "$OLDPWD/build-fuzz/bin/dlc-fuzz-$target" \

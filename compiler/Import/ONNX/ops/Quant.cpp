@@ -106,6 +106,17 @@ LogicalResult importDynamicQuantizeLinear(ImportContext &c) {
   return success();
 }
 
+/// The integer matmuls' operands must be matrices or stacks of them; checked
+/// before their zero points are placed along the row and column axes.
+bool matrixOperands(ImportContext &c, RankedTensorType at,
+                    RankedTensorType bt) {
+  if (at.getRank() >= 2 && bt.getRank() >= 2)
+    return true;
+  (void)c.fail("the operands must be matrices (or stacks of them) with "
+               "matching inner dimensions");
+  return false;
+}
+
 /// (input(i) - zero point) in f32; `zpAxis` places a 1-D zero point.
 Value centered(ImportContext &c, unsigned i, unsigned zpIndex, int64_t zpAxis) {
   Value v = c.inputAsF32(i);
@@ -163,6 +174,8 @@ LogicalResult importMatMulInteger(ImportContext &c) {
     return failure();
   auto at = cast<RankedTensorType>(c.input(0).getType());
   auto bt = cast<RankedTensorType>(c.input(1).getType());
+  if (!matrixOperands(c, at, bt))
+    return failure();
   // a_zp is per row of A, b_zp per column of B.
   Value a = centered(c, 0, 2, at.getRank() - 2);
   Value b = centered(c, 1, 3, bt.getRank() - 1);
@@ -179,6 +192,8 @@ LogicalResult importQLinearMatMul(ImportContext &c) {
     return failure();
   auto at = cast<RankedTensorType>(c.input(0).getType());
   auto bt = cast<RankedTensorType>(c.input(3).getType());
+  if (!matrixOperands(c, at, bt))
+    return failure();
   Value a = centered(c, 0, 2, at.getRank() - 2);
   Value b = centered(c, 3, 5, bt.getRank() - 1);
   auto accOr = matmulF32(c, a, b);

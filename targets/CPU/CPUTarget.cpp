@@ -11,6 +11,7 @@
 
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/TargetParser/Triple.h"
@@ -19,6 +20,16 @@ using namespace mlir;
 using namespace mlir::dlc;
 
 namespace {
+/// A driver flag (every tool linking the CPU target has it): whether 3x3
+/// convolutions may run as Winograd F(4x4, 3x3) or F(2x2, 3x3) where it
+/// pays. Off gives the direct form (for comparisons).
+llvm::cl::opt<bool> winogradConvs(
+    "winograd",
+    llvm::cl::desc("Run stride-1 3x3 convolutions with 32+ channels as "
+                   "Winograd F(4x4,3x3) / F(2x2,3x3) on CPU targets "
+                   "(default on)"),
+    llvm::cl::init(true));
+
 class CPUTarget : public Target {
 public:
   explicit CPUTarget(TargetDesc desc) : Target(std::move(desc)) {}
@@ -62,7 +73,7 @@ public:
     std::string pipeline =
         "func.func(dlc-cpu-contraction-kernels{vector-bits=" +
         std::to_string(bits) + " registers=" + std::to_string(regs) +
-        "},dlc-cpu-parallelize-kernels,dlc-cpu-vectorize-kernels{vector-bits=" +
+        " winograd=" + (winogradConvs ? "1" : "0") + "},dlc-cpu-parallelize-kernels,dlc-cpu-vectorize-kernels{vector-bits=" +
         std::to_string(bits) + "},canonicalize,cse)";
     if (failed(parsePassPipeline(pipeline, pm)))
       llvm::report_fatal_error("dlc: malformed CPU kernel pipeline");

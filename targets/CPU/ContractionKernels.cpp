@@ -27,6 +27,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
+#include <algorithm>
 #include <functional>
 
 namespace mlir::dlc {
@@ -652,6 +653,63 @@ std::optional<PadTarget> matchPadTarget(Value result) {
   return t;
 }
 
+// Winograd F(m x m, 3x3) (Lavin and Gray, "Fast Algorithms for
+// Convolutional Neural Networks", 2016): a stride-1 3x3 convolution computed
+// per m x m output tile from an (m+2) x (m+2) input tile as
+// Y = A^T [U . V] A, with V = B^T d B the input tile transformed,
+// U = G g G^T the filter transformed at compile time, and the (m+2)^2
+// products U . V summed over input channels as (m+2)^2 matrix products
+// [tiles x C] x [C x F]. F(4x4, 3x3) needs 36 multiplications per tile and
+// channel pair where the direct form needs 144, F(2x2, 3x3) 16 where it
+// needs 36. The matrix products run through the register-tiled kernel
+// above, the transforms are vector code along the channels. onnxruntime's
+// CPU provider (MLAS) computes 3x3 convolutions directly; this is where dlc
+// does less arithmetic.
+struct WinogradVariant {
+  int64_t m, a;          // Outputs and inputs per tile side (a = m + 2).
+  const double *bt;      // B^T, a x a.
+  const double *g;       // G, a x 3.
+  const double *at;      // A^T, m x a.
+  ArrayRef<double> row(const double *mat, int64_t i) const {
+    return ArrayRef<double>(mat + i * a, a);
+  }
+};
+constexpr double kBT4[] = {4, 0, -5, 0,  1, 0, 0, -4, -4, 1, 1, 0,
+                           0, 4, -4, -1, 1, 0, 0, -2, -1, 2, 1, 0,
+                           0, 2, -1, -2, 1, 0, 0, 4,  0,  -5, 0, 1};
+constexpr double kG4[] = {1.0 / 4,  0,         0,        -1.0 / 6, -1.0 / 6,
+                          -1.0 / 6, -1.0 / 6,  1.0 / 6,  -1.0 / 6, 1.0 / 24,
+                          1.0 / 12, 1.0 / 6,   1.0 / 24, -1.0 / 12, 1.0 / 6,
+                          0,        0,         1};
+constexpr double kAT4[] = {1, 1, 1,  1, 1,  0, 0, 1, -1, 2, -2, 0,
+                           0, 1, 1,  4, 4,  0, 0, 1, -1, 8, -8, 1};
+constexpr double kBT2[] = {1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, 1, 0, -1};
+constexpr double kG2[] = {1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1};
+constexpr double kAT2[] = {1, 1, 1, 0, 0, 1, -1, -1};
+constexpr WinogradVariant kF4{4, 6, kBT4, kG4, kAT4};
+constexpr WinogradVariant kF2{2, 4, kBT2, kG2, kAT2};
+
+/// The Winograd variant a convolution runs as, or null for the direct
+/// form: stride 1, no dilation, 3x3, at least 32 input and output channels
+/// (below that the transforms cost more than the products save) and 8x8
+/// outputs. A network's weights come from DRAM on every run and the
+/// transformed filter is (m+2)^2 / 9 times the filter, so F(4x4, 3x3) is
+/// used while its filter stays within 4 MB (up to 128 x 128 channels),
+/// F(2x2, 3x3) while its filter does (256 x 256), and beyond that (the
+/// 512-channel layers of ResNet-50) the extra weight traffic would cost
+/// more than the arithmetic saved.
+const WinogradVariant *winogradVariant(const Contraction &c) {
+  constexpr int64_t kMaxTransformedBytes = int64_t(9) << 19; // 4.5 MB.
+  if (c.kind != Contraction::Conv || c.kh != 3 || c.kw != 3 || c.sh != 1 ||
+      c.sw != 1 || c.dh != 1 || c.dw != 1 || c.c < 32 || c.n < 32 ||
+      c.oh < 8 || c.ow < 8 || !c.lhsPrologue.empty())
+    return nullptr;
+  for (const WinogradVariant *v : {&kF4, &kF2})
+    if (v->a * v->a * c.c * c.n * 4 <= kMaxTransformedBytes)
+      return v;
+  return nullptr;
+}
+
 class KernelEmitter {
 public:
   KernelEmitter(OpBuilder &b, Location loc, const Contraction &c,
@@ -663,6 +721,12 @@ public:
   /// Emits the kernel and returns the value replacing the epilogue's result
   /// (or the contraction's when there is none).
   Value emit(StringRef blobPrefix, unsigned &blobCounter);
+  /// Computes the convolution as Winograd `variant` (winogradVariant) with
+  /// `filter`, its constant values as [F][3][3][C].
+  void useWinograd(const WinogradVariant &variant, std::vector<float> filter) {
+    wino = &variant;
+    winogradFilter = std::move(filter);
+  }
 
 private:
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
@@ -752,6 +816,17 @@ private:
   int64_t blockRows(const Segment &s) const;
   Value packWeights(ArrayRef<Segment> segs, StringRef name);
   Value emitSegment(const Segment &s, Value out);
+  Value emitWinograd(Value out, StringRef blobPrefix, unsigned &blobCounter);
+  /// sum_k coefs[k] * xs[k] as vector ops (no op for a zero coefficient,
+  /// an add or subtract for +-1).
+  Value lincomb(ArrayRef<Value> xs, ArrayRef<double> coefs);
+  /// Adds the accumulators' initial value to `acc`, applies the epilogue and
+  /// writes the vector at output (row, col).
+  Value finishVector(Value o, Value row, Value col, Value acc, bool inBounds);
+  const WinogradVariant *wino = nullptr;
+  std::vector<float> winogradFilter; // Non-empty: Winograd.
+  /// Elements of one batch's packed weights.
+  int64_t packedPerBatch = 0;
 
   OpBuilder &b;
   Location loc;
@@ -816,22 +891,29 @@ Value KernelEmitter::packWeights(ArrayRef<Segment> segs, StringRef name) {
   auto offset = [&](int64_t k, int64_t n) {
     return c.rhsOffset ? c.rhsOffset(k, n) : filter ? n * c.k + k : k * c.n + n;
   };
-  int64_t total = 0;
+  // Separate right-hand sides (a batch matmul's [B][K][N]) are packed one
+  // after another.
+  if (c.batch > 1 && !isa<linalg::BatchMatmulOp>(c.op))
+    return nullptr;
+  packedPerBatch = 0;
   for (const Segment &s : segs)
-    total += s.panels * c.k * s.nv * lanes;
+    packedPerBatch += s.panels * c.k * s.nv * lanes;
+  int64_t total = packedPerBatch * c.batch;
   std::vector<float> packedData(total, 0.0f);
-  for (const Segment &s : segs) {
-    int64_t nr = s.nv * lanes;
-    for (int64_t p = 0; p < s.panels; ++p)
-      for (int64_t k = 0; k < c.k; ++k)
-        for (int64_t j = 0; j < nr; ++j) {
-          int64_t n = s.col0 + p * nr + j;
-          if (n >= c.n)
-            continue;
-          packedData[s.packedBase + (p * c.k + k) * nr + j] =
-              src[offset(k, n)];
-        }
-  }
+  for (int64_t bt = 0; bt < c.batch; ++bt)
+    for (const Segment &s : segs) {
+      int64_t nr = s.nv * lanes;
+      for (int64_t p = 0; p < s.panels; ++p)
+        for (int64_t k = 0; k < c.k; ++k)
+          for (int64_t j = 0; j < nr; ++j) {
+            int64_t n = s.col0 + p * nr + j;
+            if (n >= c.n)
+              continue;
+            packedData[bt * packedPerBatch + s.packedBase +
+                       (p * c.k + k) * nr + j] =
+                src[bt * c.k * c.n + offset(k, n)];
+          }
+    }
   auto type = RankedTensorType::get({total}, b.getF32Type());
   auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(
       ArrayRef<float>(packedData));
@@ -943,10 +1025,12 @@ Value KernelEmitter::emit(StringRef blobPrefix, unsigned &blobCounter) {
   }
   SmallVector<Segment> segs = segments();
   if (c.kind != Contraction::Depthwise) {
-    if (c.batch == 1)
+    if (winogradFilter.empty())
       packed = packWeights(
           segs, (blobPrefix + "_packed" + Twine(blobCounter)).str());
-    if (packed) {
+    if (!winogradFilter.empty()) {
+      // The filter is transformed and packed by emitWinograd.
+    } else if (packed) {
       ++blobCounter;
       packedBuf = bufferization::ToBufferOp::create(
           b, loc,
@@ -1049,14 +1133,18 @@ Value KernelEmitter::emit(StringRef blobPrefix, unsigned &blobCounter) {
       offsets[d] = lo[d];
       sizes[d] = shape[d] - lo[d] - hi[d];
     }
-  } else if ((inPlace = inPlaceOperand(segs)) >= 0) {
+  } else if (winogradFilter.empty() &&
+             (inPlace = inPlaceOperand(segs)) >= 0) {
     out = epiReaders[inPlace]->source;
   } else {
     out = tensor::EmptyOp::create(
         b, loc, ArrayRef<int64_t>{c.batch * c.m, c.n}, outElt);
   }
-  for (const Segment &s : segs)
-    out = emitSegment(s, out);
+  if (!winogradFilter.empty())
+    out = emitWinograd(out, blobPrefix, blobCounter);
+  else
+    for (const Segment &s : segs)
+      out = emitSegment(s, out);
   if (pad)
     return out;
 
@@ -1220,12 +1308,28 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
                               add(mul(div(u, s.panels * per), per), blkA)),
       idx(blocks - 1));
   Value col0 = add(idx(s.col0), mul(panel, nr));
-  Value panelBase = add(idx(s.packedBase), mul(panel, c.k * nr));
+  Value panelBase = add(add(idx(s.packedBase), mul(panel, c.k * nr)),
+                        mul(bIv, packedPerBatch));
   // The distance from this panel's weights to the next panel's (the panel
   // after the last is the first: the next group starts there).
   Value toNextPanel = arith::SubIOp::create(
       b, loc, mul(rem(add(panel, idx(1)), s.panels), c.k * nr),
       mul(panel, c.k * nr));
+  // With separate right-hand sides, the last group's last panel is
+  // followed by the next batch's first panel.
+  if (packed && c.batch > 1) {
+    Value lastPanel = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                            panel, idx(s.panels - 1));
+    Value moreBatches = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ult, bIv, idx(c.batch - 1));
+    Value jump = arith::AndIOp::create(
+        b, loc, arith::AndIOp::create(b, loc, lastPanel, inLast), moreBatches);
+    toNextPanel = arith::SelectOp::create(
+        b, loc, jump,
+        arith::SubIOp::create(b, loc, idx(packedPerBatch),
+                              mul(panel, c.k * nr)),
+        toNextPanel);
+  }
 
   // Software prefetch of the weights the next reduction block (or panel)
   // will read. Weights stream from DRAM once per run (a network's weights
@@ -1499,6 +1603,266 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
   return tLoop.getResult(0);
 }
 
+Value KernelEmitter::lincomb(ArrayRef<Value> xs, ArrayRef<double> coefs) {
+  auto splat = [&](double v) -> Value {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(
+                    vt, ArrayRef<Attribute>{
+                            b.getF32FloatAttr(static_cast<float>(v))}));
+  };
+  Value acc;
+  for (auto [x, cf] : llvm::zip_equal(xs, coefs)) {
+    if (cf == 0)
+      continue;
+    if (!acc)
+      acc = cf == 1    ? x
+            : cf == -1 ? arith::NegFOp::create(b, loc, x).getResult()
+                       : arith::MulFOp::create(b, loc, splat(cf), x)
+                             .getResult();
+    else if (cf == 1)
+      acc = arith::AddFOp::create(b, loc, acc, x);
+    else if (cf == -1)
+      acc = arith::SubFOp::create(b, loc, acc, x);
+    else
+      acc = vector::FMAOp::create(b, loc, splat(cf), x, acc);
+  }
+  return acc ? acc : splat(0);
+}
+
+Value KernelEmitter::finishVector(Value o, Value row, Value col, Value acc,
+                                  bool inBounds) {
+  SmallVector<Value> rowIdx =
+      delinearize(row, outShape.take_front(outVecDim));
+  Value v = arith::AddFOp::create(
+      b, loc, acc,
+      initScalar ? vector::BroadcastOp::create(b, loc, vt, initScalar)
+                       .getResult()
+                 : initReader->read(b, loc, row, rowIdx, col, vt, inBounds));
+  if (epi) {
+    auto shape =
+        cast<RankedTensorType>(epi->op.getResult(0).getType()).getShape();
+    SmallVector<Value> epiRowIdx =
+        delinearize(row, shape.take_front(findVecDim(shape, c.n)));
+    Block &body = epi->op.getRegion().front();
+    IRMapping map;
+    for (auto [i, reader] : llvm::enumerate(epiReaders))
+      map.map(body.getArgument(i),
+              reader ? reader->read(b, loc, row, epiRowIdx, col, vt, inBounds)
+                     : v);
+    dlc::applyLanewise(b, loc, body, map, lanes);
+    v = dlc::lanewiseValue(b, loc, map, body.getTerminator()->getOperand(0),
+                           lanes);
+  }
+  return vector::TransferWriteOp::create(b, loc, v, o, outIndices(row, col),
+                                         ArrayRef<bool>{inBounds})
+      .getResult();
+}
+
+Value KernelEmitter::emitWinograd(Value out, StringRef blobPrefix,
+                                  unsigned &blobCounter) {
+  const WinogradVariant &w = *wino;
+  const int64_t m = w.m, a = w.a, aa = a * a;
+  Type f32 = b.getF32Type();
+  int64_t images = c.m / (c.oh * c.ow);
+  int64_t tilesY = (c.oh + m - 1) / m, tilesX = (c.ow + m - 1) / m;
+  int64_t tiles = images * tilesY * tilesX;
+  int64_t cVecs = (c.c + lanes - 1) / lanes, fVecs = (c.n + lanes - 1) / lanes;
+  bool cIn = c.c % lanes == 0, fIn = c.n % lanes == 0;
+  Value zero = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vt, ArrayRef<Attribute>{
+                                             b.getF32FloatAttr(0)}));
+  auto describeStep = [&](scf::ForOp loop, StringRef what, int64_t flops) {
+    std::string d;
+    llvm::raw_string_ostream os(d);
+    os << "winograd " << what << " " << m << "x" << m << "/3x3 " << c.oh
+       << "x" << c.ow << "x" << c.c << " -> " << c.n;
+    loop->setAttr(kParallelAttr, b.getUnitAttr());
+    loop->setAttr("dlc.kernel", b.getStringAttr(d));
+    loop->setAttr("dlc.flops", b.getI64IntegerAttr(flops));
+  };
+  // Nonzero entries of a rows x a matrix: the terms of one application.
+  auto terms = [&](const double *mat, int64_t rows) {
+    return std::count_if(mat, mat + rows * a, [](double v) { return v != 0; });
+  };
+  auto tileOf = [&](Value t) {
+    return delinearize(t, {images, tilesY, tilesX});
+  };
+
+  // 1. Each tile's a x a input, transformed, one vector of channels at a
+  // time: V[xi * tiles + t, c]. Input pixels past the (padded) input's end
+  // are read as zeros: they feed only the outputs past the end of a partial
+  // last tile, which are not written, but must not be garbage.
+  Value v = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{aa * tiles, c.c},
+                                    f32);
+  auto tLoop = beginFor(tiles, 1, v);
+  describeStep(tLoop, "input", tiles * c.c * 2 * 2 * a * terms(w.bt, a));
+  SmallVector<Value> tileAt = tileOf(tLoop.getInductionVar());
+  auto cLoop = beginFor(cVecs, 1, tLoop.getRegionIterArgs()[0]);
+  Value ch = mul(cLoop.getInductionVar(), lanes);
+  bool rowGuard = m * (tilesY - 1) + a > c.h;
+  bool colGuard = m * (tilesX - 1) + a > c.w;
+  SmallVector<Value> d(aa);
+  for (int64_t i = 0; i < a; ++i) {
+    Value y = add(mul(tileAt[1], m), idx(i));
+    Value yOk = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, y,
+                                      idx(c.h));
+    if (rowGuard)
+      y = arith::MinUIOp::create(b, loc, y, idx(c.h - 1));
+    for (int64_t j = 0; j < a; ++j) {
+      Value x = add(mul(tileAt[2], m), idx(j));
+      Value xOk = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x,
+                                        idx(c.w));
+      if (colGuard)
+        x = arith::MinUIOp::create(b, loc, x, idx(c.w - 1));
+      Value at = add(mul(add(mul(add(mul(tileAt[0], c.h), y), c.w), x), c.c),
+                     ch);
+      Value e = vector::TransferReadOp::create(
+          b, loc, vt, lhsFlat, ValueRange{at},
+          arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
+          ArrayRef<bool>{cIn});
+      Value ok = rowGuard && colGuard
+                     ? arith::AndIOp::create(b, loc, yOk, xOk).getResult()
+                 : rowGuard ? yOk
+                 : colGuard ? xOk
+                            : Value();
+      d[i * a + j] = ok ? arith::SelectOp::create(b, loc, ok, e, zero) : e;
+    }
+  }
+  // B^T d along the columns, then (B^T d) B along the rows.
+  SmallVector<Value> bt(aa);
+  for (int64_t i = 0; i < a; ++i)
+    for (int64_t j = 0; j < a; ++j) {
+      SmallVector<Value> column;
+      for (int64_t k = 0; k < a; ++k)
+        column.push_back(d[k * a + j]);
+      bt[i * a + j] = lincomb(column, w.row(w.bt, i));
+    }
+  Value vAcc = cLoop.getRegionIterArgs()[0];
+  for (int64_t i = 0; i < a; ++i)
+    for (int64_t j = 0; j < a; ++j) {
+      Value e = lincomb(ArrayRef<Value>(bt).slice(i * a, a), w.row(w.bt, j));
+      vAcc = vector::TransferWriteOp::create(
+                 b, loc, e, vAcc,
+                 ValueRange{add(idx((i * a + j) * tiles),
+                                tLoop.getInductionVar()),
+                            ch},
+                 ArrayRef<bool>{cIn})
+                 .getResult();
+    }
+  endFor(cLoop, vAcc);
+  endFor(tLoop, cLoop.getResult(0));
+  v = tLoop.getResult(0);
+
+  // 2. The a^2 products [tiles x C] x [C x F] with the filter transformed
+  // at compile time (U[xi][c][f] = (G g G^T)[xi], in double), as a batch
+  // matmul through the register-tiled kernel (weights packed there).
+  std::vector<float> u(aa * c.c * c.n);
+  std::vector<double> gg(a * 3);
+  for (int64_t f = 0; f < c.n; ++f)
+    for (int64_t ci = 0; ci < c.c; ++ci) {
+      std::fill(gg.begin(), gg.end(), 0.0); // G g
+      for (int64_t r = 0; r < a; ++r)
+        for (int64_t j = 0; j < 3; ++j)
+          for (int64_t i = 0; i < 3; ++i)
+            gg[r * 3 + j] += w.g[r * 3 + i] *
+                             winogradFilter[((f * 3 + i) * 3 + j) * c.c + ci];
+      for (int64_t r = 0; r < a; ++r)
+        for (int64_t e = 0; e < a; ++e) {
+          double sum = 0;
+          for (int64_t j = 0; j < 3; ++j)
+            sum += gg[r * 3 + j] * w.g[e * 3 + j];
+          u[((r * a + e) * c.c + ci) * c.n + f] = static_cast<float>(sum);
+        }
+    }
+  auto uType = RankedTensorType::get({aa, c.c, c.n}, f32);
+  Value uConst = arith::ConstantOp::create(
+      b, loc,
+      DenseResourceElementsAttr::get(
+          uType, (blobPrefix + "_winograd" + Twine(blobCounter++)).str(),
+          HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<float>(u))));
+  Value v3 = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get({aa, tiles, c.c}, f32), v,
+      SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  auto mType = RankedTensorType::get({aa, tiles, c.n}, f32);
+  Value mEmpty = tensor::EmptyOp::create(b, loc, mType.getShape(), f32);
+  auto fill = linalg::FillOp::create(
+      b, loc, ValueRange{arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0))},
+      ValueRange{mEmpty});
+  auto bm = linalg::BatchMatmulOp::create(b, loc, TypeRange{mType},
+                                          ValueRange{v3, uConst},
+                                          ValueRange{fill.getResult(0)});
+  std::optional<Contraction> gc = matchContraction(bm);
+  assert(gc && "a static f32 batch matmul always matches");
+  KernelEmitter gemm(b, loc, *gc, std::nullopt, std::nullopt, lanes, registers,
+                     rowGroups);
+  Value prod = gemm.emit(blobPrefix, blobCounter);
+  bm->erase();
+  fill->erase();
+  uConst.getDefiningOp()->erase();
+  prod = tensor::CollapseShapeOp::create(
+      b, loc, RankedTensorType::get({aa * tiles, c.n}, f32), prod,
+      SmallVector<ReassociationIndices>{{0, 1}, {2}});
+
+  // 3. Each tile's a^2 products, transformed back to its m x m outputs,
+  // plus the accumulators' initial value (the bias), through the epilogue,
+  // into the output; outputs past the end of a partial last tile are
+  // skipped.
+  auto oLoop = beginFor(tiles, 1, out);
+  describeStep(oLoop, "output", tiles * c.n * 2 * (a + m) * terms(w.at, m));
+  tileAt = tileOf(oLoop.getInductionVar());
+  auto fLoop = beginFor(fVecs, 1, oLoop.getRegionIterArgs()[0]);
+  Value col = mul(fLoop.getInductionVar(), lanes);
+  SmallVector<Value> pv(aa), atm(m * a);
+  for (int64_t xi = 0; xi < aa; ++xi)
+    pv[xi] = vector::TransferReadOp::create(
+        b, loc, vt, prod,
+        ValueRange{add(idx(xi * tiles), oLoop.getInductionVar()), col},
+        arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
+        ArrayRef<bool>{fIn});
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < a; ++j) {
+      SmallVector<Value> column;
+      for (int64_t k = 0; k < a; ++k)
+        column.push_back(pv[k * a + j]);
+      atm[i * a + j] = lincomb(column, w.row(w.at, i));
+    }
+  Value o = fLoop.getRegionIterArgs()[0];
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < m; ++j) {
+      Value acc =
+          lincomb(ArrayRef<Value>(atm).slice(i * a, a), w.row(w.at, j));
+      Value y = add(mul(tileAt[1], m), idx(i));
+      Value x = add(mul(tileAt[2], m), idx(j));
+      Value row = add(mul(add(mul(tileAt[0], c.oh), y), c.ow), x);
+      bool guardY = c.oh % m && i >= c.oh % m;
+      bool guardX = c.ow % m && j >= c.ow % m;
+      if (!guardY && !guardX) {
+        o = finishVector(o, row, col, acc, fIn);
+        continue;
+      }
+      Value ok;
+      for (auto [guarded, pos, extent] :
+           {std::tuple{guardY, y, c.oh}, std::tuple{guardX, x, c.ow}}) {
+        if (!guarded)
+          continue;
+        Value in = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                         pos, idx(extent));
+        ok = ok ? arith::AndIOp::create(b, loc, ok, in).getResult() : in;
+      }
+      auto guard = scf::IfOp::create(b, loc, TypeRange{o.getType()}, ok,
+                                     /*else=*/true);
+      b.setInsertionPointToStart(&guard.getThenRegion().front());
+      scf::YieldOp::create(b, loc, finishVector(o, row, col, acc, fIn));
+      b.setInsertionPointToStart(&guard.getElseRegion().front());
+      scf::YieldOp::create(b, loc, o);
+      b.setInsertionPointAfter(guard);
+      o = guard.getResult(0);
+    }
+  endFor(fLoop, o);
+  endFor(oLoop, fLoop.getResult(0));
+  return oLoop.getResult(0);
+}
+
 struct ContractionKernelsPass
     : dlc::impl::ContractionKernelsBase<ContractionKernelsPass> {
   using Base::Base;
@@ -1538,6 +1902,10 @@ struct ContractionKernelsPass
       OpBuilder b(last);
       KernelEmitter emitter(b, op->getLoc(), *c, epi, pad, lanes, registers,
                             rowGroups);
+      std::vector<float> filter;
+      if (const WinogradVariant *v = winograd ? winogradVariant(*c) : nullptr)
+        if (constantValues(c->rhs, filter))
+          emitter.useWinograd(*v, std::move(filter));
       Value replacement = emitter.emit(func.getSymName(), counter);
       if (pad) {
         pad->op.getResult().replaceAllUsesWith(replacement);

@@ -43,6 +43,15 @@ def ContractionKernels
     size that no later op reads and that is not a function argument (a
     residual) holds the output: the kernel overwrites it in place.
 
+    Stride-1 3x3 convolutions with 32 or more input and output channels and
+    8x8 or larger outputs run as Winograd F(4x4, 3x3), or F(2x2, 3x3) when
+    F(4x4)'s transformed filter would exceed 4.5 MB and F(2x2)'s does not
+    (`winograd`): each 6x6 (4x4) input tile transformed (vector code along
+    the channels), the 36 (16) products as one batch matmul through the same
+    register-tiled kernel with the filter transformed and packed at compile
+    time, and each tile's 4x4 (2x2) outputs transformed back with the bias
+    and the epilogue applied before the single write.
+
     Postcondition: the matched ops are gone; nothing is allocated inside the
     loops, so memory planning places every buffer as before.
   }];
@@ -58,6 +67,10 @@ def ContractionKernels
     Option<"rowGroups", "row-groups", "int64_t", /*default=*/"2",
            "Row groups each kernel's tiles are ordered by (the thread "
            "count the tile order is shaped for)">,
+    Option<"winograd", "winograd", "bool", /*default=*/"true",
+           "Run stride-1 3x3 convolutions where it pays as Winograd "
+           "F(4x4, 3x3) or F(2x2, 3x3): input transform, packed matrix "
+           "products, output transform with the epilogue">,
   ];
 }
 

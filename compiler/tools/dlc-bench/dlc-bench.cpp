@@ -2,6 +2,7 @@
 //
 //   dlc-bench model.onnx [-target=host] [--input-shape ...] [--dim ...]
 //             [--threads N] [--runs N] [--min-time S] [--python PATH]
+//             [--dlc-flag=FLAG ...]   (passed to dlc, e.g. --winograd=0)
 //
 // Compiles the model with dlc, makes seeded inputs from the artifact's
 // descriptor, times dlc's artifact and onnxruntime's CPU execution provider on
@@ -82,7 +83,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: dlc-bench model.onnx [-target=T] [--input-shape ...] "
                "[--dim ...] [--threads N] [--runs N] [--min-time S] "
-               "[--python PATH] [--keep DIR]\n");
+               "[--python PATH] [--keep DIR] [--dlc-flag=FLAG ...]\n");
   return 2;
 }
 
@@ -270,6 +271,8 @@ int main(int argc, char **argv) {
       dlcFlags.push_back(std::string("--input-shape=") + v);
     else if (const char *v = value("--dim"))
       dlcFlags.push_back(std::string("--dim=") + v);
+    else if (const char *v = value("--dlc-flag")) // Passed to dlc as is.
+      dlcFlags.push_back(v);
     else if (a == "-h" || a == "--help")
       return usage(), 0;
     else if (!a.empty() && a[0] != '-' && model.empty())

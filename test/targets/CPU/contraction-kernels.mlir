@@ -385,3 +385,53 @@ func.func @cropped_input(%x: tensor<1x6x6x8xf32>) -> tensor<1x3x3x16xf32> {
   %c = linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%s, %w : tensor<1x5x5x8xf32>, tensor<16x1x1x8xf32>) outs(%f : tensor<1x3x3x16xf32>) -> tensor<1x3x3x16xf32>
   return %c : tensor<1x3x3x16xf32>
 }
+
+// -----
+
+// Tests that a stride-1 3x3 convolution with 32 input and output channels
+// runs as Winograd F(4x4, 3x3): one parallel loop over the 4 tiles writes
+// each tile's 36 transformed input vectors per channel vector (V: 36 x 4
+// tiles x 32 channels), the 36 products run as one packed batch matmul
+// through the register-tiled kernel (filter transformed at compile time:
+// 36 x 32 x 32 floats), and one parallel loop over the tiles transforms each
+// tile's products back to 4x4 outputs, adds the bias and applies the ReLU
+// before the single write of each output vector.
+// CHECK-LABEL: func.func @winograd
+// CHECK-NOT: linalg.
+// CHECK: scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args(%{{.*}} = %{{.*}}) -> (tensor<144x32xf32>)
+// CHECK: vector.transfer_read {{.*}} : tensor<3200xf32>, vector<16xf32>
+// CHECK: vector.fma
+// CHECK: vector.transfer_write {{.*}} : vector<16xf32>, tensor<144x32xf32>
+// CHECK: } {dlc.flops = 67584 : i64, dlc.kernel = "winograd input 4x4/3x3 8x8x32 -> 32", dlc.parallel}
+// CHECK: arith.constant dense_resource<winograd_packed{{[0-9]+}}> : tensor<36864xf32>
+// CHECK: } {dlc.flops = 294912 : i64, dlc.kernel = "matmul 36 x 4x32 * 32x32", dlc.parallel}
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c4{{.*}} step %c1{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (tensor<64x32xf32>)
+// CHECK: vector.transfer_read {{.*}} : tensor<144x32xf32>, vector<16xf32>
+// CHECK: arith.maximumf
+// CHECK: vector.transfer_write {{.*}} : vector<16xf32>, tensor<64x32xf32>
+// CHECK: } {dlc.flops = 46080 : i64, dlc.kernel = "winograd output 4x4/3x3 8x8x32 -> 32", dlc.parallel}
+// CHECK-NOT: linalg.
+// CHECK: tensor.expand_shape {{.*}} into tensor<1x8x8x32xf32>
+// NEON-LABEL: func.func @winograd
+// NEON: dlc.kernel = "winograd input 4x4/3x3 8x8x32 -> 32"
+// NEON: dlc.kernel = "matmul 36 x 4x32 * 32x32"
+// NEON: vector.transfer_write {{.*}} : vector<4xf32>, tensor<64x32xf32>
+// NEON: dlc.kernel = "winograd output 4x4/3x3 8x8x32 -> 32"
+#bias = affine_map<(d0, d1, d2, d3) -> (d3)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @winograd(%x: tensor<1x10x10x32xf32>, %b: tensor<32xf32>) -> tensor<1x8x8x32xf32> {
+  %w = arith.constant dense<0.5> : tensor<32x3x3x32xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x8x8x32xf32>
+  %init = linalg.generic {indexing_maps = [#bias, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b : tensor<32xf32>) outs(%e : tensor<1x8x8x32xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x8x8x32xf32>
+  %c = linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x10x10x32xf32>, tensor<32x3x3x32xf32>) outs(%init : tensor<1x8x8x32xf32>) -> tensor<1x8x8x32xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%c : tensor<1x8x8x32xf32>) outs(%e : tensor<1x8x8x32xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x8x8x32xf32>
+  return %r : tensor<1x8x8x32xf32>
+}

@@ -55,6 +55,15 @@ int64_t product(const std::vector<int64_t> &s) {
   return mlir::dlc::checkedElementCount(s).value_or(INT64_MAX);
 }
 
+/// A float as an integer, truncated and saturated (NaN as INT64_MIN), so
+/// that a huge float index, count or cast fails later range checks instead
+/// of being undefined behaviour.
+int64_t saturate(double v) {
+  if (!(v > -9.2e18))
+    return INT64_MIN;
+  return v < 9.2e18 ? int64_t(v) : INT64_MAX;
+}
+
 /// A host tensor: integers (and bools) exactly in `i`, floats in `f`.
 struct HT {
   int32_t dtype = 0;
@@ -64,7 +73,8 @@ struct HT {
   bool isFloat() const { return isFloatType(dtype); }
   int64_t size() const { return product(shape); }
   double get(size_t k) const { return isFloat() ? f[k] : double(i[k]); }
-  int64_t geti(size_t k) const { return isFloat() ? int64_t(f[k]) : i[k]; }
+  /// Element k as an integer (floats through saturate()).
+  int64_t geti(size_t k) const { return isFloat() ? saturate(f[k]) : i[k]; }
   static HT make(int32_t dtype, std::vector<int64_t> shape) {
     HT t;
     t.dtype = dtype;
@@ -76,7 +86,7 @@ struct HT {
     if (isFloat())
       f[k] = v;
     else
-      i[k] = dtype == TensorProto::BOOL ? (v != 0) : int64_t(v);
+      i[k] = dtype == TensorProto::BOOL ? (v != 0) : saturate(v);
   }
 };
 
@@ -410,7 +420,7 @@ const std::map<std::string, Eval> &evaluators() {
           r.f[k] = in[0]->get(k);
         else if (in[0]->isFloat())
           r.i[k] = to == TensorProto::BOOL ? in[0]->f[k] != 0
-                                           : int64_t(std::trunc(in[0]->f[k]));
+                                           : saturate(in[0]->f[k]);
         else
           r.i[k] = to == TensorProto::BOOL ? in[0]->i[k] != 0 : in[0]->i[k];
       }
@@ -615,19 +625,29 @@ const std::map<std::string, Eval> &evaluators() {
       double s = in[0]->get(0), l = in[1]->get(0), dl = in[2]->get(0);
       if (dl == 0)
         return false;
-      int64_t count = std::max<int64_t>(0, int64_t(std::ceil((l - s) / dl)));
-      if (count > kMaxFoldElements)
+      double steps = std::ceil((l - s) / dl); // NaN fails the check.
+      if (!(steps <= double(kMaxFoldElements)))
         return false;
+      int64_t count = steps > 0 ? int64_t(steps) : 0;
       HT r = HT::make(in[0]->dtype, {count});
-      for (int64_t k = 0; k < count; ++k)
-        r.isFloat() ? (void)(r.f[k] = s + k * dl)
-                    : (void)(r.i[k] = in[0]->i[0] + k * in[2]->i[0]);
+      for (int64_t k = 0; k < count; ++k) {
+        if (r.isFloat()) {
+          r.f[k] = s + k * dl;
+          continue;
+        }
+        int64_t offset = 0;
+        if (__builtin_mul_overflow(k, in[2]->geti(0), &offset) ||
+            __builtin_add_overflow(in[0]->geti(0), offset, &r.i[k]))
+          return false;
+      }
       out.push_back(std::move(r));
       return true;
     };
     m["ConstantOfShape"] = [](const onnx::NodeProto &n, const Inputs &in,
                               int64_t, auto &out) {
       std::vector<int64_t> shape;
+      if (in[0]->isFloat()) // ONNX wants int64; not folded.
+        return false;
       for (int64_t k = 0; k < in[0]->size(); ++k)
         shape.push_back(in[0]->i[k]);
       if (product(shape) > kMaxFoldElements)

@@ -186,7 +186,7 @@ static std::string checkTensor(const TensorProto &t, const std::string &where,
 /// term, and one left-hand term per input. Returns the reason, or "".
 static std::string checkEinsumEquation(const std::string &eq, int inputs) {
   if (!llvm::all_of(eq, [](char ch) {
-        return llvm::isAlpha(ch) || llvm::is_contained(",.-> ", ch);
+        return llvm::isAlpha(ch) || llvm::StringRef(",.-> ").contains(ch);
       }))
     return "the equation may hold only letters, ',', '.', '->' and spaces";
   llvm::StringRef s(eq);

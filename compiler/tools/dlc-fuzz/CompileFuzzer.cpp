@@ -7,7 +7,8 @@
 // limited to 1 MB so that one execution stays well under a second (the
 // size limits themselves are the import target's business). Runs in the
 // current folder (utils/fuzz.sh gives it a scratch one): the model is
-// written there, since the pipeline reads models from files.
+// written there, since the pipeline reads models from files, under a name
+// of the process's own.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/InitAll.h"
@@ -19,6 +20,9 @@
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <string>
+#include <unistd.h>
 
 using namespace mlir;
 
@@ -40,7 +44,11 @@ static DialectRegistry &registry() {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  const char *in = "fuzz-compile.onnx", *out = "fuzz-compile.o";
+  // Per process: libFuzzer's fork mode runs several jobs in one folder (a
+  // shared object file rewritten under another job's mapping is a SIGBUS).
+  static const std::string base = "fuzz-compile-" + std::to_string(getpid());
+  static const std::string inPath = base + ".onnx", outPath = base + ".o";
+  const char *in = inPath.c_str(), *out = outPath.c_str();
   {
     std::error_code ec;
     llvm::raw_fd_ostream os(in, ec);

@@ -194,6 +194,12 @@ LogicalResult importScatterElements(ImportContext &c) {
     return failure();
   Value data = c.input(0);
   auto ut = cast<RankedTensorType>(c.input(2).getType());
+  if (cast<RankedTensorType>(data.getType()).getShape() != type.getShape() ||
+      cast<RankedTensorType>(c.input(1).getType()).getShape() !=
+          ut.getShape() ||
+      ut.getRank() != type.getRank())
+    return c.fail("data must have the result's shape, and indices and "
+                  "updates one shape of the same rank");
   int64_t rank = type.getRank(), axis = c.attrInt("axis", 0);
   if (axis < 0)
     axis += rank;
@@ -437,17 +443,30 @@ LogicalResult importMaxUnpool(ImportContext &c) {
   // only pads it at the end.
   std::vector<int64_t> kernel = c.attrInts("kernel_shape"),
                        strides = c.attrInts("strides"), pads = c.attrInts("pads");
+  if (vt.getRank() < 3 || outType.getRank() != vt.getRank() ||
+      kernel.size() < size_t(vt.getRank() - 2))
+    return c.fail("needs an input of rank 3 or more, a kernel_shape per "
+                  "spatial axis and a result of the input's rank");
   size_t sp = vt.getRank() - 2;
   SmallVector<int64_t> shape(vt.getShape().take_front(2));
   for (size_t i = 0; i < sp; ++i) {
     int64_t s = i < strides.size() ? strides[i] : 1;
-    int64_t p = pads.size() == 2 * sp ? pads[i] + pads[i + sp] : 0;
-    shape.push_back((vt.getDimSize(2 + i) - 1) * s + kernel.at(i) - p);
+    int64_t p = 0, d = 0, kp = 0;
+    bool bad = s < 1 || kernel[i] < 1 ||
+               (pads.size() == 2 * sp &&
+                __builtin_add_overflow(pads[i], pads[i + sp], &p)) ||
+               __builtin_mul_overflow(vt.getDimSize(2 + i) - 1, s, &d) ||
+               __builtin_sub_overflow(kernel[i], p, &kp) ||
+               __builtin_add_overflow(d, kp, &d);
+    if (bad || d < 1 || d > outType.getDimSize(2 + i))
+      return c.fail("kernel_shape, strides and pads give an unpooled shape "
+                    "outside the result's");
+    shape.push_back(d);
   }
   RankedTensorType type = outType.clone(shape);
   int64_t total = type.getNumElements();
-  int64_t m = vt.getNumElements();
-  if (m * total > (int64_t(1) << 26))
+  int64_t m = vt.getNumElements(), cells = 0;
+  if (__builtin_mul_overflow(m, total, &cells) || cells > (int64_t(1) << 26))
     return c.fail("too large for the one-hot formulation");
   Value vals = c.reshape(c.input(0), {m, 1});
   Value idx = c.reshape(wrappedIndices(c, c.input(1), total), {m, 1});

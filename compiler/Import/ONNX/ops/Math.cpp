@@ -296,6 +296,9 @@ LogicalResult importGemm(ImportContext &c) {
     return c.fail("Gemm supports floating-point data only");
   bool transA = c.attrInt("transA", 0), transB = c.attrInt("transB", 0);
   float alpha = c.attrFloat("alpha", 1.0f), beta = c.attrFloat("beta", 1.0f);
+  for (unsigned i : {0u, 1u})
+    if (cast<RankedTensorType>(c.input(i).getType()).getRank() != 2)
+      return c.fail("input " + std::to_string(i) + " must be a matrix");
   Value a = c.input(0);
   if (transA)
     a = c.transpose(a, {1, 0});
@@ -310,6 +313,12 @@ LogicalResult importGemm(ImportContext &c) {
   auto bType = cast<RankedTensorType>(bv.getType());
   int64_t m = aType.getDimSize(0), k = aType.getDimSize(1),
           n = bType.getDimSize(1);
+  if (bType.getDimSize(0) != k ||
+      aType.getElementType() != bType.getElementType() ||
+      aType.getElementType() != type.getElementType() ||
+      type.getShape() != ArrayRef<int64_t>{m, n})
+    return c.fail("the operands' shapes and element types do not make a "
+                  "matrix product of the result's type");
   auto mmType = RankedTensorType::get({1, m, n}, type.getElementType());
   Value y = tosa::MatMulOp::create(c.b, mmType, c.reshape(a, {1, m, k}),
                                    c.reshape(bv, {1, k, n}));
@@ -364,6 +373,21 @@ LogicalResult importMatMul(ImportContext &c) {
     return std::accumulate(s.begin(), s.end(), int64_t(1),
                            std::multiplies<int64_t>());
   };
+  // What the result's type says must agree with the operands (a model's
+  // declared types may contradict them where ONNX's inference gave up).
+  bool batchesAgree = true;
+  int64_t batchCount = 1;
+  for (size_t i = 0; i < std::max(ba.size(), bb.size()); ++i) {
+    int64_t x = i < ba.size() ? ba[ba.size() - 1 - i] : 1;
+    int64_t y = i < bb.size() ? bb[bb.size() - 1 - i] : 1;
+    batchesAgree &= x == y || x == 1 || y == 1;
+    batchCount *= std::max(x, y);
+  }
+  if (aType.getElementType() != elt || bType.getElementType() != elt ||
+      k != bType.getDimSize(bType.getRank() - 2) || !batchesAgree ||
+      batchCount * m * n != type.getNumElements())
+    return c.fail("the operands' element types and shapes do not make a "
+                  "matrix product of the result's type");
   Value y;
   if (prod(bb) == 1) {
     // Shared right operand: fold the batch into the rows.
@@ -523,6 +547,10 @@ LogicalResult cumulative(ImportContext &c, CumulativeFn along) {
   if (!type)
     return failure();
   int64_t rank = type.getRank();
+  if (rank < 1 ||
+      cast<RankedTensorType>(c.input(0).getType()).getShape() !=
+          type.getShape())
+    return c.fail("the input must have rank 1 or more and the result's shape");
   bool exclusive = c.attrInt("exclusive", 0), reverse = c.attrInt("reverse", 0);
   if (auto axisC = c.constInput(1)) {
     int64_t axis = axisC->ints().at(0);

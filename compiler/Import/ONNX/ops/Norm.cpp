@@ -116,9 +116,9 @@ LogicalResult importLayerNorm(ImportContext &c) {
   if (axis < 0 || axis >= rank)
     return c.fail("axis out of range");
   float eps = c.attrFloat("epsilon", 1e-5f);
-  int64_t count = 1;
+  double count = 1; // In double: see normalize().
   for (int64_t d = axis; d < rank; ++d)
-    count *= type.getDimSize(d);
+    count *= double(type.getDimSize(d));
   auto meanOf = [&](Value v) {
     for (int64_t d = axis; d < rank; ++d)
       v = c.reduceSum(v, d);
@@ -150,9 +150,10 @@ LogicalResult importLayerNorm(ImportContext &c) {
 /// (x - mean) * rsqrt(var + eps) over `axes`, keeping dims.
 Value normalize(ImportContext &c, Value x, ArrayRef<int64_t> axes, float eps) {
   auto type = cast<RankedTensorType>(x.getType());
-  int64_t count = 1;
+  // In double: the axes of an empty tensor may multiply past int64.
+  double count = 1;
   for (int64_t a : axes)
-    count *= type.getDimSize(a);
+    count *= double(type.getDimSize(a));
   auto meanOf = [&](Value v) {
     for (int64_t a : axes)
       v = c.reduceSum(v, a);

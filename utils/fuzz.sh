@@ -40,11 +40,12 @@ for target in ${DLC_FUZZ_TARGETS:-import compile tensor runtime}; do
       "$work" "$OLDPWD/$repo" "${extra[@]}") 2>&1 | tee "build-fuzz/$target.log" |
     grep -E "^(INFO: fuzzed|==[0-9]+==ERROR|SUMMARY|.*crash-)" || true
   grep -E "^#[0-9]+" "build-fuzz/$target.log" | tail -1
-  rm -rf "$scratch"
-  # Keep the repo corpus minimal: only inputs that add coverage.
+  # Keep the repo corpus minimal: only inputs that add coverage (merged in
+  # the scratch folder too: the targets write files where they run).
   fresh=$(mktemp -d)
-  build-fuzz/bin/dlc-fuzz-$target -merge=1 "$fresh" "$repo" "$work" > /dev/null 2>&1 || true
-  rm -rf "$repo" && mv "$fresh" "$repo"
+  (cd "$scratch" && "$OLDPWD/build-fuzz/bin/dlc-fuzz-$target" -merge=1 "$fresh" \
+      "$OLDPWD/$repo" "$work") > /dev/null 2>&1 || true
+  rm -rf "$scratch" "$repo" && mv "$fresh" "$repo"
 done
 found=$(( $(ls build-fuzz/crashes | wc -l) - before ))
 echo "fuzz: $found new finding(s) in build-fuzz/crashes"

@@ -46,8 +46,9 @@ static DialectRegistry &registry() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // Per process: libFuzzer's fork mode runs several jobs in one folder (a
   // shared object file rewritten under another job's mapping is a SIGBUS).
-  static const std::string base = "fuzz-compile-" + std::to_string(getpid());
-  static const std::string inPath = base + ".onnx", outPath = base + ".o";
+  static const std::string name = "fuzz" + std::to_string(getpid());
+  static const std::string inPath = name + ".onnx", outPath = name + ".o",
+                           header = name + ".h"; // Written beside the object.
   const char *in = inPath.c_str(), *out = outPath.c_str();
   {
     std::error_code ec;
@@ -58,11 +59,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   mlir::dlc::CompilerOptions options;
   options.emit = mlir::dlc::Phase::Object;
+  options.name = name;
   options.limits.maxTensorBytes = int64_t(1) << 20;
   MLIRContext context(registry());
   context.printOpOnDiagnostic(false);
   ScopedDiagnosticHandler quiet(&context, [](Diagnostic &) { return success(); });
   (void)mlir::dlc::compileModel(context, options, in, out);
   llvm::sys::fs::remove(out);
+  llvm::sys::fs::remove(header);
   return 0;
 }

@@ -39,12 +39,11 @@ static int64_t topLevelIndex(Operation *op, Block &entry,
   return top ? index.lookup(top) : 0;
 }
 
-/// Last entry-block position at which `root` or anything viewing it is used.
-/// Any op that takes the buffer and yields a memref is treated as an alias,
-/// which is conservative: it can only lengthen a live range.
-static int64_t lastUse(Value root, Block &entry,
-                       const DenseMap<Operation *, int64_t> &index) {
-  int64_t last = 0;
+/// Visits every use of `root` and of the memrefs computed from it until
+/// `visit` returns true; returns whether it did. Any op that takes the
+/// buffer and yields a memref is treated as an alias (conservative).
+static bool anyAliasUse(Value root,
+                        llvm::function_ref<bool(OpOperand &)> visit) {
   SmallVector<Value> work{root};
   DenseSet<Value> seen;
   while (!work.empty()) {
@@ -52,37 +51,37 @@ static int64_t lastUse(Value root, Block &entry,
     if (!seen.insert(v).second)
       continue;
     for (OpOperand &use : v.getUses()) {
-      Operation *user = use.getOwner();
-      if (isa<memref::DeallocOp>(user)) // Erased; not a use of the bytes.
-        continue;
-      last = std::max(last, topLevelIndex(user, entry, index));
-      for (Value r : user->getResults())
+      if (visit(use))
+        return true;
+      for (Value r : use.getOwner()->getResults())
         if (isa<BaseMemRefType>(r.getType()))
           work.push_back(r);
     }
   }
+  return false;
+}
+
+/// Last entry-block position at which `root` or anything viewing it is used
+/// (aliases as anyAliasUse: it can only lengthen a live range).
+static int64_t lastUse(Value root, Block &entry,
+                       const DenseMap<Operation *, int64_t> &index) {
+  int64_t last = 0;
+  anyAliasUse(root, [&](OpOperand &use) {
+    Operation *user = use.getOwner();
+    if (!isa<memref::DeallocOp>(user)) // Erased; not a use of the bytes.
+      last = std::max(last, topLevelIndex(user, entry, index));
+    return false;
+  });
   return last;
 }
 
 /// Whether `alloc` or a view of it is yielded out of the region it lives in
 /// (an scf.yield, not the function's return).
 static bool escapesRegion(memref::AllocOp alloc) {
-  SmallVector<Value> work{alloc};
-  DenseSet<Value> seen;
-  while (!work.empty()) {
-    Value v = work.pop_back_val();
-    if (!seen.insert(v).second)
-      continue;
-    for (OpOperand &use : v.getUses()) {
-      Operation *user = use.getOwner();
-      if (user->hasTrait<OpTrait::ReturnLike>() && !isa<func::ReturnOp>(user))
-        return true;
-      for (Value r : user->getResults())
-        if (isa<BaseMemRefType>(r.getType()))
-          work.push_back(r);
-    }
-  }
-  return false;
+  return anyAliasUse(alloc, [](OpOperand &use) {
+    Operation *user = use.getOwner();
+    return user->hasTrait<OpTrait::ReturnLike>() && !isa<func::ReturnOp>(user);
+  });
 }
 
 struct PlanMemoryPass : dlc::impl::PlanMemoryBase<PlanMemoryPass> {

@@ -820,6 +820,10 @@ private:
   /// sum_k coefs[k] * xs[k] as vector ops (no op for a zero coefficient,
   /// an add or subtract for +-1).
   Value lincomb(ArrayRef<Value> xs, ArrayRef<double> coefs);
+  /// M X M^T for the Winograd transforms: X is a x a (row-major vectors), M
+  /// the `rows` x a matrix `mat` (B^T for the input, A^T for the output).
+  SmallVector<Value> sandwich(ArrayRef<Value> x, const double *mat,
+                              int64_t rows);
   /// Adds the accumulators' initial value to `acc`, applies the epilogue and
   /// writes the vector at output (row, col).
   Value finishVector(Value o, Value row, Value col, Value acc, bool inBounds);
@@ -1629,6 +1633,24 @@ Value KernelEmitter::lincomb(ArrayRef<Value> xs, ArrayRef<double> coefs) {
   return acc ? acc : splat(0);
 }
 
+SmallVector<Value> KernelEmitter::sandwich(ArrayRef<Value> x,
+                                           const double *mat, int64_t rows) {
+  int64_t a = wino->a;
+  SmallVector<Value> t(rows * a), y(rows * rows);
+  for (int64_t i = 0; i < rows; ++i) // M X, along the columns.
+    for (int64_t j = 0; j < a; ++j) {
+      SmallVector<Value> column;
+      for (int64_t k = 0; k < a; ++k)
+        column.push_back(x[k * a + j]);
+      t[i * a + j] = lincomb(column, wino->row(mat, i));
+    }
+  for (int64_t i = 0; i < rows; ++i) // (M X) M^T, along the rows.
+    for (int64_t j = 0; j < rows; ++j)
+      y[i * rows + j] =
+          lincomb(ArrayRef<Value>(t).slice(i * a, a), wino->row(mat, j));
+  return y;
+}
+
 Value KernelEmitter::finishVector(Value o, Value row, Value col, Value acc,
                                   bool inBounds) {
   SmallVector<Value> rowIdx =
@@ -1728,19 +1750,11 @@ Value KernelEmitter::emitWinograd(Value out, StringRef blobPrefix,
       d[i * a + j] = ok ? arith::SelectOp::create(b, loc, ok, e, zero) : e;
     }
   }
-  // B^T d along the columns, then (B^T d) B along the rows.
-  SmallVector<Value> bt(aa);
-  for (int64_t i = 0; i < a; ++i)
-    for (int64_t j = 0; j < a; ++j) {
-      SmallVector<Value> column;
-      for (int64_t k = 0; k < a; ++k)
-        column.push_back(d[k * a + j]);
-      bt[i * a + j] = lincomb(column, w.row(w.bt, i));
-    }
+  SmallVector<Value> transformed = sandwich(d, w.bt, a); // B^T d B
   Value vAcc = cLoop.getRegionIterArgs()[0];
   for (int64_t i = 0; i < a; ++i)
     for (int64_t j = 0; j < a; ++j) {
-      Value e = lincomb(ArrayRef<Value>(bt).slice(i * a, a), w.row(w.bt, j));
+      Value e = transformed[i * a + j];
       vAcc = vector::TransferWriteOp::create(
                  b, loc, e, vAcc,
                  ValueRange{add(idx((i * a + j) * tiles),
@@ -1812,25 +1826,18 @@ Value KernelEmitter::emitWinograd(Value out, StringRef blobPrefix,
   tileAt = tileOf(oLoop.getInductionVar());
   auto fLoop = beginFor(fVecs, 1, oLoop.getRegionIterArgs()[0]);
   Value col = mul(fLoop.getInductionVar(), lanes);
-  SmallVector<Value> pv(aa), atm(m * a);
+  SmallVector<Value> pv(aa);
   for (int64_t xi = 0; xi < aa; ++xi)
     pv[xi] = vector::TransferReadOp::create(
         b, loc, vt, prod,
         ValueRange{add(idx(xi * tiles), oLoop.getInductionVar()), col},
         arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
         ArrayRef<bool>{fIn});
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < a; ++j) {
-      SmallVector<Value> column;
-      for (int64_t k = 0; k < a; ++k)
-        column.push_back(pv[k * a + j]);
-      atm[i * a + j] = lincomb(column, w.row(w.at, i));
-    }
+  SmallVector<Value> y = sandwich(pv, w.at, m); // A^T P A
   Value o = fLoop.getRegionIterArgs()[0];
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < m; ++j) {
-      Value acc =
-          lincomb(ArrayRef<Value>(atm).slice(i * a, a), w.row(w.at, j));
+      Value acc = y[i * m + j];
       Value y = add(mul(tileAt[1], m), idx(i));
       Value x = add(mul(tileAt[2], m), idx(j));
       Value row = add(mul(add(mul(tileAt[0], c.oh), y), c.ow), x);

@@ -105,8 +105,12 @@ LogicalResult variadic(ImportContext &c, bool mean = false) {
     // A single input smaller than the result: broadcast with a tile.
     auto accType = cast<RankedTensorType>(acc.getType());
     SmallVector<int64_t> mult;
-    for (int64_t d = 0; d < rank; ++d)
-      mult.push_back(type.getDimSize(d) / accType.getDimSize(d));
+    for (int64_t d = 0; d < rank; ++d) {
+      int64_t from = accType.getDimSize(d), to = type.getDimSize(d);
+      if (from != to && from != 1)
+        return c.fail("the inputs do not broadcast to the result's shape");
+      mult.push_back(from == to ? 1 : to);
+    }
     acc = tosa::TileOp::create(c.b, type, acc,
                                tosa::getTosaConstShape(c.b, mult));
   }

@@ -745,11 +745,12 @@ LogicalResult importDepthToSpace(ImportContext &c) {
     return c.fail("expects a 4-D input");
   int64_t b = c.attrInt("blocksize", 0), n = in.getDimSize(0),
           ch = in.getDimSize(1), h = in.getDimSize(2), w = in.getDimSize(3);
-  if (b < 1 || ch % (b * b))
+  int64_t bb = 0;
+  if (b < 1 || __builtin_mul_overflow(b, b, &bb) || ch % bb)
     return c.fail("channels must be a multiple of blocksize^2");
   bool crd = c.attrString("mode", "DCR") == "CRD";
-  Value v = crd ? c.reshape(c.input(0), {n, ch / (b * b), b, b, h, w})
-                : c.reshape(c.input(0), {n, b, b, ch / (b * b), h, w});
+  Value v = crd ? c.reshape(c.input(0), {n, ch / bb, b, b, h, w})
+                : c.reshape(c.input(0), {n, b, b, ch / bb, h, w});
   v = crd ? c.transpose(v, {0, 1, 4, 2, 5, 3})
           : c.transpose(v, {0, 3, 4, 1, 5, 2});
   c.setOutput(0, c.reshape(v, type.getShape()));

@@ -1723,19 +1723,21 @@ Value KernelEmitter::emitWinograd(Value out, StringRef blobPrefix,
   Value ch = mul(cLoop.getInductionVar(), lanes);
   bool rowGuard = m * (tilesY - 1) + a > c.h;
   bool colGuard = m * (tilesX - 1) + a > c.w;
+  // Input row (column) i of the tile, clamped into the input when the last
+  // tile reaches past it, and whether it lies inside.
+  auto coord = [&](Value tile, int64_t i, int64_t extent, bool guard) {
+    Value p = add(mul(tile, m), idx(i));
+    Value in = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, p,
+                                     idx(extent));
+    if (guard)
+      p = arith::MinUIOp::create(b, loc, p, idx(extent - 1));
+    return std::pair{p, in};
+  };
   SmallVector<Value> d(aa);
   for (int64_t i = 0; i < a; ++i) {
-    Value y = add(mul(tileAt[1], m), idx(i));
-    Value yOk = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, y,
-                                      idx(c.h));
-    if (rowGuard)
-      y = arith::MinUIOp::create(b, loc, y, idx(c.h - 1));
+    auto [y, yOk] = coord(tileAt[1], i, c.h, rowGuard);
     for (int64_t j = 0; j < a; ++j) {
-      Value x = add(mul(tileAt[2], m), idx(j));
-      Value xOk = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x,
-                                        idx(c.w));
-      if (colGuard)
-        x = arith::MinUIOp::create(b, loc, x, idx(c.w - 1));
+      auto [x, xOk] = coord(tileAt[2], j, c.w, colGuard);
       Value at = add(mul(add(mul(add(mul(tileAt[0], c.h), y), c.w), x), c.c),
                      ch);
       Value e = vector::TransferReadOp::create(

@@ -411,6 +411,8 @@ Value ImportContext::materialize(const ConstTensor &t, llvm::StringRef name) {
     return nullptr;
   }
   auto type = RankedTensorType::get(t.shape, elt);
+  if (t.numElements() == 0) // TOSA constants hold at least one element.
+    return tensor::EmptyOp::create(b, t.shape, elt);
   ElementsAttr attr;
   bool isF32 = t.dtype == onnx::TensorProto::FLOAT;
   // Large float weights stored as raw bytes are referenced in place; small
@@ -568,6 +570,25 @@ Value ImportContext::splat(RankedTensorType type, double value) {
     elt = b.getIntegerAttr(type.getElementType(),
                            static_cast<int64_t>(value));
   return tosa::ConstOp::create(b, t, DenseElementsAttr::get(t, elt));
+}
+
+Value ImportContext::splat(RankedTensorType type, TypedAttr value) {
+  SmallVector<int64_t> ones(type.getRank(), 1);
+  auto t = RankedTensorType::get(ones, type.getElementType());
+  return tosa::ConstOp::create(b, t, DenseElementsAttr::get(t, value));
+}
+
+TypedAttr ImportContext::extreme(Type elem, int32_t dtype, bool highest) {
+  if (auto ft = dyn_cast<FloatType>(elem))
+    return b.getFloatAttr(
+        elem, APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/!highest));
+  unsigned w = elem.getIntOrFloatBitWidth();
+  bool isUnsigned = isUnsignedDType(dtype);
+  APInt v = highest ? (isUnsigned ? APInt::getMaxValue(w)
+                                  : APInt::getSignedMaxValue(w))
+                    : (isUnsigned ? APInt::getMinValue(w)
+                                  : APInt::getSignedMinValue(w));
+  return b.getIntegerAttr(elem, v);
 }
 
 Value ImportContext::roundEven(Value x) {

@@ -21,6 +21,7 @@
 
 #include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,15 @@ bool isReasonableSize(RankedTensorType type, int64_t maxBytes);
 
 /// Maps an ONNX element type code to an MLIR type; null if unsupported.
 Type onnxElementType(MLIRContext *ctx, int32_t dtype);
+
+/// Whether the ONNX element type is unsigned (bool counts: 0 < 1). Integers
+/// are signless in the IR, so ops whose meaning depends on it ask this.
+inline bool isUnsignedDType(int32_t dtype) {
+  return dtype == onnx::TensorProto::UINT8 ||
+         dtype == onnx::TensorProto::UINT16 ||
+         dtype == onnx::TensorProto::UINT32 ||
+         dtype == onnx::TensorProto::UINT64 || dtype == onnx::TensorProto::BOOL;
+}
 
 /// A compile-time tensor: an initializer or the value of a Constant node.
 struct ConstTensor {
@@ -53,6 +63,9 @@ public:
   MLIRContext *ctx;
   ImplicitLocOpBuilder b;
   int64_t opset;
+  /// Every domain's imported opset ("" for ai.onnx), for operators of
+  /// other domains (ai.onnx.ml, ai.onnx.preview.training).
+  std::map<std::string, int64_t> opsets;
   ImportLimits limits;
   /// ONNX's objection under strict inference, added to "no static shape".
   std::string inferenceNote;
@@ -150,6 +163,11 @@ public:
   Value reduceMin(Value v, int64_t axis);
   /// A scalar of `type`'s element type broadcastable to `type`'s rank.
   Value splat(RankedTensorType type, double value);
+  /// The same for an exact element value.
+  Value splat(RankedTensorType type, TypedAttr value);
+  /// The highest (or lowest) value of `elem` read as ONNX type `dtype`:
+  /// +-inf for floats, the integer extremes otherwise.
+  TypedAttr extreme(Type elem, int32_t dtype, bool highest);
   /// Round half to even (ONNX Round, QuantizeLinear) on floats.
   Value roundEven(Value x);
   /// The ONNX element type of input `i` (0 if unknown). Needed because
@@ -193,12 +211,20 @@ using HandlerFn = LogicalResult (*)(ImportContext &ctx);
 
 struct OpHandler {
   const char *opType;
-  int sinceVersion; // First opset this handler applies to.
+  int sinceVersion; // First opset (of its domain) this handler applies to.
   HandlerFn fn;
+  const char *domain = ""; // "" is ai.onnx.
 };
 
-/// The handler for `opType` at `opset`, or null.
-HandlerFn lookupHandler(llvm::StringRef opType, int64_t opset);
+/// The handler for `opType` of `domain` at that domain's `opset`, or null.
+HandlerFn lookupHandler(llvm::StringRef opType, int64_t opset,
+                        llvm::StringRef domain = "");
+/// The handler for `node` under the model's `opsets` (domain -> version,
+/// "" for ai.onnx), or null.
+HandlerFn lookupHandler(const onnx::NodeProto &node,
+                        const std::map<std::string, int64_t> &opsets);
+/// Domain -> imported opset version of `model` ("ai.onnx" read as "").
+std::map<std::string, int64_t> modelOpsets(const onnx::ModelProto &model);
 std::vector<std::string> handledOperators(int64_t opset);
 
 // Handler families, one file each (ops/*.cpp).
@@ -218,6 +244,8 @@ void appendGridSampleHandlers(std::vector<OpHandler> &table);
 void appendSpectralHandlers(std::vector<OpHandler> &table);
 void appendControlFlowHandlers(std::vector<OpHandler> &table);
 void appendNormHandlers(std::vector<OpHandler> &table);
+void appendMLHandlers(std::vector<OpHandler> &table);
+void appendTrainingHandlers(std::vector<OpHandler> &table);
 
 } // namespace mlir::dlc
 

@@ -64,26 +64,57 @@ static const std::vector<OpHandler> &handlerTable() {
     appendSpectralHandlers(t);
     appendControlFlowHandlers(t);
     appendNormHandlers(t);
+    appendMLHandlers(t);
+    appendTrainingHandlers(t);
     return t;
   }();
   return table;
 }
 
-HandlerFn mlir::dlc::lookupHandler(llvm::StringRef opType, int64_t opset) {
+HandlerFn mlir::dlc::lookupHandler(llvm::StringRef opType, int64_t opset,
+                                   llvm::StringRef domain) {
   const OpHandler *best = nullptr;
   for (const OpHandler &h : handlerTable())
-    if (opType == h.opType && h.sinceVersion <= opset &&
+    if (opType == h.opType && domain == h.domain && h.sinceVersion <= opset &&
         (!best || h.sinceVersion > best->sinceVersion))
       best = &h;
   return best ? best->fn : nullptr;
 }
 
+static llvm::StringRef canonicalDomain(llvm::StringRef domain) {
+  return domain == "ai.onnx" ? "" : domain;
+}
+
+HandlerFn mlir::dlc::lookupHandler(
+    const onnx::NodeProto &node, const std::map<std::string, int64_t> &opsets) {
+  llvm::StringRef domain = canonicalDomain(node.domain());
+  auto it = opsets.find(domain.str());
+  if (it == opsets.end())
+    return nullptr; // A node of a domain the model does not import.
+  return lookupHandler(node.op_type(), it->second, domain);
+}
+
+std::map<std::string, int64_t>
+mlir::dlc::modelOpsets(const onnx::ModelProto &model) {
+  std::map<std::string, int64_t> opsets;
+  for (const auto &o : model.opset_import())
+    opsets[canonicalDomain(o.domain()).str()] = o.version();
+  if (!opsets.count(""))
+    opsets[""] = 1;
+  return opsets;
+}
+
 std::vector<std::string> mlir::dlc::handledOperators(int64_t opset) {
   std::vector<std::string> ops;
-  for (const OpHandler &h : handlerTable())
-    if (h.sinceVersion <= opset &&
-        std::find(ops.begin(), ops.end(), h.opType) == ops.end())
-      ops.push_back(h.opType);
+  // Other domains' operators are listed by qualified name, whatever their
+  // (separately numbered) opset.
+  for (const OpHandler &h : handlerTable()) {
+    std::string name =
+        *h.domain ? std::string(h.domain) + "." + h.opType : h.opType;
+    if ((*h.domain || h.sinceVersion <= opset) &&
+        std::find(ops.begin(), ops.end(), name) == ops.end())
+      ops.push_back(name);
+  }
   std::sort(ops.begin(), ops.end());
   return ops;
 }
@@ -191,6 +222,29 @@ static bool inlineFunctionOps(onnx::ModelProto &proto, llvm::StringRef path,
     }
     if (ops.empty())
       return true;
+    // Attributes the node leaves at the schema's default are spelled out:
+    // a body refers to its attributes by name (Swish's Constant takes
+    // @alpha), and the inliner binds only those the node states, leaving a
+    // reference to an unstated one empty.
+    for (auto &node : *proto.mutable_graph()->mutable_node()) {
+      if (!ops.count(node.op_type()) ||
+          (!node.domain().empty() && node.domain() != "ai.onnx"))
+        continue;
+      const onnx::OpSchema *schema =
+          onnx::OpSchemaRegistry::Schema(node.op_type(), int(opset), "");
+      for (const auto &[name, attr] : schema->attributes()) {
+        if (attr.default_value.type() == onnx::AttributeProto::UNDEFINED)
+          continue;
+        bool stated = false;
+        for (const auto &a : node.attribute())
+          stated |= a.name() == name;
+        if (!stated) {
+          onnx::AttributeProto *a = node.add_attribute();
+          *a = attr.default_value;
+          a->set_name(name);
+        }
+      }
+    }
     onnx::inliner::FunctionIdVector ids;
     for (const std::string &op : ops)
       ids.push_back({"", op});
@@ -694,9 +748,7 @@ static LogicalResult importNodes(ImportContext &ictx,
                                  const onnx::GraphProto &graph, int64_t opset) {
   for (const auto &node : graph.node()) {
     ictx.setNode(node);
-    HandlerFn fn = (node.domain().empty() || node.domain() == "ai.onnx")
-                       ? lookupHandler(node.op_type(), opset)
-                       : nullptr;
+    HandlerFn fn = lookupHandler(node, ictx.opsets);
     if (!fn) // Subgraph nodes are not in the up-front check.
       return ictx.fail("unsupported operator at opset " +
                        std::to_string(opset));
@@ -760,13 +812,13 @@ static OwningOpRef<ModuleOp> importOnnxModelUnguarded(MLIRContext *context,
   const onnx::ModelProto &proto = *model.proto;
   const onnx::GraphProto &graph = proto.graph();
   int64_t opset = defaultOpset(proto);
+  std::map<std::string, int64_t> opsets = modelOpsets(proto);
   Location fileLoc = FileLineColLoc::get(context, model.path, 0, 0);
 
   // Every unsupported operator, at once.
   std::vector<std::string> unsupported;
   for (const auto &node : graph.node()) {
-    bool known = (node.domain().empty() || node.domain() == "ai.onnx") &&
-                 lookupHandler(node.op_type(), opset);
+    bool known = lookupHandler(node, opsets);
     if (!known)
       unsupported.push_back(
           "'" + (node.name().empty() ? node.output(0) : node.name()) + "' (" +
@@ -782,6 +834,7 @@ static OwningOpRef<ModuleOp> importOnnxModelUnguarded(MLIRContext *context,
   }
 
   ImportContext ictx(context, graph, opset, model.path);
+  ictx.opsets = opsets;
   ictx.limits = options.limits;
   ictx.inferenceNote = model.inferenceNote;
   std::set<std::string> initNames;

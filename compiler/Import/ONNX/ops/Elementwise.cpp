@@ -124,9 +124,7 @@ LogicalResult variadic(ImportContext &c, bool mean = false) {
 template <typename OpTy>
 LogicalResult minMax(ImportContext &c) {
   int32_t dt = c.inputDType(0);
-  bool isUnsigned = dt == onnx::TensorProto::UINT8 || dt == onnx::TensorProto::UINT16 ||
-                    dt == onnx::TensorProto::UINT32 || dt == onnx::TensorProto::UINT64;
-  if (!isUnsigned)
+  if (!isUnsignedDType(dt) || dt == onnx::TensorProto::BOOL)
     return variadic<OpTy>(c);
   RankedTensorType type = c.resultType(1);
   if (!type)
@@ -518,6 +516,27 @@ LogicalResult importMod(ImportContext &c) {
   else
     q = tosa::IntDivOp::create(c.b, work, a, b);
   Value r = tosa::SubOp::create(c.b, work, a, c.mul(q, b, work));
+  bool isFloat = isa<FloatType>(work.getElementType());
+  if (isFloat) {
+    // A finite a over an infinite b leaves a (a - 0 * inf would be NaN);
+    // an infinite or NaN a, or a zero b, gives NaN.
+    double inf = std::numeric_limits<double>::infinity();
+    auto absT = [&](Value v) {
+      return tosa::AbsOp::create(c.b, v.getType(), v);
+    };
+    auto abt = withElement(cast<RankedTensorType>(b.getType()), c.b.getI1Type());
+    Value bInf = tosa::EqualOp::create(c.b, abt, absT(b), c.splat(work, inf));
+    Value aFinite = tosa::GreaterOp::create(
+        c.b, withElement(cast<RankedTensorType>(a.getType()), c.b.getI1Type()),
+        c.splat(work, inf), absT(a));
+    Value bZero = tosa::EqualOp::create(c.b, abt, b, c.splat(work, 0.0));
+    Value defined = tosa::LogicalAndOp::create(
+        c.b, bt, aFinite, tosa::LogicalNotOp::create(c.b, abt, bZero));
+    r = tosa::SelectOp::create(
+        c.b, work, defined,
+        tosa::SelectOp::create(c.b, work, bInf, a, r),
+        c.splat(work, std::numeric_limits<double>::quiet_NaN()));
+  }
   if (!fmod) {
     Value nonzero = tosa::LogicalNotOp::create(
         c.b, bt, tosa::EqualOp::create(c.b, bt, r, c.splat(work, 0)));
@@ -528,6 +547,12 @@ LogicalResult importMod(ImportContext &c) {
     Value fix = tosa::LogicalAndOp::create(c.b, bt, nonzero, differ);
     r = tosa::SelectOp::create(c.b, work, fix,
                                tosa::AddOp::create(c.b, work, r, b), r);
+    if (isFloat) // A zero remainder takes the divisor's sign.
+      r = tosa::SelectOp::create(
+          c.b, work, tosa::LogicalNotOp::create(c.b, bt, nonzero),
+          tosa::SelectOp::create(c.b, work, bNeg, c.splat(work, -0.0),
+                                 c.splat(work, 0.0)),
+          r);
   }
   c.setOutput(0, work == type ? r : Value(tosa::CastOp::create(c.b, type, r)));
   return success();
@@ -565,7 +590,18 @@ LogicalResult importBitCast(ImportContext &c) {
     c.setOutput(0, x);
     return success();
   }
-  if (in.getElementTypeBitWidth() != type.getElementTypeBitWidth())
+  // A bool is stored as one byte holding 0 or 1, so it reinterprets as an
+  // 8-bit integer of that value (and such a byte as a bool).
+  bool fromBool = in.getElementType().isInteger(1),
+       toBool = type.getElementType().isInteger(1);
+  if ((fromBool && type.getElementTypeBitWidth() == 8) ||
+      (toBool && in.getElementTypeBitWidth() == 8 &&
+       in.getElementType().isInteger())) {
+    c.setOutput(0, tosa::CastOp::create(c.b, type, x));
+    return success();
+  }
+  if (fromBool || toBool ||
+      in.getElementTypeBitWidth() != type.getElementTypeBitWidth())
     return c.fail("BitCast needs types of the same width");
   c.setOutput(0, mapElements(c, x, type.getElementType(),
                              [&](OpBuilder &b, Location l, Value v) {
@@ -576,6 +612,11 @@ LogicalResult importBitCast(ImportContext &c) {
   return success();
 }
 
+/// BitShift. Shift amounts outside [0, width) shift every bit out: 0, or
+/// for a right shift of signed data the sign fill (BitShift-28 allows the
+/// signed types, whose right shift is arithmetic). Read as signed, an
+/// unsigned amount of width or more is negative or at least width, so one
+/// range test covers both.
 LogicalResult importBitShift(ImportContext &c) {
   RankedTensorType type = c.resultType(2);
   if (!type)
@@ -583,8 +624,26 @@ LogicalResult importBitShift(ImportContext &c) {
   int64_t rank = type.getRank();
   Value a = at(c, 0, rank), b = at(c, 1, rank);
   bool left = c.attrString("direction", "") == "LEFT";
-  c.setOutput(0, left ? Value(tosa::LogicalLeftShiftOp::create(c.b, type, a, b))
-                      : Value(tosa::LogicalRightShiftOp::create(c.b, type, a, b)));
+  bool arithmetic = !left && !isUnsignedDType(c.inputDType(0));
+  int64_t width = type.getElementTypeBitWidth();
+  auto bType = cast<RankedTensorType>(b.getType());
+  auto boolType = withElement(bType, c.b.getI1Type());
+  Value inRange = tosa::LogicalAndOp::create(
+      c.b, boolType,
+      tosa::GreaterEqualOp::create(c.b, boolType, b, c.splat(bType, 0)),
+      tosa::GreaterOp::create(c.b, boolType, c.splat(bType, width), b));
+  if (arithmetic) {
+    Value amount = tosa::SelectOp::create(c.b, bType, inRange, b,
+                                          c.splat(bType, width - 1));
+    c.setOutput(0, tosa::ArithmeticRightShiftOp::create(c.b, type, a, amount,
+                                                        false));
+    return success();
+  }
+  Value shifted =
+      left ? Value(tosa::LogicalLeftShiftOp::create(c.b, type, a, b))
+           : Value(tosa::LogicalRightShiftOp::create(c.b, type, a, b));
+  c.setOutput(0, tosa::SelectOp::create(c.b, type, inRange, shifted,
+                                        c.splat(type, 0)));
   return success();
 }
 

@@ -187,7 +187,8 @@ Value wrappedIndices(ImportContext &c, Value indices, int64_t bound) {
 
 /// ScatterElements (and the older Scatter): for each data position along
 /// `axis`, the updates whose index hits it, found by a one-hot compare;
-/// reduction none/add/mul.
+/// reduction none/add/mul/max/min (max/min fill the misses with the
+/// reduction's identity, so data keeps its value where no update lands).
 LogicalResult importScatterElements(ImportContext &c) {
   RankedTensorType type = c.resultType(3);
   if (!type)
@@ -206,7 +207,8 @@ LogicalResult importScatterElements(ImportContext &c) {
   if (axis < 0 || axis >= rank)
     return c.fail("axis out of range");
   std::string red = c.attrString("reduction", "none");
-  if (red != "none" && red != "add" && red != "mul")
+  if (red != "none" && red != "add" && red != "mul" && red != "max" &&
+      red != "min")
     return c.fail("reduction '" + red + "' is not supported");
   int64_t k = type.getDimSize(axis);
   Type elt = type.getElementType();
@@ -221,25 +223,35 @@ LogicalResult importScatterElements(ImportContext &c) {
   auto fullT = RankedTensorType::get(full, elt);
   Value hit = tosa::EqualOp::create(
       c.b, RankedTensorType::get(full, c.b.getI1Type()), idx, iotaV);
-  bool isMul = red == "mul";
+  bool isMul = red == "mul", isMax = red == "max", isMin = red == "min";
+  if ((isMax || isMin) && isUnsignedDType(c.inputDType(0)))
+    return c.fail("reduction '" + red + "' of unsigned data is not supported");
+  // The value a miss contributes: the identity of the reduction.
+  TypedAttr missValue =
+      isMax || isMin ? c.extreme(elt, c.inputDType(0), /*highest=*/isMin)
+      : isa<FloatType>(elt) ? TypedAttr(c.b.getFloatAttr(elt, isMul ? 1 : 0))
+                            : TypedAttr(c.b.getIntegerAttr(elt, isMul ? 1 : 0));
   Value picked = tosa::SelectOp::create(c.b, fullT, hit, upd,
-                                        c.splat(fullT, isMul ? 1 : 0));
+                                        c.splat(fullT, missValue));
   Value count = tosa::SelectOp::create(c.b, fullT, hit, c.splat(fullT, 1),
                                        c.splat(fullT, 0));
-  auto reduceAxis = [&](Value v, bool prod) {
+  auto reduceAxis = [&](Value v, bool combine) {
     auto t = cast<RankedTensorType>(v.getType());
     SmallVector<int64_t> sh(t.getShape());
     sh[axis] = 1;
-    Value r = prod ? Value(tosa::ReduceProductOp::create(
-                         c.b, t.clone(sh), v, c.b.getI32IntegerAttr(axis)))
-                   : c.reduceSum(v, axis);
+    auto ax = c.b.getI32IntegerAttr(axis);
+    Value r = !combine ? c.reduceSum(v, axis)
+              : isMul  ? Value(tosa::ReduceProductOp::create(c.b, t.clone(sh), v, ax))
+              : isMax  ? Value(tosa::ReduceMaxOp::create(c.b, t.clone(sh), v, ax))
+              : isMin  ? Value(tosa::ReduceMinOp::create(c.b, t.clone(sh), v, ax))
+                       : c.reduceSum(v, axis);
     sh.erase(sh.begin() + axis);
     return c.reshape(r, sh);
   };
-  Value scattered = reduceAxis(picked, isMul);
+  Value scattered = reduceAxis(picked, true);
   Value hits = reduceAxis(count, false);
   // Back to the data's shape on the other axes (updates may cover less).
-  auto grow = [&](Value v, double fill) {
+  auto grow = [&](Value v, TypedAttr fill) {
     auto t = cast<RankedTensorType>(v.getType());
     if (t.getShape() == type.getShape())
       return v;
@@ -252,10 +264,14 @@ LogicalResult importScatterElements(ImportContext &c) {
         c.b, type, v, tosa::getTosaConstShape(c.b, padding),
         c.splat(RankedTensorType::get({1}, elt), fill)));
   };
-  scattered = grow(scattered, isMul ? 1 : 0);
-  hits = grow(hits, 0);
+  scattered = grow(scattered, missValue);
+  hits = grow(hits, c.b.getZeroAttr(elt));
   Value y;
-  if (red == "add")
+  if (isMax)
+    y = tosa::MaximumOp::create(c.b, type, data, scattered);
+  else if (isMin)
+    y = tosa::MinimumOp::create(c.b, type, data, scattered);
+  else if (red == "add")
     y = tosa::AddOp::create(c.b, type, data, scattered);
   else if (isMul)
     y = c.mul(data, scattered, type);
@@ -271,16 +287,18 @@ LogicalResult importScatterElements(ImportContext &c) {
 
 /// ScatterND: one linalg.generic over (data dims, update k), k a reduction
 /// in update order: each element takes update k where k's index tuple
-/// names its leading coordinates (later updates win for "none", add/mul
-/// accumulate). O(elements x updates), which suits the small update lists
+/// names its leading coordinates (later updates win for "none", add/mul/
+/// max/min accumulate). O(elements x updates), which suits the small update lists
 /// ScatterND sees in models; the indices are data, read at run time.
 LogicalResult importScatterND(ImportContext &c) {
   RankedTensorType type = c.resultType(3);
   if (!type)
     return failure();
   std::string red = c.attrString("reduction", "none");
-  if (red != "none" && red != "add" && red != "mul")
+  if (red != "none" && red != "add" && red != "mul" && red != "max" &&
+      red != "min")
     return c.fail("reduction '" + red + "' is not supported");
+  bool isUnsigned = isUnsignedDType(c.inputDType(0));
   auto it = cast<RankedTensorType>(c.input(1).getType());
   int64_t rank = type.getRank(), q = it.getShape().back();
   if (it.getRank() < 1 || q > rank)
@@ -323,9 +341,79 @@ LogicalResult importScatterND(ImportContext &c) {
         else if (red == "mul")
           next = isFloat ? Value(arith::MulFOp::create(b, l, acc, u))
                          : Value(arith::MulIOp::create(b, l, acc, u));
+        else if (red == "max")
+          next = isFloat      ? Value(arith::MaximumFOp::create(b, l, acc, u))
+                 : isUnsigned ? Value(arith::MaxUIOp::create(b, l, acc, u))
+                              : Value(arith::MaxSIOp::create(b, l, acc, u));
+        else if (red == "min")
+          next = isFloat      ? Value(arith::MinimumFOp::create(b, l, acc, u))
+                 : isUnsigned ? Value(arith::MinUIOp::create(b, l, acc, u))
+                              : Value(arith::MinSIOp::create(b, l, acc, u));
         return {match ? Value(arith::SelectOp::create(b, l, match, next, acc))
                       : next};
       })[0];
+  c.setOutput(0, y);
+  return success();
+}
+
+/// TensorScatter (opset 24, a KV-cache update): along `axis`, batch row b
+/// of the cache takes the update's positions 0..s-1 at write_indices[b]
+/// onward (wrapping around the cache in "circular" mode; positions past
+/// its end are dropped in "linear" mode). One linalg.generic over the
+/// cache, each element reading the update position it receives, if any.
+LogicalResult importTensorScatter(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  Value past = c.input(0), update = c.input(1);
+  auto ut = cast<RankedTensorType>(update.getType());
+  int64_t rank = type.getRank(), axis = c.attrInt("axis", -2);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 1 || axis >= rank || ut.getRank() != rank)
+    return c.fail("axis must name a non-batch dimension of the cache, "
+                  "and the update must have the cache's rank");
+  for (int64_t d = 0; d < rank; ++d)
+    if (d == axis ? ut.getDimSize(d) > type.getDimSize(d)
+                  : ut.getDimSize(d) != type.getDimSize(d))
+      return c.fail("the update's shape does not fit the cache's");
+  std::string mode = c.attrString("mode", "linear");
+  if (mode != "linear" && mode != "circular")
+    return c.fail("mode '" + mode + "' is not linear or circular");
+  Value writes = c.hasInput(2) ? c.input(2) : Value();
+  int64_t length = type.getDimSize(axis), seq = ut.getDimSize(axis);
+  Value y = loopNest(c, past, {}, [&](OpBuilder &b, Location l,
+                                      ValueRange accs) -> SmallVector<Value> {
+    auto index = [&](int64_t v) {
+      return arith::ConstantIndexOp::create(b, l, v).getResult();
+    };
+    Value pos = linalg::IndexOp::create(b, l, axis);
+    if (writes) {
+      Value w = tensor::ExtractOp::create(
+          b, l, writes, ValueRange{linalg::IndexOp::create(b, l, 0)});
+      pos = arith::SubIOp::create(
+          b, l, pos, arith::IndexCastOp::create(b, l, b.getIndexType(), w));
+    }
+    if (mode == "circular") { // pos mod length, into [0, length).
+      Value r = arith::RemSIOp::create(b, l, pos, index(length));
+      Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, r,
+                                        index(0));
+      pos = arith::SelectOp::create(
+          b, l, neg, arith::AddIOp::create(b, l, r, index(length)), r);
+    }
+    Value valid = arith::AndIOp::create(
+        b, l,
+        arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, pos, index(0)),
+        arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, pos,
+                              index(seq)));
+    SmallVector<Value> at;
+    for (int64_t d = 0; d < rank; ++d)
+      at.push_back(d == axis ? Value(arith::SelectOp::create(b, l, valid, pos,
+                                                             index(0)))
+                             : Value(linalg::IndexOp::create(b, l, d)));
+    Value u = tensor::ExtractOp::create(b, l, update, at);
+    return {arith::SelectOp::create(b, l, valid, u, accs[0])};
+  })[0];
   c.setOutput(0, y);
   return success();
 }
@@ -372,7 +460,10 @@ LogicalResult importGatherND(ImportContext &c) {
   return success();
 }
 
-/// TopK by k rounds of arg-max, masking each winner with -inf. k is the
+/// TopK by k rounds: the extreme of what is left along `axis`, and the
+/// lowest index holding it that no earlier round took (ONNX's tie rule);
+/// taken positions are then filled with the opposite extreme. Unsigned
+/// integers compare with the sign bit flipped (signed order). k is the
 /// output's static extent along `axis` (checked against a constant K).
 LogicalResult importTopK(ImportContext &c) {
   RankedTensorType vType = c.outputType(0);
@@ -381,8 +472,9 @@ LogicalResult importTopK(ImportContext &c) {
   if (!vType || !iType || !x)
     return failure();
   auto xt = cast<RankedTensorType>(x.getType());
-  if (!isa<FloatType>(xt.getElementType()))
-    return c.fail("TopK supports floating-point data only");
+  Type elt = xt.getElementType();
+  if (elt.isInteger(1))
+    return c.fail("TopK of boolean data is not supported");
   int64_t rank = xt.getRank(), axis = c.attrInt("axis", -1);
   if (axis < 0)
     axis += rank;
@@ -395,28 +487,45 @@ LogicalResult importTopK(ImportContext &c) {
   if (k < 1 || k > n)
     return c.fail("K out of range");
   bool largest = c.attrInt("largest", 1);
-  Value cur = largest ? x : Value(tosa::NegateOp::create(c.b, xt, x));
-  SmallVector<int64_t> red(xt.getShape()), kept(xt.getShape());
-  red.erase(red.begin() + axis);
+  int32_t dtype = isa<FloatType>(elt) ? 0 : c.inputDType(0);
+  Value signBit;
+  if (isUnsignedDType(dtype)) {
+    unsigned w = elt.getIntOrFloatBitWidth();
+    signBit = c.splat(xt, c.b.getIntegerAttr(elt, APInt::getSignMask(w)));
+    x = tosa::BitwiseXorOp::create(c.b, xt, x, signBit);
+    dtype = 0; // Now in signed order.
+  }
+  Value fill = c.splat(xt, c.extreme(elt, dtype, /*highest=*/!largest));
+  SmallVector<int64_t> kept(xt.getShape());
   kept[axis] = 1;
   auto i32 = c.b.getI32Type();
+  auto idxT = RankedTensorType::get(xt.getShape(), i32);
   Value iotaV = c.iota(rank, axis, n);
+  Value none = c.splat(idxT, n);
   auto boolT = RankedTensorType::get(xt.getShape(), c.b.getI1Type());
+  auto ax = c.b.getI32IntegerAttr(axis);
+  Value cur = x, taken;
   SmallVector<Value> vals, idxs;
   for (int64_t i = 0; i < k; ++i) {
-    Value idx = tosa::ArgMaxOp::create(c.b, RankedTensorType::get(red, i32), cur,
-                                       c.b.getI32IntegerAttr(axis));
-    idx = c.reshape(idx, kept);
-    Value val = tosa::ReduceMaxOp::create(c.b, xt.clone(kept), cur,
-                                          c.b.getI32IntegerAttr(axis));
-    vals.push_back(largest ? val
-                           : Value(tosa::NegateOp::create(c.b, xt.clone(kept), val)));
+    Value val =
+        largest ? Value(tosa::ReduceMaxOp::create(c.b, xt.clone(kept), cur, ax))
+                : Value(tosa::ReduceMinOp::create(c.b, xt.clone(kept), cur, ax));
+    Value hit = tosa::EqualOp::create(c.b, boolT, cur, val);
+    if (taken)
+      hit = tosa::LogicalAndOp::create(
+          c.b, boolT, hit, tosa::LogicalNotOp::create(c.b, boolT, taken));
+    Value idx = tosa::ReduceMinOp::create(
+        c.b, idxT.clone(kept),
+        tosa::SelectOp::create(c.b, idxT, hit, iotaV, none), ax);
+    if (signBit)
+      val = tosa::BitwiseXorOp::create(c.b, xt.clone(kept), val, signBit);
+    vals.push_back(val);
     idxs.push_back(idx);
     if (i + 1 < k) {
       Value hot = tosa::EqualOp::create(c.b, boolT, idx, iotaV);
-      cur = tosa::SelectOp::create(c.b, xt, hot,
-                                   c.splat(xt, -std::numeric_limits<double>::infinity()),
-                                   cur);
+      taken = taken ? Value(tosa::LogicalOrOp::create(c.b, boolT, taken, hot))
+                    : hot;
+      cur = tosa::SelectOp::create(c.b, xt, hot, fill, cur);
     }
   }
   auto join = [&](ArrayRef<Value> parts, Type elt) -> Value {
@@ -427,7 +536,7 @@ LogicalResult importTopK(ImportContext &c) {
     return tosa::ConcatOp::create(c.b, RankedTensorType::get(shape, elt), parts,
                                   c.b.getI32IntegerAttr(axis));
   };
-  c.setOutput(0, join(vals, xt.getElementType()));
+  c.setOutput(0, join(vals, elt));
   c.setOutput(1, tosa::CastOp::create(c.b, iType, join(idxs, i32)));
   return success();
 }
@@ -557,6 +666,7 @@ void mlir::dlc::appendIndexHandlers(std::vector<OpHandler> &t) {
   t.push_back({"Scatter", 9, importScatterElements});
   t.push_back({"GatherND", 11, importGatherND});
   t.push_back({"TopK", 1, importTopK});
+  t.push_back({"TensorScatter", 24, importTensorScatter});
   t.push_back({"MaxUnpool", 9, importMaxUnpool});
   t.push_back({"Det", 11, importDet});
   t.push_back({"BlackmanWindow", 17, importWindow<0>});

@@ -14,11 +14,17 @@ using namespace mlir::dlc;
 Value mlir::dlc::filledTensor(ImportContext &c, RankedTensorType type,
                               double value) {
   Type elem = type.getElementType();
-  TypedAttr attr = isa<FloatType>(elem)
-                       ? TypedAttr(c.b.getFloatAttr(elem, value))
-                       : TypedAttr(c.b.getIntegerAttr(elem, int64_t(value)));
-  Value v = arith::ConstantOp::create(c.b, elem, attr);
-  Value empty = tensor::EmptyOp::create(c.b, type.getShape(), elem);
+  return filledTensor(c, type,
+                      isa<FloatType>(elem)
+                          ? TypedAttr(c.b.getFloatAttr(elem, value))
+                          : TypedAttr(c.b.getIntegerAttr(elem, int64_t(value))));
+}
+
+Value mlir::dlc::filledTensor(ImportContext &c, RankedTensorType type,
+                              TypedAttr value) {
+  Value v = arith::ConstantOp::create(c.b, type.getElementType(), value);
+  Value empty =
+      tensor::EmptyOp::create(c.b, type.getShape(), type.getElementType());
   return linalg::FillOp::create(c.b, ValueRange{v}, ValueRange{empty})
       .getResult(0);
 }

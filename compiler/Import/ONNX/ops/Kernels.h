@@ -20,6 +20,9 @@ namespace mlir::dlc {
 
 /// A tensor of `type` holding `value` everywhere (linalg.fill).
 Value filledTensor(ImportContext &c, RankedTensorType type, double value);
+/// The same with the exact element value (integer extremes a double cannot
+/// hold).
+Value filledTensor(ImportContext &c, RankedTensorType type, TypedAttr value);
 
 /// The body of a loopNest: `accs` are the current values of the results
 /// (their initial values, then what the previous reduction step yielded);

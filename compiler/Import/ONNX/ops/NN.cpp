@@ -768,8 +768,14 @@ LogicalResult importSpaceToDepth(ImportContext &c) {
           ch = in.getDimSize(1), h = in.getDimSize(2), w = in.getDimSize(3);
   if (b < 1 || h % b || w % b)
     return c.fail("spatial dimensions must be multiples of blocksize");
+  // DCR (the default) puts the block offset outermost in the output
+  // channel, CRD (opset 28) the input channel.
+  std::string mode = c.attrString("mode", "DCR");
+  if (mode != "DCR" && mode != "CRD")
+    return c.fail("mode '" + mode + "' is not DCR or CRD");
   Value v = c.reshape(c.input(0), {n, ch, h / b, b, w / b, b});
-  v = c.transpose(v, {0, 3, 5, 1, 2, 4});
+  v = mode == "CRD" ? c.transpose(v, {0, 1, 3, 5, 2, 4})
+                    : c.transpose(v, {0, 3, 5, 1, 2, 4});
   c.setOutput(0, c.reshape(v, type.getShape()));
   return success();
 }

@@ -13,6 +13,7 @@
 #include "compiler/Import/ONNX/ops/Kernels.h"
 
 #include "dialects/DLC/IR/DLCDialect.h"
+#include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
 
 using namespace mlir;
 using namespace mlir::dlc;
@@ -28,6 +29,46 @@ int64_t axisOf(ImportContext &c, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+/// A scale or zero point (input `i`) shaped to broadcast against `x` of
+/// shape `shape`: per tensor, per axis, or (opset 21's block_size) blocked,
+/// where the parameter has x's rank and one entry per `block_size` run
+/// along `axis`: each entry is repeated block_size times and the tail cut
+/// to x's extent. Null after an error.
+Value quantParam(ImportContext &c, unsigned i, ArrayRef<int64_t> shape,
+                 int64_t axis) {
+  Value p = c.inputAsF32(i);
+  int64_t rank = shape.size(), block = c.attrInt("block_size", 0);
+  auto pt = cast<RankedTensorType>(p.getType());
+  if (block <= 0 || pt.getNumElements() == 1)
+    return c.alongAxis(p, rank, axis);
+  auto bad = [&](const Twine &why) {
+    (void)c.fail("blocked scale or zero point: " + why);
+    return Value();
+  };
+  if (pt.getRank() != rank || axis < 0 || axis >= rank)
+    return bad("it must have the input's rank");
+  int64_t nb = pt.getDimSize(axis), n = shape[axis];
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis && pt.getDimSize(d) != shape[d])
+      return bad("it must match the input outside the blocked axis");
+  if (nb != (n + block - 1) / block)
+    return bad("the blocked axis holds " + Twine(nb) + " entries where " +
+               Twine(n) + " elements in blocks of " + Twine(block) +
+               " need " + Twine((n + block - 1) / block));
+  SmallVector<int64_t> split(pt.getShape()), mult(rank + 1, 1);
+  split.insert(split.begin() + axis + 1, 1);
+  mult[axis + 1] = block;
+  SmallVector<int64_t> tiled(split);
+  tiled[axis + 1] = block;
+  Value v = tosa::TileOp::create(c.b, pt.clone(tiled), c.reshape(p, split),
+                                 tosa::getTosaConstShape(c.b, mult));
+  SmallVector<int64_t> flat(pt.getShape());
+  flat[axis] = nb * block;
+  v = c.reshape(v, flat);
+  SmallVector<int64_t> start(rank, 0);
+  return c.slice(v, start, shape);
+}
+
 LogicalResult importQuantizeLinear(ImportContext &c) {
   RankedTensorType type = c.resultType(2);
   if (!type)
@@ -35,9 +76,11 @@ LogicalResult importQuantizeLinear(ImportContext &c) {
   int64_t rank = type.getRank(), axis = axisOf(c, rank);
   Value x = c.inputAsF32(0);
   auto ft = cast<RankedTensorType>(x.getType());
-  Value scale = c.alongAxis(c.inputAsF32(1), rank, axis);
+  Value scale = quantParam(c, 1, ft.getShape(), axis);
+  Value zp = c.hasInput(2) ? quantParam(c, 2, ft.getShape(), axis) : Value();
+  if (!scale || (c.hasInput(2) && !zp))
+    return failure();
   Value q = DivOp::create(c.b, ft, x, scale);
-  Value zp = c.hasInput(2) ? c.alongAxis(c.inputAsF32(2), rank, axis) : Value();
   int32_t dtype = c.outputDType(0);
   if (::dlc::small::isSmallFloat(dtype)) {
     // float8/float4: x / scale (+ zero point) rounded by the format itself,
@@ -60,10 +103,22 @@ LogicalResult importDequantizeLinear(ImportContext &c) {
     return failure();
   int64_t rank = type.getRank(), axis = axisOf(c, rank);
   Value x = c.inputAsF32(0);
-  if (c.hasInput(2))
-    x = tosa::SubOp::create(c.b, x.getType(), x,
-                            c.alongAxis(c.inputAsF32(2), rank, axis));
-  c.setOutput(0, c.mul(x, c.alongAxis(c.inputAsF32(1), rank, axis), type));
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(x.getType()).getShape();
+  if (c.hasInput(2)) {
+    Value zp = quantParam(c, 2, shape, axis);
+    if (!zp)
+      return failure();
+    x = tosa::SubOp::create(c.b, x.getType(), x, zp);
+  }
+  Value scale = quantParam(c, 1, shape, axis);
+  if (!scale)
+    return failure();
+  // In f32, then to the output's type (the scale's: f16, bf16).
+  auto ft = cast<RankedTensorType>(x.getType());
+  Value y = c.mul(x, scale, ft.clone(type.getShape()));
+  c.setOutput(0, type.getElementType() == ft.getElementType()
+                     ? y
+                     : Value(tosa::CastOp::create(c.b, type, y)));
   return success();
 }
 

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
+#include "compiler/Import/ONNX/ops/Kernels.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
@@ -105,6 +106,10 @@ reductionAxes(ImportContext &c, int64_t rank, int axesInputSince,
 
 Value reduceAll(ImportContext &c, Value x, ArrayRef<int64_t> axes,
                 Reduction r) {
+  auto boolType = cast<RankedTensorType>(x.getType());
+  bool isBool = boolType.getElementType().isInteger(1);
+  if (isBool) // Max is any, Min is all: the same reductions on 0/1 bytes.
+    x = tosa::CastOp::create(c.b, boolType.clone(c.b.getI8Type()), x);
   for (int64_t a : axes) {
     auto t = cast<RankedTensorType>(x.getType());
     SmallVector<int64_t> shape(t.getShape());
@@ -120,11 +125,36 @@ Value reduceAll(ImportContext &c, Value x, ArrayRef<int64_t> axes,
     default: x = tosa::ReduceSumOp::create(c.b, out, x, axis); break;
     }
   }
+  if (isBool)
+    x = tosa::CastOp::create(
+        c.b, cast<RankedTensorType>(x.getType()).clone(c.b.getI1Type()), x);
   return x;
 }
 
 Value reduceOver(ImportContext &c, Value x, ArrayRef<int64_t> axes,
                  Reduction r, RankedTensorType type);
+
+/// What reduction `r` gives over no elements (ONNX's empty-set rule): the
+/// identity of its combining step, mapped by its post-map (so LogSum and
+/// LogSumExp give log(0) = -inf, Mean 0/0 = NaN). Integers use the extremes
+/// of their ONNX type, booleans false for Max and true for Min.
+TypedAttr emptySetValue(ImportContext &c, Reduction r, Type elem,
+                        int32_t dtype) {
+  if (r == Reduction::Max || r == Reduction::Min)
+    return c.extreme(elem, dtype, /*highest=*/r == Reduction::Min);
+  if (auto ft = dyn_cast<FloatType>(elem)) {
+    const llvm::fltSemantics &sem = ft.getFloatSemantics();
+    APFloat v = APFloat::getZero(sem);
+    if (r == Reduction::Prod)
+      v = APFloat::getOne(sem);
+    else if (r == Reduction::LogSum || r == Reduction::LogSumExp)
+      v = APFloat::getInf(sem, /*Negative=*/true);
+    else if (r == Reduction::Mean)
+      v = APFloat::getNaN(sem);
+    return c.b.getFloatAttr(elem, v);
+  }
+  return c.b.getIntegerAttr(elem, r == Reduction::Prod ? 1 : 0);
+}
 
 LogicalResult reduce(ImportContext &c, Reduction r, int axesInputSince) {
   RankedTensorType type = c.resultType(1);
@@ -143,6 +173,12 @@ LogicalResult reduce(ImportContext &c, Reduction r, int axesInputSince) {
     return failure();
   if (identity) {
     c.setOutput(0, x);
+    return success();
+  }
+  if (inType.getNumElements() == 0) {
+    c.setOutput(0, filledTensor(c, type,
+                                emptySetValue(c, r, type.getElementType(),
+                                              c.inputDType(0))));
     return success();
   }
   if (candidates.size() > 1) {

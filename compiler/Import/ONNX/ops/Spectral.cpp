@@ -97,6 +97,9 @@ Value indexScalar(ImportContext &c, unsigned i) {
   return arith::IndexCastOp::create(c.b, c.b.getIndexType(), s);
 }
 
+/// DFT along one axis (an attribute up to opset 19, input 2 since 20). A
+/// run-time axis input makes one transform per signal axis the output
+/// shape allows, chosen between by the axis value when the model runs.
 LogicalResult importDFT(ImportContext &c) {
   RankedTensorType type = c.outputType(0);
   Value x = c.input(0);
@@ -106,44 +109,85 @@ LogicalResult importDFT(ImportContext &c) {
   int64_t rank = in.getRank();
   if (!in.getElementType().isF32())
     return c.fail("DFT supports float32 data only");
-  int64_t axis = c.attrInt("axis", 1);
-  if (axis < 0)
-    axis += rank;
-  if (axis < 0 || axis >= rank - 1 || in.getShape().back() > 2)
-    return c.fail("axis must name a signal dimension of [..., 1|2] data");
+  if (in.getShape().back() > 2)
+    return c.fail("DFT needs [..., 1|2] data");
   bool inverse = c.attrInt("inverse", 0);
-  int64_t len = in.getDimSize(axis), n = len;
+  std::optional<int64_t> dftLength;
   if (c.hasInput(1)) {
     auto k = c.constInput(1);
     if (!k)
       return c.fail("dft_length must be a compile-time constant");
-    n = k->ints().at(0);
+    dftLength = k->ints().at(0);
+    if (*dftLength <= 0)
+      return c.fail("dft_length must be positive");
   }
-  if (n <= 0)
-    return c.fail("dft_length must be positive");
   bool complexIn = in.getShape().back() == 2;
-  Value length = arith::ConstantIndexOp::create(c.b, n);
-  c.setOutput(0, directDFT(c, type, axis, n, length, inverse,
-                           [&](OpBuilder &b, Location l, ArrayRef<Value> out,
-                               Value s) {
-                             SmallVector<Value> idx(out);
-                             idx[axis] = s;
-                             idx[rank - 1] = arith::ConstantIndexOp::create(b, l, 0);
-                             Sample r;
-                             r.re = extractClamped(b, l, x, idx, axis);
-                             if (complexIn) {
-                               idx[rank - 1] = arith::ConstantIndexOp::create(b, l, 1);
-                               r.im = extractClamped(b, l, x, idx, axis);
-                             } else {
-                               r.im = arith::ConstantOp::create(
-                                   b, l, b.getF32Type(), b.getF32FloatAttr(0));
-                             }
-                             if (n > len) // Zero padding to dft_length.
-                               r.valid = arith::CmpIOp::create(
-                                   b, l, arith::CmpIPredicate::ult, s,
-                                   arith::ConstantIndexOp::create(b, l, len));
-                             return r;
-                           }));
+  auto transform = [&](int64_t axis) {
+    int64_t len = in.getDimSize(axis), n = dftLength.value_or(len);
+    Value length = arith::ConstantIndexOp::create(c.b, n);
+    return directDFT(c, type, axis, n, length, inverse,
+                     [&](OpBuilder &b, Location l, ArrayRef<Value> out,
+                         Value s) {
+                       SmallVector<Value> idx(out);
+                       idx[axis] = s;
+                       idx[rank - 1] = arith::ConstantIndexOp::create(b, l, 0);
+                       Sample r;
+                       r.re = extractClamped(b, l, x, idx, axis);
+                       if (complexIn) {
+                         idx[rank - 1] = arith::ConstantIndexOp::create(b, l, 1);
+                         r.im = extractClamped(b, l, x, idx, axis);
+                       } else {
+                         r.im = arith::ConstantOp::create(
+                             b, l, b.getF32Type(), b.getF32FloatAttr(0));
+                       }
+                       if (n > len) // Zero padding to dft_length.
+                         r.valid = arith::CmpIOp::create(
+                             b, l, arith::CmpIPredicate::ult, s,
+                             arith::ConstantIndexOp::create(b, l, len));
+                       return r;
+                     });
+  };
+  bool axisInput = c.opset >= 20 && c.hasInput(2);
+  std::optional<ConstTensor> axisConst =
+      axisInput ? c.constInput(2) : std::nullopt;
+  if (!axisInput || axisConst) {
+    int64_t axis = axisConst ? axisConst->ints().at(0) : c.attrInt("axis", 1);
+    if (axis < 0)
+      axis += rank;
+    if (axis < 0 || axis >= rank - 1)
+      return c.fail("axis must name a signal dimension of [..., 1|2] data");
+    c.setOutput(0, transform(axis));
+    return success();
+  }
+  // Run-time axis: the signal axes whose transform has the output's shape
+  // (every one when the length is kept), selected by axis == d or d - rank.
+  Value axisV = c.expandToRank(c.input(2), rank);
+  auto at = cast<RankedTensorType>(axisV.getType());
+  if (at.getNumElements() != 1)
+    return c.fail("axis must be a scalar");
+  auto boolT = at.clone(c.b.getI1Type());
+  Value y;
+  for (int64_t d = rank - 2; d >= 0; --d) {
+    bool fits = true;
+    for (int64_t e = 0; e + 1 < rank; ++e)
+      if (e != d && type.getDimSize(e) != in.getDimSize(e))
+        fits = false;
+    if (!fits)
+      continue;
+    Value v = transform(d);
+    if (!y) { // The last candidate is what any other axis value gets.
+      y = v;
+      continue;
+    }
+    auto is = [&](int64_t k) {
+      return tosa::EqualOp::create(c.b, boolT, axisV, c.splat(at, k));
+    };
+    Value hit = tosa::LogicalOrOp::create(c.b, boolT, is(d), is(d - rank));
+    y = tosa::SelectOp::create(c.b, type, hit, v, y);
+  }
+  if (!y)
+    return c.fail("no signal axis gives the output's shape");
+  c.setOutput(0, y);
   return success();
 }
 

@@ -1,0 +1,63 @@
+//===- ML.cpp - ai.onnx.ml operators --------------------------------------===//
+//
+// The classic-ML domain that scikit-learn converters write: Binarizer and
+// ArrayFeatureExtractor so far.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Import/ONNX/ImportContext.h"
+#include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
+
+using namespace mlir;
+using namespace mlir::dlc;
+
+namespace {
+
+/// Binarizer: 1 where x > threshold, else 0, in x's type.
+LogicalResult importBinarizer(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  auto boolT = RankedTensorType::get(type.getShape(), c.b.getI1Type());
+  Value above = tosa::GreaterOp::create(
+      c.b, boolT, x, c.splat(type, c.attrFloat("threshold", 0)));
+  c.setOutput(0, tosa::SelectOp::create(c.b, type, above, c.splat(type, 1),
+                                        c.splat(type, 0)));
+  return success();
+}
+
+/// ArrayFeatureExtractor: x's last axis gathered at the run-time indices y
+/// (flattened); a 1-D x is read as one row.
+LogicalResult importArrayFeatureExtractor(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  Value x = c.input(0), y = c.input(1);
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t n = xt.getShape().back(), rows = xt.getNumElements() / n;
+  int64_t k = cast<RankedTensorType>(y.getType()).getNumElements();
+  if (type.getNumElements() != rows * k)
+    return c.fail("the output's shape does not match the input and indices");
+  // tosa.gather: values [1, rows, n] viewed as [rows, n, 1], indices [rows, k].
+  Value values = c.reshape(x, {rows, n, 1});
+  Value idx = tosa::CastOp::create(
+      c.b, RankedTensorType::get({1, k}, c.b.getI32Type()),
+      c.reshape(y, {1, k}));
+  if (rows > 1)
+    idx = tosa::TileOp::create(
+        c.b, RankedTensorType::get({rows, k}, c.b.getI32Type()), idx,
+        tosa::getTosaConstShape(c.b, {rows, 1}));
+  Value g = tosa::GatherOp::create(
+      c.b, RankedTensorType::get({rows, k, 1}, xt.getElementType()), values,
+      idx);
+  c.setOutput(0, c.reshape(g, type.getShape()));
+  return success();
+}
+
+} // namespace
+
+void mlir::dlc::appendMLHandlers(std::vector<OpHandler> &t) {
+  const char *domain = "ai.onnx.ml";
+  t.push_back({"Binarizer", 1, importBinarizer, domain});
+  t.push_back({"ArrayFeatureExtractor", 1, importArrayFeatureExtractor, domain});
+}

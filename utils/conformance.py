@@ -65,7 +65,7 @@ NA_OPS = {
     "NonMaxSuppression": "data-dependent output shape", "Compress": "data-dependent output shape",
     "Bernoulli": "random numbers", "RandomUniformLike": "random numbers",
     "RandomNormalLike": "random numbers", "RandomUniform": "random numbers",
-    "RandomNormal": "random numbers", "ai.onnx.preview.training": "training-only operator",
+    "RandomNormal": "random numbers",
 }
 
 

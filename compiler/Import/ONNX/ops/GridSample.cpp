@@ -11,6 +11,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ops/Kernels.h"
+#include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::dlc;
@@ -213,8 +216,12 @@ LogicalResult importRoiAlign(ImportContext &c) {
   auto xt = cast<RankedTensorType>(x.getType());
   if (xt.getRank() != 4 || !xt.getElementType().isF32())
     return c.fail("X must be float32 [N, C, H, W]");
-  if (c.attrString("mode", "avg") != "avg")
-    return c.fail("only mode 'avg' is supported");
+  std::string mode = c.attrString("mode", "avg");
+  if (mode != "avg" && mode != "max")
+    return c.fail("mode '" + mode + "' is not avg or max");
+  // ONNX's max mode takes the largest of the four weighted corner terms of
+  // each sample (not of the interpolated values), then over the samples.
+  bool isMax = mode == "max";
   int64_t ratio = c.attrInt("sampling_ratio", 0);
   if (ratio <= 0)
     return c.fail("adaptive sampling (sampling_ratio 0) makes the sample "
@@ -227,7 +234,8 @@ LogicalResult importRoiAlign(ImportContext &c) {
   int64_t N = xt.getDimSize(0), H = xt.getDimSize(2), W = xt.getDimSize(3);
   int64_t oh = type.getDimSize(2), ow = type.getDimSize(3);
   Type f32 = c.b.getF32Type();
-  Value init = filledTensor(c, type, 0.0);
+  Value init = filledTensor(
+      c, type, isMax ? -std::numeric_limits<double>::infinity() : 0.0);
   Value y = loopNest(c, init, {ratio, ratio}, [&](OpBuilder &b, Location l,
                                                   ValueRange accs)
                                                   -> SmallVector<Value> {
@@ -288,10 +296,19 @@ LogicalResult importRoiAlign(ImportContext &c) {
               b, l, x, ValueRange{bi, ch, toIdx(fy, H), toIdx(fx, W)});
         };
         Value y1i = s.add(y0, s.c(1)), x1i = s.add(x0, s.c(1));
-        Value v = s.add(s.add(s.mul(s.mul(hy, hx), pix(y0, x0)),
-                              s.mul(s.mul(hy, lx), pix(y0, x1i))),
-                        s.add(s.mul(s.mul(ly, hx), pix(y1i, x0)),
-                              s.mul(s.mul(ly, lx), pix(y1i, x1i))));
+        Value t00 = s.mul(s.mul(hy, hx), pix(y0, x0)),
+              t01 = s.mul(s.mul(hy, lx), pix(y0, x1i)),
+              t10 = s.mul(s.mul(ly, hx), pix(y1i, x0)),
+              t11 = s.mul(s.mul(ly, lx), pix(y1i, x1i));
+        if (isMax) {
+          auto mx = [&](Value p, Value q) {
+            return arith::MaximumFOp::create(b, l, p, q).getResult();
+          };
+          Value v = arith::SelectOp::create(
+              b, l, skip, s.c(0), mx(mx(t00, t01), mx(t10, t11)));
+          return {mx(accs[0], v)};
+        }
+        Value v = s.add(s.add(t00, t01), s.add(t10, t11));
         v = arith::SelectOp::create(b, l, skip, s.c(0), v);
         v = arith::DivFOp::create(b, l, v, s.c(ratio * ratio));
         return {s.add(accs[0], v)};
@@ -300,9 +317,61 @@ LogicalResult importRoiAlign(ImportContext &c) {
   return success();
 }
 
+/// AffineGrid: the sampling grid of theta [N, k, k+1] (k = 2 or 3) over the
+/// normalized coordinates of an output of spatial extent [(D,) H, W]:
+/// grid[n, .., :] = theta[n] x (x_w, y_h, (z_d,) 1), one matmul against a
+/// constant table of those homogeneous coordinates. The extents follow
+/// from the static output shape, so a run-time `size` input is read there.
+LogicalResult importAffineGrid(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  Value theta = c.input(0);
+  auto tt = cast<RankedTensorType>(theta.getType());
+  int64_t k = type.getRank() - 2;
+  if ((k != 2 && k != 3) || tt.getRank() != 3 || tt.getDimSize(1) != k ||
+      tt.getDimSize(2) != k + 1 || type.getShape().back() != k ||
+      type.getDimSize(0) != tt.getDimSize(0))
+    return c.fail("expects theta [N, 2, 3] or [N, 3, 4] and a matching grid");
+  if (!tt.getElementType().isF32())
+    return c.fail("AffineGrid supports float32 data only");
+  bool align = c.attrInt("align_corners", 0);
+  int64_t n = tt.getDimSize(0), points = 1;
+  SmallVector<int64_t> extent(type.getShape().drop_front().drop_back());
+  for (int64_t e : extent)
+    points *= e;
+  // Coordinates [points, k + 1]: x from the last spatial axis first.
+  auto coord = [&](int64_t i, int64_t size) {
+    if (align)
+      return size > 1 ? -1.0 + 2.0 * double(i) / double(size - 1) : -1.0;
+    return -1.0 + (2.0 * double(i) + 1.0) / double(size);
+  };
+  std::vector<float> table(points * (k + 1));
+  for (int64_t p = 0; p < points; ++p) {
+    int64_t rest = p;
+    for (int64_t d = k - 1; d >= 0; --d) { // d = spatial axis, W last.
+      int64_t i = rest % extent[d];
+      rest /= extent[d];
+      table[p * (k + 1) + (k - 1 - d)] = float(coord(i, extent[d]));
+    }
+    table[p * (k + 1) + k] = 1.0f;
+  }
+  auto f32 = c.b.getF32Type();
+  Value coords = c.constF32({1, points, k + 1}, table);
+  if (n > 1)
+    coords = tosa::TileOp::create(
+        c.b, RankedTensorType::get({n, points, k + 1}, f32), coords,
+        tosa::getTosaConstShape(c.b, {n, 1, 1}));
+  Value y = tosa::MatMulOp::create(c.b, RankedTensorType::get({n, points, k}, f32),
+                                   coords, c.transpose(theta, {0, 2, 1}));
+  c.setOutput(0, c.reshape(y, type.getShape()));
+  return success();
+}
+
 } // namespace
 
 void mlir::dlc::appendGridSampleHandlers(std::vector<OpHandler> &t) {
   t.push_back({"GridSample", 16, importGridSample});
   t.push_back({"RoiAlign", 10, importRoiAlign});
+  t.push_back({"AffineGrid", 20, importAffineGrid});
 }

@@ -566,6 +566,49 @@ LogicalResult importRange(ImportContext &c) {
   return success();
 }
 
+/// CenterCropPad: each dimension cut or zero-padded about its centre to
+/// the target extent (the floor of half the difference goes before). The
+/// targets follow from the static output shape, so a run-time `shape`
+/// input is read there.
+LogicalResult importCenterCropPad(ImportContext &c) {
+  RankedTensorType type = c.resultType(2);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  auto in = cast<RankedTensorType>(x.getType());
+  int64_t rank = in.getRank();
+  if (type.getRank() != rank)
+    return c.fail("the output's rank differs from the input's");
+  std::vector<int64_t> axes = c.attrInts("axes");
+  SmallVector<bool> listed(rank, !c.hasAttr("axes"));
+  for (int64_t a : axes) {
+    if (a < -rank || a >= rank)
+      return c.fail("axis " + Twine(a) + " is out of range");
+    listed[a < 0 ? a + rank : a] = true;
+  }
+  SmallVector<int64_t> start(rank, 0), kept(rank), padding(2 * rank, 0);
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t from = in.getDimSize(d), to = type.getDimSize(d);
+    if (!listed[d] && from != to)
+      return c.fail("dimension " + Twine(d) + " is not among the axes but "
+                    "changes size");
+    kept[d] = std::min(from, to);
+    if (to < from)
+      start[d] = (from - to) / 2;
+    else {
+      padding[2 * d] = (to - from) / 2;
+      padding[2 * d + 1] = to - from - padding[2 * d];
+    }
+  }
+  Value y = c.slice(x, start, kept);
+  if (llvm::any_of(padding, [](int64_t p) { return p != 0; }))
+    y = tosa::PadOp::create(
+        c.b, type, y, tosa::getTosaConstShape(c.b, padding),
+        c.splat(RankedTensorType::get({1}, type.getElementType()), 0));
+  c.setOutput(0, y);
+  return success();
+}
+
 } // namespace
 
 void mlir::dlc::appendTensorHandlers(std::vector<OpHandler> &t) {
@@ -580,6 +623,7 @@ void mlir::dlc::appendTensorHandlers(std::vector<OpHandler> &t) {
   t.push_back({"Concat", 4, importConcat});
   t.push_back({"Pad", 2, importPad});
   t.push_back({"Shape", 1, importShape});
+  t.push_back({"CenterCropPad", 18, importCenterCropPad});
   t.push_back({"Size", 1, importSize});
   t.push_back({"ConstantOfShape", 9, importConstantOfShape});
   t.push_back({"Expand", 8, importExpand});

@@ -381,6 +381,12 @@ LogicalResult importTensorScatter(ImportContext &c) {
   if (mode != "linear" && mode != "circular")
     return c.fail("mode '" + mode + "' is not linear or circular");
   Value writes = c.hasInput(2) ? c.input(2) : Value();
+  if (writes) {
+    auto wt = cast<RankedTensorType>(writes.getType());
+    if (wt.getRank() != 1 || wt.getDimSize(0) != type.getDimSize(0) ||
+        !wt.getElementType().isInteger())
+      return c.fail("write_indices must be integers, one per batch row");
+  }
   int64_t length = type.getDimSize(axis), seq = ut.getDimSize(axis);
   Value y = loopNest(c, past, {}, [&](OpBuilder &b, Location l,
                                       ValueRange accs) -> SmallVector<Value> {

@@ -34,15 +34,21 @@ LogicalResult importArrayFeatureExtractor(ImportContext &c) {
     return failure();
   Value x = c.input(0), y = c.input(1);
   auto xt = cast<RankedTensorType>(x.getType());
+  auto yt = cast<RankedTensorType>(y.getType());
+  if (xt.getRank() < 1 || xt.getShape().back() < 1 ||
+      !yt.getElementType().isInteger())
+    return c.fail("expects data of rank 1 or more and integer indices");
   int64_t n = xt.getShape().back(), rows = xt.getNumElements() / n;
-  int64_t k = cast<RankedTensorType>(y.getType()).getNumElements();
+  int64_t k = yt.getNumElements();
   if (type.getNumElements() != rows * k)
     return c.fail("the output's shape does not match the input and indices");
   // tosa.gather: values [1, rows, n] viewed as [rows, n, 1], indices [rows, k].
   Value values = c.reshape(x, {rows, n, 1});
-  Value idx = tosa::CastOp::create(
-      c.b, RankedTensorType::get({1, k}, c.b.getI32Type()),
-      c.reshape(y, {1, k}));
+  // Indices are data: clamped into the row, so none reads outside it.
+  auto i32 = RankedTensorType::get({1, k}, c.b.getI32Type());
+  Value idx = tosa::ClampOp::create(
+      c.b, i32, tosa::CastOp::create(c.b, i32, c.reshape(y, {1, k})),
+      c.b.getI32IntegerAttr(0), c.b.getI32IntegerAttr(int32_t(std::min<int64_t>(n - 1, INT32_MAX))));
   if (rows > 1)
     idx = tosa::TileOp::create(
         c.b, RankedTensorType::get({rows, k}, c.b.getI32Type()), idx,

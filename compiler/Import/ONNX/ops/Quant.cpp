@@ -51,10 +51,13 @@ Value quantParam(ImportContext &c, unsigned i, ArrayRef<int64_t> shape,
   for (int64_t d = 0; d < rank; ++d)
     if (d != axis && pt.getDimSize(d) != shape[d])
       return bad("it must match the input outside the blocked axis");
-  if (nb != (n + block - 1) / block)
+  int64_t need = n == 0 ? 0 : (n - 1) / block + 1; // ceil, no overflow.
+  if (nb != need)
     return bad("the blocked axis holds " + Twine(nb) + " entries where " +
                Twine(n) + " elements in blocks of " + Twine(block) +
-               " need " + Twine((n + block - 1) / block));
+               " need " + Twine(need));
+  // One block covers the axis when block_size >= n: repeat n times only.
+  block = std::min(block, std::max<int64_t>(n, 1));
   SmallVector<int64_t> split(pt.getShape()), mult(rank + 1, 1);
   split.insert(split.begin() + axis + 1, 1);
   mult[axis + 1] = block;

@@ -156,6 +156,8 @@ LogicalResult importDFT(ImportContext &c) {
       axis += rank;
     if (axis < 0 || axis >= rank - 1)
       return c.fail("axis must name a signal dimension of [..., 1|2] data");
+    if (in.getDimSize(axis) < 1)
+      return c.fail("the signal is empty");
     c.setOutput(0, transform(axis));
     return success();
   }
@@ -168,7 +170,7 @@ LogicalResult importDFT(ImportContext &c) {
   auto boolT = at.clone(c.b.getI1Type());
   Value y;
   for (int64_t d = rank - 2; d >= 0; --d) {
-    bool fits = true;
+    bool fits = in.getDimSize(d) > 0;
     for (int64_t e = 0; e + 1 < rank; ++e)
       if (e != d && type.getDimSize(e) != in.getDimSize(e))
         fits = false;

@@ -600,6 +600,10 @@ LogicalResult importCenterCropPad(ImportContext &c) {
       padding[2 * d + 1] = to - from - padding[2 * d];
     }
   }
+  if (llvm::is_contained(kept, 0)) { // Nothing kept: all padding.
+    c.setOutput(0, filledTensor(c, type, 0.0));
+    return success();
+  }
   Value y = c.slice(x, start, kept);
   if (llvm::any_of(padding, [](int64_t p) { return p != 0; }))
     y = tosa::PadOp::create(

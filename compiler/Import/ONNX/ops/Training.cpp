@@ -73,6 +73,10 @@ LogicalResult optimizer(ImportContext &c, int64_t groups, OptimizerBody body) {
     return c.fail("expects R, T and " + Twine(groups) +
                   " inputs per optimized tensor");
   int64_t n = (inputs - 2) / groups;
+  // X_new and one new state per state input: groups - 1 outputs each.
+  if (int64_t(c.numOutputs()) != (groups - 1) * n)
+    return c.fail("expects " + Twine((groups - 1) * n) + " outputs for " +
+                  Twine(n) + " optimized tensor(s)");
   for (int64_t j = 0; j < n; ++j) {
     RankedTensorType type = c.outputType(j);
     if (!type)
@@ -98,8 +102,14 @@ LogicalResult optimizer(ImportContext &c, int64_t groups, OptimizerBody body) {
         RankedTensorType::get(SmallVector<int64_t>(rank, 1), c.b.getI1Type());
     Value tPositive = tosa::GreaterOp::create(c.b, boolT, t, s.k(0));
     SmallVector<Value> in;
-    for (int64_t g = 0; g < groups; ++g)
-      in.push_back(c.expandToRank(c.input(2 + g * n + j), rank));
+    for (int64_t g = 0; g < groups; ++g) {
+      Value v = c.input(2 + g * n + j);
+      auto vt = cast<RankedTensorType>(v.getType());
+      if (vt.getRank() > rank || vt.getElementType() != elt)
+        return c.fail("input " + Twine(2 + g * n + j) +
+                      " does not match its output's rank and type");
+      in.push_back(c.expandToRank(v, rank));
+    }
     SmallVector<Value> out = body(s, r, t, tPositive, in);
     for (size_t o = 0; o < out.size(); ++o) {
       RankedTensorType ot = c.outputType(o * n + j);

@@ -449,7 +449,8 @@ const std::map<std::string, Eval> &evaluators() {
       std::set<int64_t> at;
       for (int64_t a : *axes)
         at.insert(a < 0 ? a + rank : a);
-      if (at.size() != axes->size() || *at.begin() < 0 || *at.rbegin() >= rank)
+      if (at.empty() || at.size() != axes->size() || *at.begin() < 0 ||
+          *at.rbegin() >= rank)
         return false;
       for (int64_t d = 0, s = 0; d < rank; ++d)
         shape[d] = at.count(d) ? 1 : in[0]->shape[s++];

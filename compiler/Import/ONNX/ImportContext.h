@@ -245,6 +245,7 @@ void appendSpectralHandlers(std::vector<OpHandler> &table);
 void appendControlFlowHandlers(std::vector<OpHandler> &table);
 void appendNormHandlers(std::vector<OpHandler> &table);
 void appendMLHandlers(std::vector<OpHandler> &table);
+void appendCol2ImHandlers(std::vector<OpHandler> &table);
 void appendTrainingHandlers(std::vector<OpHandler> &table);
 
 } // namespace mlir::dlc

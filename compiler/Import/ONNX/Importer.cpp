@@ -65,6 +65,7 @@ static const std::vector<OpHandler> &handlerTable() {
     appendControlFlowHandlers(t);
     appendNormHandlers(t);
     appendMLHandlers(t);
+    appendCol2ImHandlers(t);
     appendTrainingHandlers(t);
     return t;
   }();

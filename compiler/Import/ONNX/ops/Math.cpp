@@ -343,6 +343,8 @@ LogicalResult importMatMul(ImportContext &c) {
   Value a = c.input(0), bv = c.input(1);
   auto aType = cast<RankedTensorType>(a.getType());
   auto bType = cast<RankedTensorType>(bv.getType());
+  if (aType.getRank() < 1 || bType.getRank() < 1)
+    return c.fail("MatMul's operands must have rank 1 or more");
   Type elt = type.getElementType();
   RankedTensorType resultType = type;
   if (elt.isBF16()) {

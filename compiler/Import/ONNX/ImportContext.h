@@ -246,6 +246,7 @@ void appendControlFlowHandlers(std::vector<OpHandler> &table);
 void appendNormHandlers(std::vector<OpHandler> &table);
 void appendMLHandlers(std::vector<OpHandler> &table);
 void appendCol2ImHandlers(std::vector<OpHandler> &table);
+void appendDeformConvHandlers(std::vector<OpHandler> &table);
 void appendTrainingHandlers(std::vector<OpHandler> &table);
 
 } // namespace mlir::dlc

@@ -66,6 +66,7 @@ static const std::vector<OpHandler> &handlerTable() {
     appendNormHandlers(t);
     appendMLHandlers(t);
     appendCol2ImHandlers(t);
+    appendDeformConvHandlers(t);
     appendTrainingHandlers(t);
     return t;
   }();

@@ -361,10 +361,11 @@ bool mlir::dlc::validateModel(onnx::ModelProto &model,
 
 bool mlir::dlc::checkNodeTypes(const onnx::ModelProto &model,
                                std::string &error) {
-  int64_t opset = 1;
+  // Every imported domain's opset: the ai.onnx.ml and training operators
+  // have ONNX schemas too.
+  std::map<std::string, int64_t> opsets = {{"", 1}};
   for (const auto &o : model.opset_import())
-    if (o.domain().empty() || o.domain() == "ai.onnx")
-      opset = o.version();
+    opsets[o.domain() == "ai.onnx" ? "" : o.domain()] = o.version();
   const onnx::GraphProto &g = model.graph();
   std::map<std::string, const onnx::TypeProto *> types;
   std::deque<onnx::TypeProto> owned;
@@ -377,10 +378,12 @@ bool mlir::dlc::checkNodeTypes(const onnx::ModelProto &model,
     for (const auto &vi : *list)
       types[vi.name()] = &vi.type();
   for (const auto &node : g.node()) {
-    if (!node.domain().empty() && node.domain() != "ai.onnx")
-      continue;
-    const onnx::OpSchema *schema =
-        onnx::OpSchemaRegistry::Schema(node.op_type(), int(opset), "");
+    std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+    auto version = opsets.find(domain);
+    if (version == opsets.end())
+      continue; // Reported as unsupported.
+    const onnx::OpSchema *schema = onnx::OpSchemaRegistry::Schema(
+        node.op_type(), int(version->second), domain);
     if (!schema || schema->inputs().empty())
       continue;
     const auto &formals = schema->inputs();

@@ -18,6 +18,8 @@ LogicalResult importBinarizer(ImportContext &c) {
   if (!type)
     return failure();
   Value x = c.input(0);
+  if (!x)
+    return c.fail("input 0 is missing");
   auto boolT = RankedTensorType::get(type.getShape(), c.b.getI1Type());
   Value above = tosa::GreaterOp::create(
       c.b, boolT, x, c.splat(type, c.attrFloat("threshold", 0)));
@@ -33,6 +35,8 @@ LogicalResult importArrayFeatureExtractor(ImportContext &c) {
   if (!type)
     return failure();
   Value x = c.input(0), y = c.input(1);
+  if (!x || !y)
+    return c.fail("expects the data and the indices");
   auto xt = cast<RankedTensorType>(x.getType());
   auto yt = cast<RankedTensorType>(y.getType());
   if (xt.getRank() < 1 || xt.getShape().back() < 1 ||

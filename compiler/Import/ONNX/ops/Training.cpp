@@ -72,6 +72,9 @@ LogicalResult optimizer(ImportContext &c, int64_t groups, OptimizerBody body) {
   if (inputs < 2 + groups || (inputs - 2) % groups)
     return c.fail("expects R, T and " + Twine(groups) +
                   " inputs per optimized tensor");
+  for (int64_t i = 0; i < inputs; ++i)
+    if (!c.hasInput(i))
+      return c.fail("input " + Twine(i) + " is missing (none is optional)");
   int64_t n = (inputs - 2) / groups;
   // X_new and one new state per state input: groups - 1 outputs each.
   if (int64_t(c.numOutputs()) != (groups - 1) * n)
@@ -87,6 +90,8 @@ LogicalResult optimizer(ImportContext &c, int64_t groups, OptimizerBody body) {
     int64_t rank = type.getRank();
     Step s{c, elt, rank};
     auto scalar = [&](unsigned i) -> Value {
+      if (!c.input(i))
+        return Value();
       Value v = c.expandToRank(c.input(i), rank);
       auto vt = cast<RankedTensorType>(v.getType());
       if (vt.getNumElements() != 1)
@@ -104,6 +109,8 @@ LogicalResult optimizer(ImportContext &c, int64_t groups, OptimizerBody body) {
     SmallVector<Value> in;
     for (int64_t g = 0; g < groups; ++g) {
       Value v = c.input(2 + g * n + j);
+      if (!v)
+        return failure();
       auto vt = cast<RankedTensorType>(v.getType());
       if (vt.getRank() > rank || vt.getElementType() != elt)
         return c.fail("input " + Twine(2 + g * n + j) +

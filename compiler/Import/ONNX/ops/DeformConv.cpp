@@ -145,41 +145,9 @@ LogicalResult importDeformConv(ImportContext &c) {
         };
         h = clampF(h, H);
         ww = clampF(ww, W);
-        Value h0 = math::FloorOp::create(b, l, h), w0 = math::FloorOp::create(b, l, ww);
-        Value lh = arith::SubFOp::create(b, l, h, h0),
-              lw = arith::SubFOp::create(b, l, ww, w0);
-        Value hh = arith::SubFOp::create(b, l, fc(1), lh),
-              hw = arith::SubFOp::create(b, l, fc(1), lw);
-        auto toI = [&](Value f) {
-          return arith::FPToSIOp::create(b, l, b.getI64Type(), f).getResult();
-        };
-        Value y0 = toI(h0), x0 = toI(w0);
-        auto corner = [&](Value yy, Value xx) -> Value {
-          auto inside = [&](Value v, int64_t size) {
-            return arith::AndIOp::create(
-                b, l,
-                arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, v,
-                                      arith::ConstantIntOp::create(b, l, 0, 64)),
-                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, v,
-                                      arith::ConstantIntOp::create(b, l, size, 64)));
-          };
-          Value ok = arith::AndIOp::create(b, l, inside(yy, H), inside(xx, W));
-          auto at = [&](Value v) {
-            Value z = arith::ConstantIntOp::create(b, l, 0, 64);
-            return arith::IndexCastOp::create(
-                b, l, b.getIndexType(), arith::SelectOp::create(b, l, ok, v, z));
-          };
-          Value v = tensor::ExtractOp::create(b, l, x,
-                                              ValueRange{bi, chan, at(yy), at(xx)});
-          return arith::SelectOp::create(b, l, ok, v, fc(0));
-        };
-        Value one = arith::ConstantIntOp::create(b, l, 1, 64);
-        Value y1 = arith::AddIOp::create(b, l, y0, one),
-              x1 = arith::AddIOp::create(b, l, x0, one);
-        Value v = fadd(fadd(fmul(fmul(hh, hw), corner(y0, x0)),
-                            fmul(fmul(hh, lw), corner(y0, x1))),
-                       fadd(fmul(fmul(lh, hw), corner(y1, x0)),
-                            fmul(fmul(lh, lw), corner(y1, x1))));
+        Value v = bilinearSample(b, l, h, ww, [&](Value fy, Value fx) {
+          return readPixelOrZero(b, l, x, bi, chan, fy, fx);
+        });
         Value weight = tensor::ExtractOp::create(b, l, w, ValueRange{o, cg, kh, kw});
         v = fmul(v, weight);
         if (mask)

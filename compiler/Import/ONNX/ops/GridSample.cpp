@@ -118,35 +118,8 @@ LogicalResult importGridSample(ImportContext &c) {
         Value px = s.unnormalize(gx, W), py = s.unnormalize(gy, H);
         // X[n, c, iy, ix] for float pixel indices; 0 outside (zeros
         // padding) after the coordinate rules made the rest in range.
-        auto fetch = [&](Value fy, Value fx) -> Value {
-          // Bound (and de-NaN) before converting: fptosi of an out-of-range
-          // float is poison, which no later clamp could repair.
-          auto bound = [&](Value v, int64_t size) -> Value {
-            v = arith::MaxNumFOp::create(b, l, v, s.c(-2));
-            return arith::MinNumFOp::create(b, l, v, s.c(size + 1));
-          };
-          fy = bound(fy, H);
-          fx = bound(fx, W);
-          Value iy = arith::FPToSIOp::create(b, l, b.getI64Type(), fy);
-          Value ix = arith::FPToSIOp::create(b, l, b.getI64Type(), fx);
-          auto inside = [&](Value i, int64_t size) {
-            return arith::AndIOp::create(
-                b, l,
-                arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, i,
-                                      arith::ConstantIntOp::create(b, l, 0, 64)),
-                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i,
-                                      arith::ConstantIntOp::create(b, l, size, 64)));
-          };
-          Value ok = arith::AndIOp::create(b, l, inside(iy, H), inside(ix, W));
-          auto clampIdx = [&](Value i, int64_t size) -> Value {
-            i = arith::MaxSIOp::create(b, l, i, arith::ConstantIntOp::create(b, l, 0, 64));
-            i = arith::MinSIOp::create(b, l, i,
-                                       arith::ConstantIntOp::create(b, l, size - 1, 64));
-            return arith::IndexCastOp::create(b, l, b.getIndexType(), i);
-          };
-          Value v = tensor::ExtractOp::create(
-              b, l, x, ValueRange{n, ch, clampIdx(iy, H), clampIdx(ix, W)});
-          return arith::SelectOp::create(b, l, ok, v, s.c(0));
+        auto fetch = [&](Value fy, Value fx) {
+          return readPixelOrZero(b, l, x, n, ch, fy, fx);
         };
         Value result;
         if (mode == "nearest") {
@@ -154,16 +127,7 @@ LogicalResult importGridSample(ImportContext &c) {
           py = math::RoundEvenOp::create(b, l, s.pad(py, H));
           result = fetch(py, px);
         } else if (mode == "bilinear") {
-          px = s.pad(px, W);
-          py = s.pad(py, H);
-          Value x0 = s.floor(px), y0 = s.floor(py);
-          Value x1 = s.add(x0, s.c(1)), y1 = s.add(y0, s.c(1));
-          Value wx1 = s.sub(px, x0), wy1 = s.sub(py, y0);
-          Value wx0 = s.sub(s.c(1), wx1), wy0 = s.sub(s.c(1), wy1);
-          result = s.add(s.add(s.mul(s.mul(wy0, wx0), fetch(y0, x0)),
-                               s.mul(s.mul(wy0, wx1), fetch(y0, x1))),
-                         s.add(s.mul(s.mul(wy1, wx0), fetch(y1, x0)),
-                               s.mul(s.mul(wy1, wx1), fetch(y1, x1))));
+          result = bilinearSample(b, l, s.pad(py, H), s.pad(px, W), fetch);
         } else {
           // Bicubic (A = -0.75) on the unpadded coordinate; each of the
           // 4x4 taps applies the padding rule to its own position.
@@ -282,9 +246,6 @@ LogicalResult importRoiAlign(ImportContext &c) {
         Value skip = arith::OrIOp::create(b, l, outside(y, H), outside(xx, W));
         y = s.clamp(y, 0, H - 1);
         xx = s.clamp(xx, 0, W - 1);
-        Value y0 = s.floor(y), x0 = s.floor(xx);
-        Value ly = s.sub(y, y0), lx = s.sub(xx, x0);
-        Value hy = s.sub(s.c(1), ly), hx = s.sub(s.c(1), lx);
         auto pix = [&](Value fy, Value fx) -> Value {
           auto toIdx = [&](Value f, int64_t size) -> Value {
             Value i = arith::FPToSIOp::create(b, l, b.getI64Type(), f);
@@ -295,11 +256,7 @@ LogicalResult importRoiAlign(ImportContext &c) {
           return tensor::ExtractOp::create(
               b, l, x, ValueRange{bi, ch, toIdx(fy, H), toIdx(fx, W)});
         };
-        Value y1i = s.add(y0, s.c(1)), x1i = s.add(x0, s.c(1));
-        Value t00 = s.mul(s.mul(hy, hx), pix(y0, x0)),
-              t01 = s.mul(s.mul(hy, lx), pix(y0, x1i)),
-              t10 = s.mul(s.mul(ly, hx), pix(y1i, x0)),
-              t11 = s.mul(s.mul(ly, lx), pix(y1i, x1i));
+        auto [t00, t01, t10, t11] = bilinearTerms(b, l, y, xx, pix);
         if (isMax) {
           auto mx = [&](Value p, Value q) {
             return arith::MaximumFOp::create(b, l, p, q).getResult();

@@ -61,3 +61,62 @@ SmallVector<Value> mlir::dlc::loopNest(ImportContext &c, ValueRange inits,
       });
   return SmallVector<Value>(op.getResults());
 }
+
+Value mlir::dlc::readPixelOrZero(OpBuilder &b, Location l, Value x, Value n,
+                                 Value ch, Value fy, Value fx) {
+  auto shape = cast<RankedTensorType>(x.getType()).getShape();
+  Type f32 = b.getF32Type(), i64 = b.getI64Type();
+  auto fc = [&](double v) {
+    return arith::ConstantOp::create(b, l, f32, b.getF32FloatAttr(v));
+  };
+  auto ic = [&](int64_t v) { return arith::ConstantIntOp::create(b, l, v, 64); };
+  Value ok, at[2];
+  Value coords[2] = {fy, fx};
+  for (int d = 0; d < 2; ++d) {
+    int64_t size = shape[2 + d];
+    // fptosi of an out-of-range float is poison, which no later clamp
+    // could repair: bound first (maxnum/minnum send NaN to the low end).
+    Value f = arith::MinNumFOp::create(
+        b, l, arith::MaxNumFOp::create(b, l, coords[d], fc(-2)),
+        fc(double(size) + 1));
+    Value i = arith::FPToSIOp::create(b, l, i64, f);
+    Value inside = arith::AndIOp::create(
+        b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, i, ic(0)),
+        arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, ic(size)));
+    ok = ok ? arith::AndIOp::create(b, l, ok, inside).getResult() : inside;
+    i = arith::MinSIOp::create(b, l, arith::MaxSIOp::create(b, l, i, ic(0)),
+                               ic(size - 1));
+    at[d] = arith::IndexCastOp::create(b, l, b.getIndexType(), i);
+  }
+  Value v = tensor::ExtractOp::create(b, l, x, ValueRange{n, ch, at[0], at[1]});
+  return arith::SelectOp::create(b, l, ok, v, fc(0));
+}
+
+std::array<Value, 4> mlir::dlc::bilinearTerms(OpBuilder &b, Location l,
+                                              Value y, Value x,
+                                              PixelRead read) {
+  Type f32 = b.getF32Type();
+  Value one = arith::ConstantOp::create(b, l, f32, b.getF32FloatAttr(1));
+  auto sub = [&](Value p, Value q) {
+    return arith::SubFOp::create(b, l, p, q).getResult();
+  };
+  auto mul = [&](Value p, Value q) {
+    return arith::MulFOp::create(b, l, p, q).getResult();
+  };
+  Value y0 = math::FloorOp::create(b, l, y), x0 = math::FloorOp::create(b, l, x);
+  Value y1 = arith::AddFOp::create(b, l, y0, one),
+        x1 = arith::AddFOp::create(b, l, x0, one);
+  Value ly = sub(y, y0), lx = sub(x, x0);
+  Value hy = sub(one, ly), hx = sub(one, lx);
+  return {mul(mul(hy, hx), read(y0, x0)), mul(mul(hy, lx), read(y0, x1)),
+          mul(mul(ly, hx), read(y1, x0)), mul(mul(ly, lx), read(y1, x1))};
+}
+
+Value mlir::dlc::bilinearSample(OpBuilder &b, Location l, Value y, Value x,
+                                PixelRead read) {
+  std::array<Value, 4> t = bilinearTerms(b, l, y, x, read);
+  auto add = [&](Value p, Value q) {
+    return arith::AddFOp::create(b, l, p, q).getResult();
+  };
+  return add(add(t[0], t[1]), add(t[2], t[3]));
+}

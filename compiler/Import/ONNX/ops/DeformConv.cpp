@@ -145,8 +145,8 @@ LogicalResult importDeformConv(ImportContext &c) {
         };
         h = clampF(h, H);
         ww = clampF(ww, W);
-        Value v = bilinearSample(b, l, h, ww, [&](Value fy, Value fx) {
-          return readPixelOrZero(b, l, x, bi, chan, fy, fx);
+        Value v = linearSample(b, l, {h, ww}, [&](ArrayRef<Value> p) {
+          return readPixelOrZero(b, l, x, {bi, chan}, p);
         });
         Value weight = tensor::ExtractOp::create(b, l, w, ValueRange{o, cg, kh, kw});
         v = fmul(v, weight);

@@ -1,13 +1,13 @@
-//===- GridSample.cpp - ONNX GridSample (2-D) and RoiAlign ----------------===//
+//===- GridSample.cpp - ONNX GridSample, RoiAlign and AffineGrid ----------===//
 //
-// Y[n, c, h, w] samples X[n, c] at the normalised location grid[n, h, w]
-// with nearest, bilinear or bicubic interpolation and zeros, border or
-// reflection padding. The grid is data, so every coordinate is computed at
-// run time: one linalg.generic over Y whose body unnormalises the location,
-// applies the padding rule and reads the taps with tensor.extract (indices
-// always clamped into X, so hostile grids cannot read out of bounds). The
-// arithmetic follows PyTorch's grid_sampler_2d, from which ONNX took the
-// operator and its test data.
+// Y[n, c, (d,) h, w] samples X[n, c] at the normalised location
+// grid[n, (d,) h, w] with nearest, (bi/tri)linear or (2-D) bicubic
+// interpolation and zeros, border or reflection padding. The grid is data,
+// so every coordinate is computed at run time: one linalg.generic over Y
+// whose body unnormalises the location, applies the padding rule and reads
+// the taps with tensor.extract (indices always clamped into X, so hostile
+// grids cannot read out of bounds). The arithmetic follows PyTorch's
+// grid_sampler_2d/3d, from which ONNX took the operator and its test data.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ops/Kernels.h"
@@ -85,9 +85,11 @@ LogicalResult importGridSample(ImportContext &c) {
   Value x = c.input(0), grid = c.input(1);
   auto xt = cast<RankedTensorType>(x.getType());
   auto gt = cast<RankedTensorType>(grid.getType());
-  if (xt.getRank() != 4 || gt.getRank() != 4 || gt.getDimSize(3) != 2)
-    return c.fail("only 2-D sampling (X: NxCxHxW, grid: NxHoutxWoutx2) is "
-                  "supported");
+  int64_t rank = xt.getRank(), k = rank - 2; // spatial dims
+  if ((rank != 4 && rank != 5) || gt.getRank() != rank ||
+      gt.getShape().back() != k || type.getRank() != rank)
+    return c.fail("expects 2-D (X: NxCxHxW, grid: NxHoutxWoutx2) or 3-D "
+                  "(X: NxCxDxHxW, grid: NxDoutxHoutxWoutx3) sampling");
   if (!xt.getElementType().isF32() || !gt.getElementType().isF32())
     return c.fail("GridSample supports float32 data only");
   // GridSample-20 renamed the modes (and made 'linear' the default).
@@ -100,9 +102,11 @@ LogicalResult importGridSample(ImportContext &c) {
   bool alignCorners = c.attrInt("align_corners", 0);
   if (mode != "bilinear" && mode != "nearest" && mode != "bicubic")
     return c.fail("unknown mode '" + mode + "'");
+  if (mode == "bicubic" && k != 2)
+    return c.fail("cubic mode samples 2-D images only (ONNX's rule)");
   if (padding != "zeros" && padding != "border" && padding != "reflection")
     return c.fail("unknown padding_mode '" + padding + "'");
-  int64_t H = xt.getDimSize(2), W = xt.getDimSize(3);
+  SmallVector<int64_t> size(xt.getShape().drop_front(2));
   Type f32 = c.b.getF32Type();
   Value init = tensor::EmptyOp::create(c.b, type.getShape(), f32);
   Value y = loopNest(c, init, {}, [&](OpBuilder &b, Location l,
@@ -110,25 +114,38 @@ LogicalResult importGridSample(ImportContext &c) {
         Sampler s{b, l, padding, alignCorners, f32};
         Value n = linalg::IndexOp::create(b, l, 0);
         Value ch = linalg::IndexOp::create(b, l, 1);
-        Value h = linalg::IndexOp::create(b, l, 2);
-        Value w = linalg::IndexOp::create(b, l, 3);
-        auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, l, v); };
-        Value gx = tensor::ExtractOp::create(b, l, grid, ValueRange{n, h, w, idx(0)});
-        Value gy = tensor::ExtractOp::create(b, l, grid, ValueRange{n, h, w, idx(1)});
-        Value px = s.unnormalize(gx, W), py = s.unnormalize(gy, H);
-        // X[n, c, iy, ix] for float pixel indices; 0 outside (zeros
-        // padding) after the coordinate rules made the rest in range.
-        auto fetch = [&](Value fy, Value fx) {
-          return readPixelOrZero(b, l, x, n, ch, fy, fx);
+        SmallVector<Value> gidx{n};
+        for (int64_t d = 0; d < k; ++d)
+          gidx.push_back(linalg::IndexOp::create(b, l, 2 + d));
+        gidx.push_back(Value());
+        // Pixel coordinates in X's spatial order (grid[..., 0] is x, the
+        // last spatial dim), unnormalised.
+        SmallVector<Value> p(k);
+        for (int64_t d = 0; d < k; ++d) {
+          gidx.back() = arith::ConstantIndexOp::create(b, l, k - 1 - d);
+          p[d] = s.unnormalize(tensor::ExtractOp::create(b, l, grid, gidx),
+                               size[d]);
+        }
+        // X[n, c, ...] at float pixel indices; 0 outside (zeros padding)
+        // after the coordinate rules made the rest in range.
+        auto read = [&](ArrayRef<Value> at) {
+          return readPixelOrZero(b, l, x, {n, ch}, at);
         };
+        auto fetch = [&](Value fy, Value fx) { return read({fy, fx}); };
+        SmallVector<Value> padded;
+        if (mode != "bicubic")
+          for (int64_t d = 0; d < k; ++d)
+            padded.push_back(s.pad(p[d], size[d]));
         Value result;
         if (mode == "nearest") {
-          px = math::RoundEvenOp::create(b, l, s.pad(px, W));
-          py = math::RoundEvenOp::create(b, l, s.pad(py, H));
-          result = fetch(py, px);
+          for (Value &v : padded)
+            v = math::RoundEvenOp::create(b, l, v);
+          result = read(padded);
         } else if (mode == "bilinear") {
-          result = bilinearSample(b, l, s.pad(py, H), s.pad(px, W), fetch);
+          result = linearSample(b, l, padded, read);
         } else {
+          int64_t H = size[0], W = size[1];
+          Value py = p[0], px = p[1];
           // Bicubic (A = -0.75) on the unpadded coordinate; each of the
           // 4x4 taps applies the padding rule to its own position.
           auto coeffs = [&](Value t) {
@@ -246,7 +263,7 @@ LogicalResult importRoiAlign(ImportContext &c) {
         Value skip = arith::OrIOp::create(b, l, outside(y, H), outside(xx, W));
         y = s.clamp(y, 0, H - 1);
         xx = s.clamp(xx, 0, W - 1);
-        auto pix = [&](Value fy, Value fx) -> Value {
+        auto pix = [&](ArrayRef<Value> at) -> Value {
           auto toIdx = [&](Value f, int64_t size) -> Value {
             Value i = arith::FPToSIOp::create(b, l, b.getI64Type(), f);
             i = arith::MinSIOp::create(
@@ -254,9 +271,10 @@ LogicalResult importRoiAlign(ImportContext &c) {
             return arith::IndexCastOp::create(b, l, b.getIndexType(), i);
           };
           return tensor::ExtractOp::create(
-              b, l, x, ValueRange{bi, ch, toIdx(fy, H), toIdx(fx, W)});
+              b, l, x, ValueRange{bi, ch, toIdx(at[0], H), toIdx(at[1], W)});
         };
-        auto [t00, t01, t10, t11] = bilinearTerms(b, l, y, xx, pix);
+        SmallVector<Value> t = linearTerms(b, l, {y, xx}, pix);
+        Value t00 = t[0], t01 = t[1], t10 = t[2], t11 = t[3];
         if (isMax) {
           auto mx = [&](Value p, Value q) {
             return arith::MaximumFOp::create(b, l, p, q).getResult();

@@ -62,18 +62,19 @@ SmallVector<Value> mlir::dlc::loopNest(ImportContext &c, ValueRange inits,
   return SmallVector<Value>(op.getResults());
 }
 
-Value mlir::dlc::readPixelOrZero(OpBuilder &b, Location l, Value x, Value n,
-                                 Value ch, Value fy, Value fx) {
+Value mlir::dlc::readPixelOrZero(OpBuilder &b, Location l, Value x,
+                                 ValueRange lead, ValueRange coords) {
   auto shape = cast<RankedTensorType>(x.getType()).getShape();
   Type f32 = b.getF32Type(), i64 = b.getI64Type();
   auto fc = [&](double v) {
     return arith::ConstantOp::create(b, l, f32, b.getF32FloatAttr(v));
   };
   auto ic = [&](int64_t v) { return arith::ConstantIntOp::create(b, l, v, 64); };
-  Value ok, at[2];
-  Value coords[2] = {fy, fx};
-  for (int d = 0; d < 2; ++d) {
-    int64_t size = shape[2 + d];
+  Value ok;
+  SmallVector<Value> at(lead);
+  size_t first = shape.size() - coords.size();
+  for (size_t d = 0; d < coords.size(); ++d) {
+    int64_t size = shape[first + d];
     // fptosi of an out-of-range float is poison, which no later clamp
     // could repair: bound first (maxnum/minnum send NaN to the low end).
     Value f = arith::MinNumFOp::create(
@@ -86,37 +87,51 @@ Value mlir::dlc::readPixelOrZero(OpBuilder &b, Location l, Value x, Value n,
     ok = ok ? arith::AndIOp::create(b, l, ok, inside).getResult() : inside;
     i = arith::MinSIOp::create(b, l, arith::MaxSIOp::create(b, l, i, ic(0)),
                                ic(size - 1));
-    at[d] = arith::IndexCastOp::create(b, l, b.getIndexType(), i);
+    at.push_back(arith::IndexCastOp::create(b, l, b.getIndexType(), i));
   }
-  Value v = tensor::ExtractOp::create(b, l, x, ValueRange{n, ch, at[0], at[1]});
+  Value v = tensor::ExtractOp::create(b, l, x, at);
   return arith::SelectOp::create(b, l, ok, v, fc(0));
 }
 
-std::array<Value, 4> mlir::dlc::bilinearTerms(OpBuilder &b, Location l,
-                                              Value y, Value x,
-                                              PixelRead read) {
+SmallVector<Value> mlir::dlc::linearTerms(OpBuilder &b, Location l,
+                                          ValueRange coords, PixelRead read) {
   Type f32 = b.getF32Type();
   Value one = arith::ConstantOp::create(b, l, f32, b.getF32FloatAttr(1));
-  auto sub = [&](Value p, Value q) {
-    return arith::SubFOp::create(b, l, p, q).getResult();
-  };
-  auto mul = [&](Value p, Value q) {
-    return arith::MulFOp::create(b, l, p, q).getResult();
-  };
-  Value y0 = math::FloorOp::create(b, l, y), x0 = math::FloorOp::create(b, l, x);
-  Value y1 = arith::AddFOp::create(b, l, y0, one),
-        x1 = arith::AddFOp::create(b, l, x0, one);
-  Value ly = sub(y, y0), lx = sub(x, x0);
-  Value hy = sub(one, ly), hx = sub(one, lx);
-  return {mul(mul(hy, hx), read(y0, x0)), mul(mul(hy, lx), read(y0, x1)),
-          mul(mul(ly, hx), read(y1, x0)), mul(mul(ly, lx), read(y1, x1))};
+  size_t k = coords.size();
+  // Per coordinate: the two neighbours and their weights (the far
+  // neighbour's weight is the fraction).
+  SmallVector<Value> lo, hi, wLo, wHi;
+  for (Value p : coords) {
+    Value p0 = math::FloorOp::create(b, l, p);
+    Value frac = arith::SubFOp::create(b, l, p, p0);
+    lo.push_back(p0);
+    hi.push_back(arith::AddFOp::create(b, l, p0, one));
+    wHi.push_back(frac);
+    wLo.push_back(arith::SubFOp::create(b, l, one, frac));
+  }
+  SmallVector<Value> terms;
+  for (size_t corner = 0; corner < (size_t(1) << k); ++corner) {
+    SmallVector<Value> at;
+    Value w;
+    for (size_t d = 0; d < k; ++d) {
+      bool far = (corner >> (k - 1 - d)) & 1;
+      at.push_back(far ? hi[d] : lo[d]);
+      Value wd = far ? wHi[d] : wLo[d];
+      w = w ? arith::MulFOp::create(b, l, w, wd).getResult() : wd;
+    }
+    terms.push_back(arith::MulFOp::create(b, l, w, read(at)));
+  }
+  return terms;
 }
 
-Value mlir::dlc::bilinearSample(OpBuilder &b, Location l, Value y, Value x,
-                                PixelRead read) {
-  std::array<Value, 4> t = bilinearTerms(b, l, y, x, read);
-  auto add = [&](Value p, Value q) {
-    return arith::AddFOp::create(b, l, p, q).getResult();
-  };
-  return add(add(t[0], t[1]), add(t[2], t[3]));
+Value mlir::dlc::linearSample(OpBuilder &b, Location l, ValueRange coords,
+                              PixelRead read) {
+  SmallVector<Value> t = linearTerms(b, l, coords, read);
+  while (t.size() > 1) {
+    SmallVector<Value> next;
+    for (size_t i = 0; i < t.size(); i += 2)
+      next.push_back(arith::AddFOp::create(b, l, t[i], t[i + 1]));
+    t = std::move(next);
+  }
+  return t[0];
 }

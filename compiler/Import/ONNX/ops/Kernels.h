@@ -16,7 +16,6 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
-#include <array>
 
 namespace mlir::dlc {
 
@@ -39,26 +38,28 @@ using LoopBody =
 SmallVector<Value> loopNest(ImportContext &c, ValueRange inits,
                             ArrayRef<int64_t> reduction, LoopBody body);
 
-/// Inside a loopNest body: X[n, ch, fy, fx] of a float32 [N, C, H, W]
-/// image at pixel coordinates fy, fx (f32 holding whole numbers), zero
-/// outside the image. Any coordinate is safe: it is bounded (NaN included)
-/// before the integer conversion and the read index is clamped into X.
-Value readPixelOrZero(OpBuilder &b, Location l, Value x, Value n, Value ch,
-                      Value fy, Value fx);
+/// Inside a loopNest body: X[lead..., p_0, ..., p_k-1] of a float32 tensor
+/// whose last k = coords.size() dims are spatial, at pixel coordinates
+/// `coords` (f32 holding whole numbers), zero outside the image. Any
+/// coordinate is safe: it is bounded (NaN included) before the integer
+/// conversion and the read index is clamped into X.
+Value readPixelOrZero(OpBuilder &b, Location l, Value x, ValueRange lead,
+                      ValueRange coords);
 
-/// Reads the pixel at whole-number coordinates (fy, fx), with the caller's
-/// rule for positions outside the image.
-using PixelRead = function_ref<Value(Value fy, Value fx)>;
+/// Reads the pixel at whole-number coordinates, with the caller's rule for
+/// positions outside the image.
+using PixelRead = function_ref<Value(ArrayRef<Value> coords)>;
 
-/// The four weighted corner terms of bilinear interpolation at pixel
-/// coordinates (y, x): w00*P(y0, x0), w01*P(y0, x0+1), w10*P(y0+1, x0),
-/// w11*P(y0+1, x0+1) with y0 = floor(y), x0 = floor(x). Their sum is the
-/// sample; RoiAlign's max mode takes their maximum instead.
-std::array<Value, 4> bilinearTerms(OpBuilder &b, Location l, Value y, Value x,
-                                   PixelRead read);
-/// Their sum, in the order PyTorch's grid sampler adds them.
-Value bilinearSample(OpBuilder &b, Location l, Value y, Value x,
-                     PixelRead read);
+/// The 2^k weighted corner terms of (bi/tri)linear interpolation at pixel
+/// coordinates `coords`: corner bits select floor(p_d) or floor(p_d) + 1,
+/// the last coordinate's bit fastest. Their sum is the sample; RoiAlign's
+/// max mode takes their maximum instead.
+SmallVector<Value> linearTerms(OpBuilder &b, Location l, ValueRange coords,
+                               PixelRead read);
+/// Their sum, added pairwise (for 2-D in the order PyTorch's grid sampler
+/// adds them).
+Value linearSample(OpBuilder &b, Location l, ValueRange coords,
+                   PixelRead read);
 
 /// One elementwise linalg.generic from `x` to a tensor of `elem` of the same
 /// shape, `fn` mapping each element (SmallTypes.cpp).

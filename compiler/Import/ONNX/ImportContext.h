@@ -248,6 +248,7 @@ void appendMLHandlers(std::vector<OpHandler> &table);
 void appendCol2ImHandlers(std::vector<OpHandler> &table);
 void appendDeformConvHandlers(std::vector<OpHandler> &table);
 void appendTrainingHandlers(std::vector<OpHandler> &table);
+void appendTreeEnsembleHandlers(std::vector<OpHandler> &table);
 
 } // namespace mlir::dlc
 

@@ -68,6 +68,7 @@ static const std::vector<OpHandler> &handlerTable() {
     appendCol2ImHandlers(t);
     appendDeformConvHandlers(t);
     appendTrainingHandlers(t);
+    appendTreeEnsembleHandlers(t);
     return t;
   }();
   return table;

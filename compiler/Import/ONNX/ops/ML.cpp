@@ -1,7 +1,7 @@
 //===- ML.cpp - ai.onnx.ml operators --------------------------------------===//
 //
 // The classic-ML domain that scikit-learn converters write: Binarizer and
-// ArrayFeatureExtractor so far.
+// ArrayFeatureExtractor here; TreeEnsemble in TreeEnsemble.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"

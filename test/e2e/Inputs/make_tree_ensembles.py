@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Writes OUT/<case>/ (model.onnx + test_data_set_0): random ai.onnx.ml
+TreeEnsemble (opset 5) forests with a scalar reference that walks each
+tree as the operator's definition states (membership sets taken in node
+order, NaN-delimited; missing values follow the true branch where a node
+says so). Cases: every comparison mode with set membership and NaN inputs
+(SUM), a double forest of LEQ nodes with a one-leaf tree (AVERAGE), MIN
+and MAX with targets no leaf reaches, and a 300-level chain.
+
+Run with the onnx Python package of dlc's ONNX version (utils/onnx-env.sh)."""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto as T
+from onnx import helper as h
+from onnx import numpy_helper as nh
+
+LEQ, LT, GTE, GT, EQ, NEQ, MEMBER = range(7)
+GRID = np.arange(-2.0, 2.5, 0.5)  # inputs and splits share it, so EQ hits
+
+
+class Forest:
+    def __init__(self):
+        self.nodes = []  # dicts: feature, mode, split, set, missing, t, f
+        self.leaves = []  # (target, weight)
+        self.roots = []
+
+
+def grow(rng, forest, depth, features, targets, modes, chain=False, root=True):
+    """Appends a random subtree (a root is always a node); returns
+    ('node'|'leaf', index)."""
+    if depth == 0 or (not chain and not root and rng.random() < 0.2):
+        forest.leaves.append((int(rng.integers(targets)), float(rng.normal())))
+        return ("leaf", len(forest.leaves) - 1)
+    mode = int(rng.choice(modes))
+    node = dict(feature=int(rng.integers(features)), mode=mode,
+                split=float(rng.choice(GRID)), missing=int(rng.integers(2)))
+    if mode == MEMBER:
+        # Whole-number members (categorical codes), as onnxruntime requires.
+        node["set"] = sorted(set(rng.integers(-2, 3, size=int(rng.integers(1, 4))).astype(float).tolist()))
+    forest.nodes.append(node)
+    me = len(forest.nodes) - 1
+    sub = lambda d: grow(rng, forest, d, features, targets, modes, chain, False)
+    node["t"] = sub(depth - 1)
+    node["f"] = sub(0) if chain else sub(depth - 1)
+    return ("node", me)
+
+
+def shuffled(rng, forest):
+    """The same forest with nodes and leaves listed in random order."""
+    pn = rng.permutation(len(forest.nodes))
+    pl = rng.permutation(len(forest.leaves))
+    inv_n, inv_l = np.argsort(pn), np.argsort(pl)
+    remap = lambda c: (c[0], int(inv_n[c[1]] if c[0] == "node" else inv_l[c[1]]))
+    out = Forest()
+    for i in pn:
+        n = dict(forest.nodes[i])
+        n["t"], n["f"] = remap(n["t"]), remap(n["f"])
+        out.nodes.append(n)
+    out.leaves = [forest.leaves[i] for i in pl]
+    out.roots = [int(inv_n[r]) for r in forest.roots]
+    return out
+
+
+def test(node, v):
+    if np.isnan(v) and node["missing"]:
+        return True
+    s, m = node["split"], node["mode"]
+    return {LEQ: v <= s, LT: v < s, GTE: v >= s, GT: v > s, EQ: v == s,
+            NEQ: v != s, MEMBER: v in node.get("set", [])}[m]
+
+
+def reference(forest, x, targets, agg, dtype):
+    lo = np.finfo(dtype)
+    init = {0: 0.0, 1: 0.0, 2: lo.max, 3: lo.min}[agg]
+    y = np.full((x.shape[0], targets), init, dtype=np.float64)
+    for r in range(x.shape[0]):
+        for root in forest.roots:
+            kind, i = "node", root
+            while kind == "node":
+                n = forest.nodes[i]
+                kind, i = n["t"] if test(n, x[r, n["feature"]]) else n["f"]
+            tgt, w = forest.leaves[i]
+            if agg == 0:
+                y[r, tgt] += w / len(forest.roots)
+            elif agg == 1:
+                y[r, tgt] += w
+            elif agg == 2:
+                y[r, tgt] = min(y[r, tgt], w)
+            else:
+                y[r, tgt] = max(y[r, tgt], w)
+    return y.astype(dtype)
+
+
+def write(out, name, forest, x, targets, agg, dtype):
+    elem = T.DOUBLE if dtype == np.float64 else T.FLOAT
+    nodes = forest.nodes
+    members = []
+    for n in nodes:
+        if n["mode"] == MEMBER:
+            members += n["set"] + [float("nan")]
+    attrs = dict(
+        n_targets=targets, aggregate_function=agg, post_transform=0,
+        tree_roots=forest.roots,
+        nodes_featureids=[n["feature"] for n in nodes],
+        nodes_modes=h.make_tensor("m", T.UINT8, [len(nodes)], [n["mode"] for n in nodes]),
+        nodes_splits=h.make_tensor("s", elem, [len(nodes)], [n["split"] for n in nodes]),
+        nodes_truenodeids=[n["t"][1] for n in nodes],
+        nodes_trueleafs=[int(n["t"][0] == "leaf") for n in nodes],
+        nodes_falsenodeids=[n["f"][1] for n in nodes],
+        nodes_falseleafs=[int(n["f"][0] == "leaf") for n in nodes],
+        nodes_missing_value_tracks_true=[n["missing"] for n in nodes],
+        leaf_targetids=[t for t, _ in forest.leaves],
+        leaf_weights=h.make_tensor("w", elem, [len(forest.leaves)],
+                                   [w for _, w in forest.leaves]))
+    if members:
+        attrs["membership_values"] = h.make_tensor("mv", elem, [len(members)], members)
+    node = h.make_node("TreeEnsemble", ["X"], ["Y"], domain="ai.onnx.ml", **attrs)
+    g = h.make_graph([node], name, [h.make_tensor_value_info("X", elem, list(x.shape))],
+                     [h.make_tensor_value_info("Y", elem, [x.shape[0], targets])])
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 21), h.make_opsetid("ai.onnx.ml", 5)])
+    m.ir_version = 10
+    onnx.checker.check_model(m)
+    d = os.path.join(out, name)
+    os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
+    onnx.save(m, os.path.join(d, "model.onnx"))
+    y = reference(forest, x, targets, agg, dtype)
+    for f, t in (("input_0.pb", x), ("output_0.pb", y)):
+        with open(os.path.join(d, "test_data_set_0", f), "wb") as fh:
+            fh.write(nh.from_array(np.ascontiguousarray(t)).SerializeToString())
+
+
+def inputs(rng, rows, features, dtype, nan=True):
+    x = rng.choice(GRID, size=(rows, features)) + rng.choice([0, 0.25], size=(rows, features))
+    if nan:
+        x[rng.random(x.shape) < 0.1] = np.nan
+    return x.astype(dtype)
+
+
+def main(out):
+    rng = np.random.default_rng(5)
+    f = Forest()
+    for _ in range(6):
+        f.roots.append(grow(rng, f, 6, 4, 3, [LEQ, LT, GTE, GT, EQ, NEQ, MEMBER])[1])
+    f = shuffled(rng, f)
+    write(out, "modes-sum", f, inputs(rng, 64, 4, np.float32), 3, 1, np.float32)
+
+    f = Forest()
+    for _ in range(8):
+        f.roots.append(grow(rng, f, 5, 5, 2, [LEQ])[1])
+    # A one-leaf tree: its root's branches both reach the same leaf.
+    f.leaves.append((1, 0.75))
+    f.nodes.append(dict(feature=0, mode=LEQ, split=0.0, missing=0,
+                        t=("leaf", len(f.leaves) - 1), f=("leaf", len(f.leaves) - 1)))
+    f.roots.append(len(f.nodes) - 1)
+    write(out, "leq-average-double", shuffled(rng, f),
+          inputs(rng, 32, 5, np.float64, nan=False), 2, 0, np.float64)
+
+    for agg, name in ((2, "min"), (3, "max")):
+        f = Forest()
+        for _ in range(5):
+            f.roots.append(grow(rng, f, 4, 3, 3, [LEQ, GT, EQ])[1])
+        # Targets 3 and 4 are reached by no leaf: they keep the identity.
+        write(out, name, shuffled(rng, f), inputs(rng, 16, 3, np.float32), 5, agg,
+              np.float32)
+
+    f = Forest()
+    f.roots.append(grow(rng, f, 300, 2, 2, [LEQ, GT], chain=True)[1])
+    write(out, "chain-300", shuffled(rng, f), inputs(rng, 16, 2, np.float32), 2, 1,
+          np.float32)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

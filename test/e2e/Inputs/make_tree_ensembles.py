@@ -5,7 +5,11 @@ tree as the operator's definition states (membership sets taken in node
 order, NaN-delimited; missing values follow the true branch where a node
 says so). Cases: every comparison mode with set membership and NaN inputs
 (SUM), a double forest of LEQ nodes with a one-leaf tree (AVERAGE), MIN
-and MAX with targets no leaf reaches, and a 300-level chain.
+and MAX with targets no leaf reaches, and a 300-level chain. The same
+walk checks TreeEnsembleRegressor (ai.onnx.ml 3, scikit-learn converters'
+form): leaves with several (target, weight) entries, base values, SUM and
+AVERAGE, a single-leaf tree; float lists on float32 X, double tensors on
+double X.
 
 Run with the onnx Python package of dlc's ONNX version (utils/onnx-env.sh)."""
 import os
@@ -132,6 +136,79 @@ def write(out, name, forest, x, targets, agg, dtype):
             fh.write(nh.from_array(np.ascontiguousarray(t)).SerializeToString())
 
 
+def write_regressor(out, name, forest, extra, x, targets, agg, base, as_tensor):
+    """`forest` as TreeEnsembleRegressor: per tree, its nodes renumbered
+    from 0 in a random order; leaf l's entries are forest.leaves[l] plus
+    extra[l] (more (target, weight) pairs)."""
+    rng = np.random.default_rng(len(name))
+    cols = {k: [] for k in ("treeids", "nodeids", "featureids", "modes", "values",
+                            "truenodeids", "falsenodeids", "missing")}
+    tcols = {k: [] for k in ("treeids", "nodeids", "ids", "weights")}
+    names = ["BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ"]
+    for tree, root in enumerate(forest.roots):
+        order, todo = [], [("node", root)]
+        while todo:  # every reachable node and leaf once
+            c = todo.pop()
+            if c in order:
+                continue
+            order.append(c)
+            if c[0] == "node":
+                todo += [forest.nodes[c[1]]["t"], forest.nodes[c[1]]["f"]]
+        ids = dict(zip(order, rng.permutation(len(order)).tolist()))
+        for c in order:
+            cols["treeids"].append(tree)
+            cols["nodeids"].append(ids[c])
+            if c[0] == "leaf":
+                for k, v in (("featureids", 0), ("modes", "LEAF"), ("values", 0.0),
+                             ("truenodeids", 0), ("falsenodeids", 0), ("missing", 0)):
+                    cols[k].append(v)
+                for tgt, w in [forest.leaves[c[1]]] + extra.get(c[1], []):
+                    for k, v in (("treeids", tree), ("nodeids", ids[c]), ("ids", tgt),
+                                 ("weights", w)):
+                        tcols[k].append(v)
+                continue
+            n = forest.nodes[c[1]]
+            for k, v in (("featureids", n["feature"]), ("modes", names[n["mode"]]),
+                         ("values", n["split"]), ("truenodeids", ids[n["t"]]),
+                         ("falsenodeids", ids[n["f"]]), ("missing", n["missing"])):
+                cols[k].append(v)
+    attrs = {"nodes_" + k: v for k, v in cols.items() if k not in ("values", "missing")}
+    attrs["nodes_missing_value_tracks_true"] = cols["missing"]
+    attrs.update({"target_" + k: v for k, v in tcols.items() if k != "weights"})
+    attrs.update(n_targets=targets, aggregate_function=agg, post_transform="NONE")
+    # Both spellings of the real-valued lists: floats, or double tensors
+    # (opset 3's *_as_tensor, which onnxruntime wants all or none of).
+    for key, v in (("nodes_values", cols["values"]), ("target_weights", tcols["weights"]),
+                   ("base_values", base)):
+        if as_tensor:
+            attrs[key + "_as_tensor"] = h.make_tensor(key, T.DOUBLE, [len(v)], v)
+        else:
+            attrs[key] = v
+    node = h.make_node("TreeEnsembleRegressor", ["X"], ["Y"], domain="ai.onnx.ml", **attrs)
+    xelem = T.DOUBLE if x.dtype == np.float64 else T.FLOAT
+    g = h.make_graph([node], name, [h.make_tensor_value_info("X", xelem, list(x.shape))],
+                     [h.make_tensor_value_info("Y", T.FLOAT, [x.shape[0], targets])])
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 21), h.make_opsetid("ai.onnx.ml", 3)])
+    m.ir_version = 10
+    onnx.checker.check_model(m)
+    d = os.path.join(out, name)
+    os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
+    onnx.save(m, os.path.join(d, "model.onnx"))
+    y = np.tile(np.array(base, np.float64), (x.shape[0], 1))
+    scale = 1.0 / len(forest.roots) if agg == "AVERAGE" else 1.0
+    for r in range(x.shape[0]):
+        for root in forest.roots:
+            kind, i = "node", root
+            while kind == "node":
+                n = forest.nodes[i]
+                kind, i = n["t"] if test(n, float(x[r, n["feature"]])) else n["f"]
+            for tgt, w in [forest.leaves[i]] + extra.get(i, []):
+                y[r, tgt] += w * scale
+    for f, t in (("input_0.pb", x), ("output_0.pb", y.astype(np.float32))):
+        with open(os.path.join(d, "test_data_set_0", f), "wb") as fh:
+            fh.write(nh.from_array(np.ascontiguousarray(t)).SerializeToString())
+
+
 def inputs(rng, rows, features, dtype, nan=True):
     x = rng.choice(GRID, size=(rows, features)) + rng.choice([0, 0.25], size=(rows, features))
     if nan:
@@ -170,6 +247,21 @@ def main(out):
     f.roots.append(grow(rng, f, 300, 2, 2, [LEQ, GT], chain=True)[1])
     write(out, "chain-300", shuffled(rng, f), inputs(rng, 16, 2, np.float32), 2, 1,
           np.float32)
+
+    for agg in ("SUM", "AVERAGE"):
+        f = Forest()
+        for _ in range(7):
+            f.roots.append(grow(rng, f, 5, 4, 3, [LEQ, LT, GTE, GT, EQ, NEQ])[1])
+        # A single-leaf tree: its root node branches to one leaf both ways.
+        f.leaves.append((2, 0.5))
+        f.nodes.append(dict(feature=1, mode=GT, split=0.0, missing=0,
+                            t=("leaf", len(f.leaves) - 1), f=("leaf", len(f.leaves) - 1)))
+        f.roots.append(len(f.nodes) - 1)
+        extra = {l: [(int(rng.integers(3)), float(rng.normal()))]
+                 for l in range(len(f.leaves)) if rng.random() < 0.5}
+        write_regressor(out, "regressor-" + agg.lower(), f, extra,
+                        inputs(rng, 48, 4, np.float64 if agg == "AVERAGE" else np.float32),
+                        3, agg, [0.25, -1.0, 2.0], as_tensor=agg == "AVERAGE")
 
 
 if __name__ == "__main__":

@@ -35,15 +35,36 @@ enum Aggregate { AVERAGE, SUM, MIN, MAX };
 /// nodes on one root-to-leaf path).
 constexpr int64_t kMaxDepth = 1024;
 
-/// Node tables after MEMBER expansion. A child is an internal node
-/// (0..nodes-1) or a leaf (encoded after the nodes: nodes + leaf).
+/// A forest ready to emit: node tables after MEMBER expansion and the
+/// dense leaf table. A child or root is an internal node (0..nodes-1) or a
+/// leaf (encoded after the nodes: nodes + leaf).
 struct Forest {
   std::vector<int32_t> feature, mode, missingTrue;
   std::vector<double> split;
   std::vector<int64_t> child[2]; // [0] true branch, [1] false branch
   std::vector<bool> childIsLeaf[2];
-  std::vector<int64_t> roots; // node indices
+  std::vector<std::pair<bool, int64_t>> roots; // (is a leaf, index)
   int64_t depth = 0;
+  int64_t leaves = 0, targets = 0;
+  /// [leaves, targets]: each leaf's weights, the aggregation's identity
+  /// where a leaf has none for a target (AVERAGE: pre-divided by the
+  /// number of trees).
+  std::vector<double> table;
+  int64_t aggregate = SUM;
+  double identity = 0;      // the initial value of MIN and MAX
+  std::vector<double> base; // per target, added at the end (may be empty)
+
+  int64_t addNode(int64_t feat, int32_t m, double s, int32_t miss) {
+    feature.push_back(int32_t(feat));
+    mode.push_back(m);
+    split.push_back(s);
+    missingTrue.push_back(miss);
+    for (int side = 0; side < 2; ++side) {
+      child[side].push_back(0);
+      childIsLeaf[side].push_back(false);
+    }
+    return int64_t(feature.size() - 1);
+  }
 };
 
 /// A float or double attribute tensor's values as doubles; none if absent
@@ -93,133 +114,19 @@ int64_t treeDepth(const Forest &f, int64_t root, std::vector<int64_t> &memo) {
   return memo[root];
 }
 
-LogicalResult importTreeEnsemble(ImportContext &c) {
-  RankedTensorType type = c.resultType(1);
-  if (!type)
-    return failure();
-  Value x = c.input(0);
-  auto xt = cast<RankedTensorType>(x.getType());
-  Type elem = xt.getElementType();
-  if (xt.getRank() != 2 || !isa<FloatType>(elem) || type.getRank() != 2 ||
-      type.getElementType() != elem || type.getDimSize(0) != xt.getDimSize(0))
-    return c.fail("expects floating-point X [N, F] and Y [N, n_targets] of "
-                  "X's type");
-  int64_t n = xt.getDimSize(0), features = xt.getDimSize(1);
-  int64_t targets = c.attrInt("n_targets", 0);
-  if (targets < 1 || targets != type.getDimSize(1))
-    return c.fail("n_targets must be >= 1 and match Y's second dimension");
-  int64_t post = c.attrInt("post_transform", 0);
-  if (post != 0)
-    return c.fail("post_transform " + Twine(post) +
-                  " is not supported (only NONE, 0)");
-  int64_t agg = c.attrInt("aggregate_function", SUM);
-  if (agg < AVERAGE || agg > MAX)
-    return c.fail("aggregate_function " + Twine(agg) + " is not 0..3");
-
-  std::vector<int64_t> featureIds = c.attrInts("nodes_featureids"),
-                       trueIds = c.attrInts("nodes_truenodeids"),
-                       falseIds = c.attrInts("nodes_falsenodeids"),
-                       trueLeafs = c.attrInts("nodes_trueleafs"),
-                       falseLeafs = c.attrInts("nodes_falseleafs"),
-                       missing = c.attrInts("nodes_missing_value_tracks_true"),
-                       leafTargets = c.attrInts("leaf_targetids"),
-                       roots = c.attrInts("tree_roots");
-  std::optional<std::vector<double>> splits = attrDoubles(c, "nodes_splits"),
-                                     weights = attrDoubles(c, "leaf_weights"),
-                                     members = attrDoubles(c, "membership_values");
-  const onnx::TensorProto *modesT = c.attrTensor("nodes_modes");
-  std::vector<int64_t> modes;
-  if (modesT)
-    modes = ConstTensor{modesT,
-                        {modesT->dims().begin(), modesT->dims().end()},
-                        modesT->data_type()}
-                .ints();
-  size_t nodes = featureIds.size(), leaves = leafTargets.size();
-  if (!nodes || !splits || !weights || !modesT || splits->size() != nodes ||
-      modes.size() != nodes || trueIds.size() != nodes ||
-      falseIds.size() != nodes || trueLeafs.size() != nodes ||
-      falseLeafs.size() != nodes || (!missing.empty() && missing.size() != nodes))
-    return c.fail("the nodes_* attributes must be present with one value per "
-                  "node (splits as float or double)");
-  if (!leaves || weights->size() != leaves)
-    return c.fail("leaf_targetids and leaf_weights (float or double) need one "
-                  "value per leaf");
-  if (roots.empty())
-    return c.fail("tree_roots lists no tree");
-
-  // The tables, with each MEMBER node expanded into a chain of EQ nodes
-  // (members taken from membership_values in node order, NaN-delimited,
-  // as the operator's definition states).
-  Forest f;
-  size_t memberPos = 0;
-  auto addNode = [&](int64_t feature, int32_t mode, double split, int32_t miss) {
-    f.feature.push_back(int32_t(feature));
-    f.mode.push_back(mode);
-    f.split.push_back(split);
-    f.missingTrue.push_back(miss);
-    for (int s = 0; s < 2; ++s) {
-      f.child[s].push_back(0);
-      f.childIsLeaf[s].push_back(false);
-    }
-    return int64_t(f.feature.size() - 1);
-  };
-  for (size_t i = 0; i < nodes; ++i) {
-    if (featureIds[i] < 0 || featureIds[i] >= features)
-      return c.fail("node " + Twine(i) + " tests feature " +
-                    Twine(featureIds[i]) + " of " + Twine(features));
-    if (modes[i] < LEQ || modes[i] > MEMBER)
-      return c.fail("node " + Twine(i) + " has mode " + Twine(modes[i]) +
-                    ", not 0..6");
-    for (int s = 0; s < 2; ++s) {
-      int64_t to = s ? falseIds[i] : trueIds[i];
-      bool leaf = s ? falseLeafs[i] : trueLeafs[i];
-      if (to < 0 || to >= int64_t(leaf ? leaves : nodes))
-        return c.fail("node " + Twine(i) + " branches to " +
-                      (leaf ? "leaf " : "node ") + Twine(to) + ", out of range");
-    }
-    addNode(featureIds[i], modes[i] == MEMBER ? EQ : modes[i], (*splits)[i],
-            missing.empty() ? 0 : missing[i] != 0);
-  }
-  for (size_t i = 0; i < nodes; ++i)
-    for (int s = 0; s < 2; ++s) {
-      f.child[s][i] = s ? falseIds[i] : trueIds[i];
-      f.childIsLeaf[s][i] = s ? falseLeafs[i] : trueLeafs[i];
-    }
-  for (size_t i = 0; i < nodes; ++i) {
-    if (modes[i] != MEMBER)
-      continue;
-    std::vector<double> set;
-    for (; members && memberPos < members->size() &&
-           !std::isnan((*members)[memberPos]);
-         ++memberPos)
-      set.push_back((*members)[memberPos]);
-    if (!members || memberPos >= members->size())
-      return c.fail("membership_values has no NaN-terminated set for node " +
-                    Twine(i));
-    ++memberPos;
-    // x in {v0, ..., vk}: node i tests v0; its false branch goes to a node
-    // testing v1, and so on; the last one's false branch is the original.
-    // An empty set compares with NaN: never equal.
-    f.split[i] = set.empty() ? std::numeric_limits<double>::quiet_NaN() : set[0];
-    int64_t prev = i, falseTo = f.child[1][i];
-    bool falseLeaf = f.childIsLeaf[1][i];
-    for (size_t k = 1; k < set.size(); ++k) {
-      int64_t e = addNode(f.feature[i], EQ, set[k], f.missingTrue[i]);
-      f.child[0][e] = f.child[0][i];
-      f.childIsLeaf[0][e] = f.childIsLeaf[0][i];
-      f.child[1][prev] = e;
-      f.childIsLeaf[1][prev] = false;
-      prev = e;
-    }
-    f.child[1][prev] = falseTo;
-    f.childIsLeaf[1][prev] = falseLeaf;
-  }
-  // A degenerate tree (a root whose branches both reach the same leaf)
-  // needs no special case: walking it reaches that leaf in one step.
+/// The walk's depth over every tree (fails on a cycle or a tree deeper
+/// than kMaxDepth), and the size checks of the tables.
+LogicalResult finishForest(ImportContext &c, Forest &f, Type outElem) {
+  if (int64_t(f.feature.size()) + f.leaves >= INT32_MAX)
+    return c.fail("the forest has too many nodes");
+  auto tableType = RankedTensorType::get({f.leaves, f.targets}, outElem);
+  if (!isReasonableSize(tableType, c.limits.maxTensorBytes))
+    return c.fail("the leaf table (" + Twine(f.leaves) + " leaves x " +
+                  Twine(f.targets) + " targets) exceeds --max-tensor-bytes");
   std::vector<int64_t> memo(f.feature.size(), -2);
-  for (int64_t r : roots) {
-    if (r < 0 || r >= int64_t(nodes))
-      return c.fail("tree root " + Twine(r) + " is not a node");
+  for (auto [isLeaf, r] : f.roots) {
+    if (isLeaf)
+      continue;
     int64_t d = memo[r] >= 0 ? memo[r] : treeDepth(f, r, memo);
     if (d < 0)
       return c.fail("the tree at root " + Twine(r) +
@@ -227,31 +134,16 @@ LogicalResult importTreeEnsemble(ImportContext &c) {
                     " levels");
     f.depth = std::max(f.depth, d);
   }
+  return success();
+}
 
-  // Leaf table [leaves, targets]: each leaf's weight at its target, the
-  // aggregation's identity elsewhere (AVERAGE: pre-divided by the tree
-  // count, as the reference adds weight / trees).
-  // MIN/MAX start from the type's largest finite values, as the reference.
-  double identity = 0.0;
-  if (agg == MIN || agg == MAX)
-    identity = llvm::APFloat::getLargest(
-                   cast<FloatType>(elem).getFloatSemantics(), agg == MAX)
-                   .convertToDouble();
-  auto tableType = RankedTensorType::get(
-      {int64_t(leaves), targets}, elem);
-  if (!isReasonableSize(tableType, c.limits.maxTensorBytes))
-    return c.fail("the leaf table (" + Twine(leaves) + " leaves x " +
-                  Twine(targets) + " targets) exceeds --max-tensor-bytes");
-  std::vector<double> table(leaves * targets, identity);
-  for (size_t l = 0; l < leaves; ++l) {
-    if (leafTargets[l] < 0 || leafTargets[l] >= targets)
-      return c.fail("leaf " + Twine(l) + " has target " +
-                    Twine(leafTargets[l]) + " of " + Twine(targets));
-    double w = (*weights)[l];
-    table[l * targets + leafTargets[l]] =
-        agg == AVERAGE ? w / double(roots.size()) : w;
-  }
-
+/// Y [N, targets] of `outElem` for X [N, F]: the leaf of every (sample,
+/// tree) pair, then the aggregate of the leaves' table rows.
+Value emitForest(ImportContext &c, Value x, Type outElem, const Forest &f) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  Type elem = xt.getElementType();
+  int64_t n = xt.getDimSize(0), targets = f.targets;
+  int64_t leaves = f.leaves, agg = f.aggregate;
   // Constant tables.
   Type i32 = c.b.getI32Type();
   int64_t m = f.feature.size();
@@ -259,7 +151,8 @@ LogicalResult importTreeEnsemble(ImportContext &c) {
     auto t = RankedTensorType::get({int64_t(v.size())}, i32);
     return tosa::ConstOp::create(c.b, t, DenseElementsAttr::get(t, v));
   };
-  auto constElem = [&](ArrayRef<int64_t> shape, ArrayRef<double> v) -> Value {
+  auto constOf = [&](Type elem, ArrayRef<int64_t> shape,
+                     ArrayRef<double> v) -> Value {
     auto t = RankedTensorType::get(shape, elem);
     SmallVector<APFloat> values;
     for (double d : v) {
@@ -276,18 +169,20 @@ LogicalResult importTreeEnsemble(ImportContext &c) {
     for (int64_t i = 0; i < m; ++i)
       next[s].push_back(int32_t(f.childIsLeaf[s][i] ? m + f.child[s][i]
                                                     : f.child[s][i]));
-  std::vector<int32_t> rootTable(roots.begin(), roots.end());
+  std::vector<int32_t> rootTable;
+  for (auto [isLeaf, r] : f.roots)
+    rootTable.push_back(int32_t(isLeaf ? m + r : r));
   Value featureT = constI32(f.feature), modeT = constI32(f.mode),
         missT = constI32(f.missingTrue), trueT = constI32(next[0]),
         falseT = constI32(next[1]), rootT = constI32(rootTable);
-  Value splitT = constElem({m}, f.split);
-  Value leafT = constElem({int64_t(leaves), targets}, table);
+  Value splitT = constOf(elem, {m}, f.split);
+  Value leafT = constOf(outElem, {leaves, targets}, f.table);
   // One comparison for the whole forest where every node uses the same
   // one (scikit-learn writes only LEQ); otherwise a select over the mode.
   bool oneMode = llvm::all_equal(f.mode);
   bool anyMissing = llvm::is_contained(f.missingTrue, 1);
 
-  int64_t trees = roots.size();
+  int64_t trees = f.roots.size();
   auto leafType = RankedTensorType::get({n, trees}, i32);
   Value leafInit = tensor::EmptyOp::create(c.b, leafType.getShape(), i32);
   Value leafOf = loopNest(
@@ -343,12 +238,13 @@ LogicalResult importTreeEnsemble(ImportContext &c) {
       })[0];
 
   // Y[n, t] = aggregate over the trees of table[leaf(n, tree), t].
-  Value init = tensor::EmptyOp::create(c.b, type.getShape(), elem);
+  Value init = tensor::EmptyOp::create(c.b, ArrayRef<int64_t>{n, targets},
+                                       outElem);
   init = linalg::FillOp::create(
              c.b, ValueRange{arith::ConstantOp::create(
-                      c.b, elem, FloatAttr::get(elem, agg == MIN || agg == MAX
-                                                          ? identity
-                                                          : 0.0))},
+                      c.b, outElem, FloatAttr::get(outElem, agg == MIN || agg == MAX
+                                                                ? f.identity
+                                                                : 0.0))},
              ValueRange{init})
              .getResult(0);
   Value y = loopNest(
@@ -377,12 +273,316 @@ LogicalResult importTreeEnsemble(ImportContext &c) {
           return {arith::MaximumFOp::create(b, l, acc, w).getResult()};
         return {arith::AddFOp::create(b, l, acc, w).getResult()};
       })[0];
-  c.setOutput(0, y);
+  if (!f.base.empty()) {
+    auto rowT = RankedTensorType::get({1, targets}, outElem);
+    y = tosa::AddOp::create(c.b, y.getType(), y,
+                            constOf(outElem, rowT.getShape(), f.base));
+  }
+  return y;
+}
+
+
+LogicalResult importTreeEnsemble(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  auto xt = cast<RankedTensorType>(x.getType());
+  Type elem = xt.getElementType();
+  if (xt.getRank() != 2 || !isa<FloatType>(elem) || type.getRank() != 2 ||
+      type.getElementType() != elem || type.getDimSize(0) != xt.getDimSize(0))
+    return c.fail("expects floating-point X [N, F] and Y [N, n_targets] of "
+                  "X's type");
+  int64_t features = xt.getDimSize(1);
+  int64_t targets = c.attrInt("n_targets", 0);
+  if (targets < 1 || targets != type.getDimSize(1))
+    return c.fail("n_targets must be >= 1 and match Y's second dimension");
+  int64_t post = c.attrInt("post_transform", 0);
+  if (post != 0)
+    return c.fail("post_transform " + Twine(post) +
+                  " is not supported (only NONE, 0)");
+  int64_t agg = c.attrInt("aggregate_function", SUM);
+  if (agg < AVERAGE || agg > MAX)
+    return c.fail("aggregate_function " + Twine(agg) + " is not 0..3");
+
+  std::vector<int64_t> featureIds = c.attrInts("nodes_featureids"),
+                       trueIds = c.attrInts("nodes_truenodeids"),
+                       falseIds = c.attrInts("nodes_falsenodeids"),
+                       trueLeafs = c.attrInts("nodes_trueleafs"),
+                       falseLeafs = c.attrInts("nodes_falseleafs"),
+                       missing = c.attrInts("nodes_missing_value_tracks_true"),
+                       leafTargets = c.attrInts("leaf_targetids"),
+                       roots = c.attrInts("tree_roots");
+  std::optional<std::vector<double>> splits = attrDoubles(c, "nodes_splits"),
+                                     weights = attrDoubles(c, "leaf_weights"),
+                                     members = attrDoubles(c, "membership_values");
+  const onnx::TensorProto *modesT = c.attrTensor("nodes_modes");
+  std::vector<int64_t> modes;
+  if (modesT)
+    modes = ConstTensor{modesT,
+                        {modesT->dims().begin(), modesT->dims().end()},
+                        modesT->data_type()}
+                .ints();
+  size_t nodes = featureIds.size(), leaves = leafTargets.size();
+  if (!nodes || !splits || !weights || !modesT || splits->size() != nodes ||
+      modes.size() != nodes || trueIds.size() != nodes ||
+      falseIds.size() != nodes || trueLeafs.size() != nodes ||
+      falseLeafs.size() != nodes || (!missing.empty() && missing.size() != nodes))
+    return c.fail("the nodes_* attributes must be present with one value per "
+                  "node (splits as float or double)");
+  if (!leaves || weights->size() != leaves)
+    return c.fail("leaf_targetids and leaf_weights (float or double) need one "
+                  "value per leaf");
+  if (roots.empty())
+    return c.fail("tree_roots lists no tree");
+
+  // The tables, with each MEMBER node expanded into a chain of EQ nodes
+  // (members taken from membership_values in node order, NaN-delimited,
+  // as the operator's definition states).
+  Forest f;
+  size_t memberPos = 0;
+  for (size_t i = 0; i < nodes; ++i) {
+    if (featureIds[i] < 0 || featureIds[i] >= features)
+      return c.fail("node " + Twine(i) + " tests feature " +
+                    Twine(featureIds[i]) + " of " + Twine(features));
+    if (modes[i] < LEQ || modes[i] > MEMBER)
+      return c.fail("node " + Twine(i) + " has mode " + Twine(modes[i]) +
+                    ", not 0..6");
+    for (int s = 0; s < 2; ++s) {
+      int64_t to = s ? falseIds[i] : trueIds[i];
+      bool leaf = s ? falseLeafs[i] : trueLeafs[i];
+      if (to < 0 || to >= int64_t(leaf ? leaves : nodes))
+        return c.fail("node " + Twine(i) + " branches to " +
+                      (leaf ? "leaf " : "node ") + Twine(to) + ", out of range");
+    }
+    f.addNode(featureIds[i], modes[i] == MEMBER ? EQ : modes[i], (*splits)[i],
+            missing.empty() ? 0 : missing[i] != 0);
+  }
+  for (size_t i = 0; i < nodes; ++i)
+    for (int s = 0; s < 2; ++s) {
+      f.child[s][i] = s ? falseIds[i] : trueIds[i];
+      f.childIsLeaf[s][i] = s ? falseLeafs[i] : trueLeafs[i];
+    }
+  for (size_t i = 0; i < nodes; ++i) {
+    if (modes[i] != MEMBER)
+      continue;
+    std::vector<double> set;
+    for (; members && memberPos < members->size() &&
+           !std::isnan((*members)[memberPos]);
+         ++memberPos)
+      set.push_back((*members)[memberPos]);
+    if (!members || memberPos >= members->size())
+      return c.fail("membership_values has no NaN-terminated set for node " +
+                    Twine(i));
+    ++memberPos;
+    // x in {v0, ..., vk}: node i tests v0; its false branch goes to a node
+    // testing v1, and so on; the last one's false branch is the original.
+    // An empty set compares with NaN: never equal.
+    f.split[i] = set.empty() ? std::numeric_limits<double>::quiet_NaN() : set[0];
+    int64_t prev = i, falseTo = f.child[1][i];
+    bool falseLeaf = f.childIsLeaf[1][i];
+    for (size_t k = 1; k < set.size(); ++k) {
+      int64_t e = f.addNode(f.feature[i], EQ, set[k], f.missingTrue[i]);
+      f.child[0][e] = f.child[0][i];
+      f.childIsLeaf[0][e] = f.childIsLeaf[0][i];
+      f.child[1][prev] = e;
+      f.childIsLeaf[1][prev] = false;
+      prev = e;
+    }
+    f.child[1][prev] = falseTo;
+    f.childIsLeaf[1][prev] = falseLeaf;
+  }
+  // A degenerate tree (a root whose branches both reach the same leaf)
+  // needs no special case: walking it reaches that leaf in one step.
+  for (int64_t r : roots) {
+    if (r < 0 || r >= int64_t(nodes))
+      return c.fail("tree root " + Twine(r) + " is not a node");
+    f.roots.push_back({false, r});
+  }
+  // Leaf table [leaves, targets]: each leaf's weight at its target, the
+  // aggregation's identity elsewhere (AVERAGE: pre-divided by the tree
+  // count, as the reference adds weight / trees).
+  // MIN/MAX start from the type's largest finite values, as the reference.
+  double identity = 0.0;
+  if (agg == MIN || agg == MAX)
+    identity = llvm::APFloat::getLargest(
+                   cast<FloatType>(elem).getFloatSemantics(), agg == MAX)
+                   .convertToDouble();
+  f.leaves = leaves;
+  f.targets = targets;
+  f.aggregate = agg;
+  f.identity = identity;
+  if (failed(finishForest(c, f, elem)))
+    return failure();
+  std::vector<double> &table = f.table;
+  table.assign(leaves * targets, identity);
+  for (size_t l = 0; l < leaves; ++l) {
+    if (leafTargets[l] < 0 || leafTargets[l] >= targets)
+      return c.fail("leaf " + Twine(l) + " has target " +
+                    Twine(leafTargets[l]) + " of " + Twine(targets));
+    double w = (*weights)[l];
+    table[l * targets + leafTargets[l]] =
+        agg == AVERAGE ? w / double(roots.size()) : w;
+  }
+
+  c.setOutput(0, emitForest(c, x, elem, f));
+  return success();
+}
+
+/// The attribute `name` of the node, or null.
+const onnx::AttributeProto *findAttr(ImportContext &c, llvm::StringRef name) {
+  for (const onnx::AttributeProto &a : c.node->attribute())
+    if (a.name() == name)
+      return &a;
+  return nullptr;
+}
+
+/// A list of floats given as `name` (floats) or `name`_as_tensor (float or
+/// double tensor), the older operators' two spellings.
+std::vector<double> attrReals(ImportContext &c, llvm::StringRef name) {
+  if (auto t = attrDoubles(c, (name + "_as_tensor").str()))
+    return *t;
+  std::vector<double> out;
+  if (const onnx::AttributeProto *a = findAttr(c, name))
+    out.assign(a->floats().begin(), a->floats().end());
+  return out;
+}
+
+/// TreeEnsembleRegressor (ai.onnx.ml 1 and 3), as scikit-learn converters
+/// write it: nodes keyed by (tree id, node id), leaves are LEAF nodes with
+/// any number of (target, weight) entries, base_values added at the end.
+/// It maps onto the same tables: LEAF nodes become leaves, each tree's
+/// root is its one node that no other node branches to.
+LogicalResult importTreeEnsembleRegressor(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  auto xt = cast<RankedTensorType>(x.getType());
+  if (xt.getRank() != 2 || !isa<FloatType>(xt.getElementType()) ||
+      type.getRank() != 2 || !type.getElementType().isF32() ||
+      type.getDimSize(0) != xt.getDimSize(0))
+    return c.fail("expects floating-point X [N, F] and float Y [N, n_targets]");
+  int64_t features = xt.getDimSize(1);
+  int64_t targets = c.attrInt("n_targets", 1);
+  if (targets < 1 || targets != type.getDimSize(1))
+    return c.fail("n_targets must be >= 1 and match Y's second dimension");
+  std::string post = c.attrString("post_transform", "NONE");
+  if (post != "NONE")
+    return c.fail("post_transform '" + post + "' is not supported (only NONE)");
+  std::string aggName = c.attrString("aggregate_function", "SUM");
+  if (aggName != "SUM" && aggName != "AVERAGE")
+    return c.fail("aggregate_function '" + aggName +
+                  "' is not supported (SUM or AVERAGE)");
+
+  std::vector<int64_t> treeIds = c.attrInts("nodes_treeids"),
+                       nodeIds = c.attrInts("nodes_nodeids"),
+                       featureIds = c.attrInts("nodes_featureids"),
+                       trueIds = c.attrInts("nodes_truenodeids"),
+                       falseIds = c.attrInts("nodes_falsenodeids"),
+                       missing = c.attrInts("nodes_missing_value_tracks_true"),
+                       tTrees = c.attrInts("target_treeids"),
+                       tNodes = c.attrInts("target_nodeids"),
+                       tIds = c.attrInts("target_ids");
+  std::vector<double> values = attrReals(c, "nodes_values"),
+                      weights = attrReals(c, "target_weights"),
+                      base = attrReals(c, "base_values");
+  std::vector<std::string> modes;
+  if (const onnx::AttributeProto *a = findAttr(c, "nodes_modes"))
+    modes.assign(a->strings().begin(), a->strings().end());
+  size_t count = nodeIds.size();
+  if (!count || treeIds.size() != count || featureIds.size() != count ||
+      trueIds.size() != count || falseIds.size() != count ||
+      modes.size() != count || values.size() != count ||
+      (!missing.empty() && missing.size() != count))
+    return c.fail("the nodes_* attributes must be present with one value per "
+                  "node");
+  if (tTrees.size() != tNodes.size() || tIds.size() != tNodes.size() ||
+      weights.size() != tNodes.size())
+    return c.fail("the target_* attributes need one value per entry");
+  if (!base.empty() && int64_t(base.size()) != targets)
+    return c.fail("base_values needs one value per target");
+
+  static const llvm::StringMap<int32_t> modeOf = {
+      {"BRANCH_LEQ", LEQ}, {"BRANCH_LT", LT}, {"BRANCH_GTE", GTE},
+      {"BRANCH_GT", GT},   {"BRANCH_EQ", EQ}, {"BRANCH_NEQ", NEQ}};
+  // (tree, node id) -> position; positions -> internal node or leaf.
+  std::map<std::pair<int64_t, int64_t>, size_t> pos;
+  std::vector<std::pair<bool, int64_t>> ref(count);
+  Forest f;
+  for (size_t i = 0; i < count; ++i) {
+    if (!pos.insert({{treeIds[i], nodeIds[i]}, i}).second)
+      return c.fail("tree " + Twine(treeIds[i]) + " lists node " +
+                    Twine(nodeIds[i]) + " twice");
+    if (modes[i] == "LEAF") {
+      ref[i] = {true, f.leaves++};
+      continue;
+    }
+    auto m = modeOf.find(modes[i]);
+    if (m == modeOf.end())
+      return c.fail("node " + Twine(nodeIds[i]) + " of tree " +
+                    Twine(treeIds[i]) + " has mode '" + modes[i] + "'");
+    if (featureIds[i] < 0 || featureIds[i] >= features)
+      return c.fail("node " + Twine(nodeIds[i]) + " of tree " +
+                    Twine(treeIds[i]) + " tests feature " +
+                    Twine(featureIds[i]) + " of " + Twine(features));
+    ref[i] = {false, f.addNode(featureIds[i], m->second, values[i],
+                               missing.empty() ? 0 : missing[i] != 0)};
+  }
+  // Branches within the tree; each tree's root is its unreferenced node.
+  std::map<int64_t, std::vector<size_t>> treeNodes; // ordered: trees by id
+  std::vector<bool> referenced(count, false);
+  for (size_t i = 0; i < count; ++i) {
+    treeNodes[treeIds[i]].push_back(i);
+    if (ref[i].first)
+      continue;
+    for (int s = 0; s < 2; ++s) {
+      auto it = pos.find({treeIds[i], s ? falseIds[i] : trueIds[i]});
+      if (it == pos.end())
+        return c.fail("node " + Twine(nodeIds[i]) + " of tree " +
+                      Twine(treeIds[i]) + " branches to a node the tree lacks");
+      referenced[it->second] = true;
+      f.child[s][ref[i].second] = ref[it->second].second;
+      f.childIsLeaf[s][ref[i].second] = ref[it->second].first;
+    }
+  }
+  for (auto &[tree, members] : treeNodes) {
+    std::optional<size_t> root;
+    for (size_t i : members)
+      if (!referenced[i]) {
+        if (root)
+          return c.fail("tree " + Twine(tree) + " has more than one root");
+        root = i;
+      }
+    if (!root)
+      return c.fail("tree " + Twine(tree) + " has no root (a cycle)");
+    f.roots.push_back(ref[*root]);
+  }
+  f.targets = targets;
+  f.aggregate = aggName == "AVERAGE" ? AVERAGE : SUM;
+  f.base = base;
+  Type f32 = type.getElementType();
+  if (failed(finishForest(c, f, f32)))
+    return failure();
+  f.table.assign(f.leaves * targets, 0.0);
+  double scale = f.aggregate == AVERAGE ? 1.0 / double(f.roots.size()) : 1.0;
+  for (size_t e = 0; e < tNodes.size(); ++e) {
+    auto it = pos.find({tTrees[e], tNodes[e]});
+    if (it == pos.end() || !ref[it->second].first)
+      return c.fail("target entry " + Twine(e) + " names no leaf");
+    if (tIds[e] < 0 || tIds[e] >= targets)
+      return c.fail("target entry " + Twine(e) + " has target " +
+                    Twine(tIds[e]) + " of " + Twine(targets));
+    f.table[ref[it->second].second * targets + tIds[e]] += weights[e] * scale;
+  }
+  c.setOutput(0, emitForest(c, x, f32, f));
   return success();
 }
 
 } // namespace
 
 void mlir::dlc::appendTreeEnsembleHandlers(std::vector<OpHandler> &t) {
-  t.push_back({"TreeEnsemble", 5, importTreeEnsemble, "ai.onnx.ml"});
+  const char *domain = "ai.onnx.ml";
+  t.push_back({"TreeEnsemble", 5, importTreeEnsemble, domain});
+  t.push_back({"TreeEnsembleRegressor", 1, importTreeEnsembleRegressor, domain});
 }

@@ -136,10 +136,13 @@ def write(out, name, forest, x, targets, agg, dtype):
             fh.write(nh.from_array(np.ascontiguousarray(t)).SerializeToString())
 
 
-def write_regressor(out, name, forest, extra, x, targets, agg, base, as_tensor):
-    """`forest` as TreeEnsembleRegressor: per tree, its nodes renumbered
-    from 0 in a random order; leaf l's entries are forest.leaves[l] plus
-    extra[l] (more (target, weight) pairs)."""
+def write_legacy(out, name, forest, extra, x, targets, agg, base, as_tensor,
+                 labels=None, post="NONE"):
+    """`forest` as TreeEnsembleRegressor, or TreeEnsembleClassifier where
+    `labels` (int64 class labels) is given: per tree, its nodes renumbered
+    in a random order; leaf l's entries are forest.leaves[l] plus extra[l]
+    (more (target, weight) pairs)."""
+    prefix = "class" if labels else "target"
     rng = np.random.default_rng(len(name))
     cols = {k: [] for k in ("treeids", "nodeids", "featureids", "modes", "values",
                             "truenodeids", "falsenodeids", "missing")}
@@ -174,27 +177,42 @@ def write_regressor(out, name, forest, extra, x, targets, agg, base, as_tensor):
                 cols[k].append(v)
     attrs = {"nodes_" + k: v for k, v in cols.items() if k not in ("values", "missing")}
     attrs["nodes_missing_value_tracks_true"] = cols["missing"]
-    attrs.update({"target_" + k: v for k, v in tcols.items() if k != "weights"})
-    attrs.update(n_targets=targets, aggregate_function=agg, post_transform="NONE")
+    attrs.update({prefix + "_" + k: v for k, v in tcols.items() if k != "weights"})
+    attrs.update(post_transform=post)
+    if labels:
+        attrs.update(classlabels_int64s=labels)
+    else:
+        attrs.update(n_targets=targets, aggregate_function=agg)
     # Both spellings of the real-valued lists: floats, or double tensors
     # (opset 3's *_as_tensor, which onnxruntime wants all or none of).
-    for key, v in (("nodes_values", cols["values"]), ("target_weights", tcols["weights"]),
+    for key, v in (("nodes_values", cols["values"]), (prefix + "_weights", tcols["weights"]),
                    ("base_values", base)):
+        if not v:
+            continue
         if as_tensor:
             attrs[key + "_as_tensor"] = h.make_tensor(key, T.DOUBLE, [len(v)], v)
         else:
             attrs[key] = v
-    node = h.make_node("TreeEnsembleRegressor", ["X"], ["Y"], domain="ai.onnx.ml", **attrs)
     xelem = T.DOUBLE if x.dtype == np.float64 else T.FLOAT
-    g = h.make_graph([node], name, [h.make_tensor_value_info("X", xelem, list(x.shape))],
-                     [h.make_tensor_value_info("Y", T.FLOAT, [x.shape[0], targets])])
+    binary = labels and len(set(tcols["ids"])) == 1
+    width = 2 if binary else targets
+    if labels:
+        node = h.make_node("TreeEnsembleClassifier", ["X"], ["Y", "Z"], domain="ai.onnx.ml",
+                           **attrs)
+        outs = [h.make_tensor_value_info("Y", T.INT64, [x.shape[0]]),
+                h.make_tensor_value_info("Z", T.FLOAT, [x.shape[0], width])]
+    else:
+        node = h.make_node("TreeEnsembleRegressor", ["X"], ["Y"], domain="ai.onnx.ml", **attrs)
+        outs = [h.make_tensor_value_info("Y", T.FLOAT, [x.shape[0], targets])]
+    g = h.make_graph([node], name, [h.make_tensor_value_info("X", xelem, list(x.shape))], outs)
     m = h.make_model(g, opset_imports=[h.make_opsetid("", 21), h.make_opsetid("ai.onnx.ml", 3)])
     m.ir_version = 10
     onnx.checker.check_model(m)
     d = os.path.join(out, name)
     os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
     onnx.save(m, os.path.join(d, "model.onnx"))
-    y = np.tile(np.array(base, np.float64), (x.shape[0], 1))
+    # base_values broadcast over the columns (one value may serve them all)
+    y = np.zeros((x.shape[0], targets)) + np.array(base or [0.0], np.float64)
     scale = 1.0 / len(forest.roots) if agg == "AVERAGE" else 1.0
     for r in range(x.shape[0]):
         for root in forest.roots:
@@ -204,7 +222,22 @@ def write_regressor(out, name, forest, extra, x, targets, agg, base, as_tensor):
                 kind, i = n["t"] if test(n, float(x[r, n["feature"]])) else n["f"]
             for tgt, w in [forest.leaves[i]] + extra.get(i, []):
                 y[r, tgt] += w * scale
-    for f, t in (("input_0.pb", x), ("output_0.pb", y.astype(np.float32))):
+    results = [y.astype(np.float32)]
+    if labels:
+        # ONNX's reference rules: the binary case, then post_transform,
+        # then the label at the first highest score.
+        if binary:
+            p = y[:, 0].copy()
+            y = np.stack([(1 - p) if post == "NONE" else -p, p], axis=1)
+        if post == "LOGISTIC":
+            y = 1 / (1 + np.exp(-y))
+        elif post == "SOFTMAX":
+            e = np.exp(y - y.max(axis=1, keepdims=True))
+            y = e / e.sum(axis=1, keepdims=True)
+        results = [np.array([labels[i] for i in y.argmax(axis=1)], np.int64),
+                   y.astype(np.float32)]
+    for k, t in enumerate([x] + results):
+        f = "input_0.pb" if k == 0 else "output_%d.pb" % (k - 1)
         with open(os.path.join(d, "test_data_set_0", f), "wb") as fh:
             fh.write(nh.from_array(np.ascontiguousarray(t)).SerializeToString())
 
@@ -259,9 +292,33 @@ def main(out):
         f.roots.append(len(f.nodes) - 1)
         extra = {l: [(int(rng.integers(3)), float(rng.normal()))]
                  for l in range(len(f.leaves)) if rng.random() < 0.5}
-        write_regressor(out, "regressor-" + agg.lower(), f, extra,
+        write_legacy(out, "regressor-" + agg.lower(), f, extra,
                         inputs(rng, 48, 4, np.float64 if agg == "AVERAGE" else np.float32),
                         3, agg, [0.25, -1.0, 2.0], as_tensor=agg == "AVERAGE")
+
+    # Classifiers: multi-class scores (NONE, and SOFTMAX over base values),
+    # binary with NONE and with LOGISTIC.
+    cases = (("classifier-multi", [10, 20, 30, 40], "NONE", None),
+             ("classifier-softmax", [0, 1, 2], "SOFTMAX", [0.1, -0.2, 0.3]),
+             ("classifier-binary-logistic", [0, 1], "LOGISTIC", [0.5]),
+             ("classifier-binary", [3, 7], "NONE", None))
+    for name, labels, post, base in cases:
+        binary = "binary" in name
+        f = Forest()
+        for _ in range(6):
+            f.roots.append(grow(rng, f, 4, 3, 1 if binary else len(labels),
+                                [LEQ, GT, NEQ])[1])
+        if post == "NONE":
+            # Probability-like weights: with a negative one onnxruntime's
+            # binary NONE rule turns to [-p, p] where ONNX's stays [1 - p, p].
+            # Averaged over the trees, as a random forest's probabilities.
+            f.leaves = [(t, float(rng.random()) / len(f.roots)) for t, _ in f.leaves]
+        extra = {} if binary else {
+            l: [(int(rng.integers(len(labels))), float(rng.random()))]
+            for l in range(len(f.leaves)) if rng.random() < 0.5}
+        write_legacy(out, name, shuffled(rng, f), extra, inputs(rng, 40, 3, np.float32),
+                     len(labels), None, base or [], as_tensor=False, labels=labels,
+                     post=post)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
-//===- TreeEnsemble.cpp - ai.onnx.ml TreeEnsemble (opset 5) ---------------===//
+//===- TreeEnsemble.cpp - ai.onnx.ml tree ensembles -----------------------===//
 //
-// A forest of decision trees over X [N, F]. The trees are attributes, so
+// TreeEnsemble (opset 5) and the older TreeEnsembleRegressor/Classifier
+// that scikit-learn converters write: a forest of decision trees over
+// X [N, F], all three parsed into one Forest and emitted alike. The trees are attributes, so
 // they are compile-time tables; the walk is data-dependent, so it is
 // evaluated level-synchronously: every (sample, tree) pair starts at its
 // root and takes one branch per step, for as many steps as the deepest
@@ -12,7 +14,8 @@
 // This is the structure that gradient-boosted ensembles need: no pointer
 // chasing beyond one table read per level, and no data-dependent loop
 // bounds. BRANCH_MEMBER nodes become chains of equality nodes at import,
-// so the run-time walk knows six comparisons only.
+// so the run-time walk knows six comparisons only. The depth is unrolled,
+// so it is capped (kMaxDepth) and checked, cycles included, at import.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
@@ -448,44 +451,28 @@ std::vector<double> attrReals(ImportContext &c, llvm::StringRef name) {
   return out;
 }
 
-/// TreeEnsembleRegressor (ai.onnx.ml 1 and 3), as scikit-learn converters
-/// write it: nodes keyed by (tree id, node id), leaves are LEAF nodes with
-/// any number of (target, weight) entries, base_values added at the end.
-/// It maps onto the same tables: LEAF nodes become leaves, each tree's
-/// root is its one node that no other node branches to.
-LogicalResult importTreeEnsembleRegressor(ImportContext &c) {
-  RankedTensorType type = c.resultType(1);
-  if (!type)
-    return failure();
-  Value x = c.input(0);
-  auto xt = cast<RankedTensorType>(x.getType());
-  if (xt.getRank() != 2 || !isa<FloatType>(xt.getElementType()) ||
-      type.getRank() != 2 || !type.getElementType().isF32() ||
-      type.getDimSize(0) != xt.getDimSize(0))
-    return c.fail("expects floating-point X [N, F] and float Y [N, n_targets]");
-  int64_t features = xt.getDimSize(1);
-  int64_t targets = c.attrInt("n_targets", 1);
-  if (targets < 1 || targets != type.getDimSize(1))
-    return c.fail("n_targets must be >= 1 and match Y's second dimension");
-  std::string post = c.attrString("post_transform", "NONE");
-  if (post != "NONE")
-    return c.fail("post_transform '" + post + "' is not supported (only NONE)");
-  std::string aggName = c.attrString("aggregate_function", "SUM");
-  if (aggName != "SUM" && aggName != "AVERAGE")
-    return c.fail("aggregate_function '" + aggName +
-                  "' is not supported (SUM or AVERAGE)");
-
+/// The forest of TreeEnsembleRegressor/Classifier (ai.onnx.ml 1 and 3), as
+/// scikit-learn converters write it: nodes keyed by (tree id, node id),
+/// leaves are LEAF nodes with any number of (column, weight) entries in the
+/// `prefix`_treeids/_nodeids/_ids/_weights lists, base_values added at
+/// the end. It maps onto the TreeEnsemble tables: LEAF nodes become
+/// leaves, each tree's root is its one node that no other node branches
+/// to. `columns` is the width of the leaf table.
+LogicalResult legacyForest(ImportContext &c, int64_t features, int64_t columns,
+                           llvm::StringRef prefix, bool average, Forest &f) {
+  auto list = [&](llvm::StringRef what) {
+    return c.attrInts((prefix + "_" + what).str());
+  };
   std::vector<int64_t> treeIds = c.attrInts("nodes_treeids"),
                        nodeIds = c.attrInts("nodes_nodeids"),
                        featureIds = c.attrInts("nodes_featureids"),
                        trueIds = c.attrInts("nodes_truenodeids"),
                        falseIds = c.attrInts("nodes_falsenodeids"),
                        missing = c.attrInts("nodes_missing_value_tracks_true"),
-                       tTrees = c.attrInts("target_treeids"),
-                       tNodes = c.attrInts("target_nodeids"),
-                       tIds = c.attrInts("target_ids");
+                       tTrees = list("treeids"), tNodes = list("nodeids"),
+                       tIds = list("ids");
   std::vector<double> values = attrReals(c, "nodes_values"),
-                      weights = attrReals(c, "target_weights"),
+                      weights = attrReals(c, (prefix + "_weights").str()),
                       base = attrReals(c, "base_values");
   std::vector<std::string> modes;
   if (const onnx::AttributeProto *a = findAttr(c, "nodes_modes"))
@@ -499,9 +486,13 @@ LogicalResult importTreeEnsembleRegressor(ImportContext &c) {
                   "node");
   if (tTrees.size() != tNodes.size() || tIds.size() != tNodes.size() ||
       weights.size() != tNodes.size())
-    return c.fail("the target_* attributes need one value per entry");
-  if (!base.empty() && int64_t(base.size()) != targets)
-    return c.fail("base_values needs one value per target");
+    return c.fail("the " + prefix + "_* attributes need one value per entry");
+  // One base value serves every column (the reference broadcasts it).
+  if (base.size() == 1)
+    base.assign(columns, base[0]);
+  if (!base.empty() && int64_t(base.size()) != columns)
+    return c.fail("base_values needs one value or one per " +
+                  (prefix == "class" ? Twine("class") : Twine("target")));
 
   static const llvm::StringMap<int32_t> modeOf = {
       {"BRANCH_LEQ", LEQ}, {"BRANCH_LT", LT}, {"BRANCH_GTE", GTE},
@@ -509,7 +500,6 @@ LogicalResult importTreeEnsembleRegressor(ImportContext &c) {
   // (tree, node id) -> position; positions -> internal node or leaf.
   std::map<std::pair<int64_t, int64_t>, size_t> pos;
   std::vector<std::pair<bool, int64_t>> ref(count);
-  Forest f;
   for (size_t i = 0; i < count; ++i) {
     if (!pos.insert({{treeIds[i], nodeIds[i]}, i}).second)
       return c.fail("tree " + Twine(treeIds[i]) + " lists node " +
@@ -558,24 +548,146 @@ LogicalResult importTreeEnsembleRegressor(ImportContext &c) {
       return c.fail("tree " + Twine(tree) + " has no root (a cycle)");
     f.roots.push_back(ref[*root]);
   }
-  f.targets = targets;
-  f.aggregate = aggName == "AVERAGE" ? AVERAGE : SUM;
+  f.targets = columns;
+  f.aggregate = average ? AVERAGE : SUM;
   f.base = base;
-  Type f32 = type.getElementType();
-  if (failed(finishForest(c, f, f32)))
+  if (failed(finishForest(c, f, c.b.getF32Type())))
     return failure();
-  f.table.assign(f.leaves * targets, 0.0);
-  double scale = f.aggregate == AVERAGE ? 1.0 / double(f.roots.size()) : 1.0;
+  f.table.assign(f.leaves * columns, 0.0);
+  double scale = average ? 1.0 / double(f.roots.size()) : 1.0;
   for (size_t e = 0; e < tNodes.size(); ++e) {
     auto it = pos.find({tTrees[e], tNodes[e]});
     if (it == pos.end() || !ref[it->second].first)
-      return c.fail("target entry " + Twine(e) + " names no leaf");
-    if (tIds[e] < 0 || tIds[e] >= targets)
-      return c.fail("target entry " + Twine(e) + " has target " +
-                    Twine(tIds[e]) + " of " + Twine(targets));
-    f.table[ref[it->second].second * targets + tIds[e]] += weights[e] * scale;
+      return c.fail(prefix + " entry " + Twine(e) + " names no leaf");
+    if (tIds[e] < 0 || tIds[e] >= columns)
+      return c.fail(prefix + " entry " + Twine(e) + " has id " +
+                    Twine(tIds[e]) + " of " + Twine(columns));
+    f.table[ref[it->second].second * columns + tIds[e]] += weights[e] * scale;
   }
-  c.setOutput(0, emitForest(c, x, f32, f));
+  return success();
+}
+
+/// X [N, F] of a floating type (the checks both legacy operators share).
+LogicalResult checkLegacyInput(ImportContext &c, Value x) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  if (xt.getRank() != 2 || !isa<FloatType>(xt.getElementType()))
+    return c.fail("expects floating-point X [N, F]");
+  return success();
+}
+
+/// TreeEnsembleRegressor (ai.onnx.ml 1 and 3): Y [N, n_targets] float.
+LogicalResult importTreeEnsembleRegressor(ImportContext &c) {
+  RankedTensorType type = c.resultType(1);
+  if (!type)
+    return failure();
+  Value x = c.input(0);
+  if (failed(checkLegacyInput(c, x)))
+    return failure();
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t targets = c.attrInt("n_targets", 1);
+  if (type.getShape() != ArrayRef<int64_t>{xt.getDimSize(0), targets} ||
+      !type.getElementType().isF32() || targets < 1)
+    return c.fail("Y must be float [N, n_targets]");
+  std::string post = c.attrString("post_transform", "NONE");
+  if (post != "NONE")
+    return c.fail("post_transform '" + post + "' is not supported (only NONE)");
+  std::string aggName = c.attrString("aggregate_function", "SUM");
+  if (aggName != "SUM" && aggName != "AVERAGE")
+    return c.fail("aggregate_function '" + aggName +
+                  "' is not supported (SUM or AVERAGE)");
+  Forest f;
+  if (failed(legacyForest(c, xt.getDimSize(1), targets, "target",
+                          aggName == "AVERAGE", f)))
+    return failure();
+  c.setOutput(0, emitForest(c, x, type.getElementType(), f));
+  return success();
+}
+
+/// TreeEnsembleClassifier (ai.onnx.ml 1 and 3): class scores summed over the
+/// trees plus base_values, then ONNX's reference rules: when every entry
+/// names one class the problem is binary and the scores become [1 - p, p]
+/// (NONE) or [-p, p] (LOGISTIC, SOFTMAX); then the post_transform; the
+/// label is classlabels_int64s at the first highest score (string labels
+/// are not tensors dlc can return).
+LogicalResult importTreeEnsembleClassifier(ImportContext &c) {
+  RankedTensorType labelType = c.resultType(1);
+  if (!labelType)
+    return failure();
+  RankedTensorType scoreType = c.outputType(1);
+  if (!scoreType)
+    return failure();
+  Value x = c.input(0);
+  if (failed(checkLegacyInput(c, x)))
+    return failure();
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t n = xt.getDimSize(0);
+  std::vector<int64_t> labels = c.attrInts("classlabels_int64s");
+  if (labels.empty())
+    return c.fail("needs classlabels_int64s (string labels are not supported)");
+  std::vector<int64_t> classIds = c.attrInts("class_ids");
+  if (classIds.empty())
+    return c.fail("class_ids lists no entry");
+  bool binary = llvm::all_equal(classIds);
+  int64_t classes = labels.size(), columns = classes;
+  // (ONNX's reference gives a single label two score columns where shape
+  // inference gives one: such models are rejected rather than guessed.)
+  if (classes < 2 || (binary && classes > 2))
+    return c.fail("needs 2 or more class labels, and exactly 2 when every "
+                  "class entry names one class (the binary rule)");
+  std::string post = c.attrString("post_transform", "NONE");
+  if (post != "NONE" && post != "LOGISTIC" && post != "SOFTMAX")
+    return c.fail("post_transform '" + post +
+                  "' is not supported (NONE, LOGISTIC or SOFTMAX)");
+  Type f32 = c.b.getF32Type();
+  if (labelType.getShape() != ArrayRef<int64_t>{n} ||
+      !labelType.getElementType().isInteger(64) ||
+      scoreType.getShape() != ArrayRef<int64_t>{n, columns} ||
+      scoreType.getElementType() != f32)
+    return c.fail("Y must be int64 [N] and Z float [N, " + Twine(columns) + "]");
+  Forest f;
+  if (failed(legacyForest(c, xt.getDimSize(1), classes, "class", false, f)))
+    return failure();
+  Value z = emitForest(c, x, f32, f);
+  if (binary) {
+    Value p = c.slice(z, {0, 0}, {n, 1});
+    auto colT = RankedTensorType::get({n, 1}, f32);
+    Value q = tosa::SubOp::create(c.b, colT,
+                                  c.splat(colT, post == "NONE" ? 1.0 : 0.0), p);
+    z = tosa::ConcatOp::create(c.b, scoreType, ValueRange{q, p},
+                               c.b.getI32IntegerAttr(1));
+  }
+  if (post == "LOGISTIC")
+    z = tosa::SigmoidOp::create(c.b, scoreType, z);
+  if (post == "SOFTMAX") {
+    auto rowT = RankedTensorType::get({n, 1}, f32);
+    Value e = tosa::ExpOp::create(
+        c.b, scoreType, tosa::SubOp::create(c.b, scoreType, z, c.reduceMax(z, 1)));
+    Value inv = tosa::ReciprocalOp::create(c.b, rowT, c.reduceSum(e, 1));
+    z = c.mul(e, inv, scoreType);
+  }
+  // Labels: the class of the first highest score.
+  auto i32 = c.b.getI32Type();
+  Value best = tosa::ArgMaxOp::create(c.b, RankedTensorType::get({n}, i32), z,
+                                      c.b.getI32IntegerAttr(1));
+  const std::vector<int64_t> &table = labels;
+  auto tableT = RankedTensorType::get({int64_t(table.size())}, c.b.getI64Type());
+  Value labelT = tosa::ConstOp::create(
+      c.b, tableT, DenseElementsAttr::get(tableT, ArrayRef<int64_t>(table)));
+  Value y = mapElements(c, best, c.b.getI64Type(),
+                        [&](OpBuilder &b, Location l, Value i) -> Value {
+                          Value at = arith::IndexCastOp::create(
+                              b, l, b.getIndexType(),
+                              arith::MinSIOp::create(
+                                  b, l,
+                                  arith::MaxSIOp::create(
+                                      b, l, i,
+                                      arith::ConstantIntOp::create(b, l, 0, 32)),
+                                  arith::ConstantIntOp::create(
+                                      b, l, int64_t(table.size()) - 1, 32)));
+                          return tensor::ExtractOp::create(b, l, labelT, at);
+                        });
+  c.setOutput(0, y);
+  c.setOutput(1, z);
   return success();
 }
 
@@ -585,4 +697,5 @@ void mlir::dlc::appendTreeEnsembleHandlers(std::vector<OpHandler> &t) {
   const char *domain = "ai.onnx.ml";
   t.push_back({"TreeEnsemble", 5, importTreeEnsemble, domain});
   t.push_back({"TreeEnsembleRegressor", 1, importTreeEnsembleRegressor, domain});
+  t.push_back({"TreeEnsembleClassifier", 1, importTreeEnsembleClassifier, domain});
 }

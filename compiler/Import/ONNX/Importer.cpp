@@ -748,13 +748,20 @@ static LogicalResult checkMinRank(ImportContext &c) {
 /// Imports the nodes of `graph` (the model's, or a subgraph inlined by
 /// If) at the current insertion point.
 static LogicalResult importNodes(ImportContext &ictx,
-                                 const onnx::GraphProto &graph, int64_t opset) {
+                                 const onnx::GraphProto &graph, int64_t opset,
+                                 bool subgraph) {
   for (const auto &node : graph.node()) {
     ictx.setNode(node);
     HandlerFn fn = lookupHandler(node, ictx.opsets);
     if (!fn) // Subgraph nodes are not in the up-front check.
       return ictx.fail("unsupported operator at opset " +
                        std::to_string(opset));
+    // Nor in the up-front schema type check: their types are known now.
+    if (subgraph)
+      if (std::string e = checkNodeInputTypes(
+              node, ictx.opsets, [&](int i) { return ictx.inputDType(i); });
+          !e.empty())
+        return emitError(ictx.b.getLoc()) << e;
     // A node whose outputs are all empty computes nothing: its results are
     // empty tensors (TOSA has no zero-sized tensors, so its ops are skipped).
     if (producesOnlyEmptyTensors(ictx, node))
@@ -911,9 +918,9 @@ static OwningOpRef<ModuleOp> importOnnxModelUnguarded(MLIRContext *context,
 
   ictx.b.setInsertionPointToEnd(entry);
   ictx.importSubgraph = [&](const onnx::GraphProto &g) {
-    return importNodes(ictx, g, opset);
+    return importNodes(ictx, g, opset, /*subgraph=*/true);
   };
-  if (failed(importNodes(ictx, graph, opset)) ||
+  if (failed(importNodes(ictx, graph, opset, /*subgraph=*/false)) ||
       failed(checkImportedTypes(func, options.limits)))
     return nullptr;
 

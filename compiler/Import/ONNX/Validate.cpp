@@ -359,6 +359,65 @@ bool mlir::dlc::validateModel(onnx::ModelProto &model,
   return error.empty();
 }
 
+std::string mlir::dlc::checkNodeInputTypes(
+    const onnx::NodeProto &node, const std::map<std::string, int64_t> &opsets,
+    const std::function<int32_t(int)> &elemType) {
+  std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+  auto version = opsets.find(domain);
+  if (version == opsets.end())
+    return ""; // Reported as unsupported.
+  const onnx::OpSchema *schema = onnx::OpSchemaRegistry::Schema(
+      node.op_type(), int(version->second), domain);
+  if (!schema || schema->inputs().empty())
+    return "";
+  const auto &formals = schema->inputs();
+  std::string who = describeNode(node);
+  // Type parameter -> the first type bound to it, and by which formal.
+  std::map<std::string, std::pair<onnx::DataType, size_t>> bound;
+  for (int i = 0; i < node.input_size(); ++i) {
+    size_t f = std::min<size_t>(i, formals.size() - 1);
+    // Only optional inputs may be omitted ("").
+    if (node.input(i).empty() &&
+        formals[f].GetOption() !=
+            onnx::OpSchema::FormalParameterOption::Optional)
+      return who + " (" + node.op_type() + "): required input " +
+             std::to_string(i) + " ('" + formals[f].GetName() + "') is empty";
+    if (node.input(i).empty() ||
+        (size_t(i) >= formals.size() &&
+         formals.back().GetOption() !=
+             onnx::OpSchema::FormalParameterOption::Variadic))
+      continue;
+    int32_t elem = elemType(i);
+    if (elem == 0)
+      continue;
+    onnx::DataType dt;
+    try {
+      onnx::TypeProto t;
+      t.mutable_tensor_type()->set_elem_type(elem);
+      dt = onnx::Utils::DataTypeUtils::ToType(t);
+    } catch (const std::exception &) {
+      continue;
+    }
+    // Inputs that share a type parameter (MatMul's A and B are both T)
+    // must agree.
+    auto [b, fresh] = bound.insert({formals[f].GetTypeStr(), {dt, f}});
+    if (!fresh && b->second.first != dt &&
+        (b->second.second != f || formals[f].GetIsHomogeneous()))
+      return who + " (" + node.op_type() + "): input " + std::to_string(i) +
+             " ('" + node.input(i) + "') has type " + *dt + ", but an " +
+             "earlier input of the same type parameter " +
+             formals[f].GetTypeStr() + " has " + *b->second.first;
+    const auto &allowed = formals[f].GetTypes();
+    if (allowed.empty() || allowed.count(dt))
+      continue;
+    return who + " (" + node.op_type() + "): input " + std::to_string(i) +
+           " ('" + node.input(i) + "') has type " + *dt + ", which " +
+           node.op_type() + "-" + std::to_string(schema->SinceVersion()) +
+           " does not accept";
+  }
+  return "";
+}
+
 bool mlir::dlc::checkNodeTypes(const onnx::ModelProto &model,
                                std::string &error) {
   // Every imported domain's opset: the ai.onnx.ml and training operators
@@ -367,76 +426,20 @@ bool mlir::dlc::checkNodeTypes(const onnx::ModelProto &model,
   for (const auto &o : model.opset_import())
     opsets[o.domain() == "ai.onnx" ? "" : o.domain()] = o.version();
   const onnx::GraphProto &g = model.graph();
-  std::map<std::string, const onnx::TypeProto *> types;
-  std::deque<onnx::TypeProto> owned;
-  for (const auto &t : g.initializer()) {
-    owned.emplace_back();
-    owned.back().mutable_tensor_type()->set_elem_type(t.data_type());
-    types[t.name()] = &owned.back();
-  }
+  std::map<std::string, int32_t> types; // value -> tensor element type
+  for (const auto &t : g.initializer())
+    types[t.name()] = t.data_type();
   for (const auto *list : {&g.input(), &g.value_info(), &g.output()})
     for (const auto &vi : *list)
-      types[vi.name()] = &vi.type();
+      types[vi.name()] =
+          vi.type().has_tensor_type() ? vi.type().tensor_type().elem_type() : 0;
   for (const auto &node : g.node()) {
-    std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
-    auto version = opsets.find(domain);
-    if (version == opsets.end())
-      continue; // Reported as unsupported.
-    const onnx::OpSchema *schema = onnx::OpSchemaRegistry::Schema(
-        node.op_type(), int(version->second), domain);
-    if (!schema || schema->inputs().empty())
-      continue;
-    const auto &formals = schema->inputs();
-    // Type parameter -> the first type bound to it, and by which formal.
-    std::map<std::string, std::pair<onnx::DataType, size_t>> bound;
-    for (int i = 0; i < node.input_size(); ++i) {
-      size_t f = std::min<size_t>(i, formals.size() - 1);
-      // Only optional inputs may be omitted ("").
-      if (node.input(i).empty() &&
-          formals[f].GetOption() !=
-              onnx::OpSchema::FormalParameterOption::Optional) {
-        error = describeNode(node) + " (" + node.op_type() +
-                "): required input " +
-                std::to_string(i) + " ('" + formals[f].GetName() +
-                "') is empty";
-        return false;
-      }
-      if (node.input(i).empty() ||
-          (size_t(i) >= formals.size() &&
-           formals.back().GetOption() !=
-               onnx::OpSchema::FormalParameterOption::Variadic))
-        continue;
+    error = checkNodeInputTypes(node, opsets, [&](int i) {
       auto it = types.find(node.input(i));
-      if (it == types.end() || !it->second->has_tensor_type() ||
-          it->second->tensor_type().elem_type() == 0)
-        continue;
-      onnx::DataType dt;
-      try {
-        dt = onnx::Utils::DataTypeUtils::ToType(*it->second);
-      } catch (const std::exception &) {
-        continue;
-      }
-      std::string who = describeNode(node);
-      // Inputs that share a type parameter (MatMul's A and B are both T)
-      // must agree.
-      auto [b, fresh] = bound.insert({formals[f].GetTypeStr(), {dt, f}});
-      if (!fresh && b->second.first != dt &&
-          (b->second.second != f || formals[f].GetIsHomogeneous())) {
-        error = who + " (" + node.op_type() + "): input " + std::to_string(i) +
-                " ('" + node.input(i) + "') has type " + *dt + ", but an " +
-                "earlier input of the same type parameter " +
-                formals[f].GetTypeStr() + " has " + *b->second.first;
-        return false;
-      }
-      const auto &allowed = formals[f].GetTypes();
-      if (allowed.empty() || allowed.count(dt))
-        continue;
-      error = who + " (" + node.op_type() + "): input " + std::to_string(i) +
-              " ('" + node.input(i) + "') has type " + *dt + ", which " +
-              node.op_type() + "-" + std::to_string(schema->SinceVersion()) +
-              " does not accept";
+      return it == types.end() ? 0 : it->second;
+    });
+    if (!error.empty())
       return false;
-    }
   }
   return true;
 }

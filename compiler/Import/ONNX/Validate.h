@@ -13,13 +13,16 @@
 
 #include "llvm/ADT/ArrayRef.h"
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
 namespace onnx {
 class GraphProto;
 class ModelProto;
+class NodeProto;
 class TensorProto;
 } // namespace onnx
 
@@ -48,6 +51,14 @@ bool validateModel(onnx::ModelProto &model, const ImportLimits &limits,
 /// schema's type constraints (the checker does not, and shape inference
 /// only with check_type): a handler may then rely on them.
 bool checkNodeTypes(const onnx::ModelProto &model, std::string &error);
+
+/// The same check for one node, `elemType(i)` giving input i's ONNX element
+/// type (0 if unknown): the importer runs it on subgraph nodes (Scan, Loop
+/// and If bodies), whose types are known only once they are imported.
+/// Returns the error, or "".
+std::string checkNodeInputTypes(const onnx::NodeProto &node,
+                                const std::map<std::string, int64_t> &opsets,
+                                const std::function<int32_t(int)> &elemType);
 
 /// True if a value with a dimension above 2^22 is declared anywhere in `g`
 /// (its subgraphs and sequence element types included). ONNX's data propagation represents every 1-D value

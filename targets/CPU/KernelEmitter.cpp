@@ -1,0 +1,796 @@
+//===- KernelEmitter.cpp - the register-tiled contraction loop nest -------===//
+//
+// Writes one contraction with its epilogue as a loop nest on tensors: tiles of
+// rows x vectors of output channels, accumulators held in registers over the
+// (cache-blocked) reduction, constant weights packed at compile time, one
+// write per output vector. Targets differ only in lanes and registers.
+//
+//===----------------------------------------------------------------------===//
+#include "targets/CPU/Contraction.h"
+#include "targets/CPU/Lanewise.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include <algorithm>
+
+using namespace mlir;
+
+namespace mlir::dlc::cpu {
+
+SmallVector<Segment> KernelEmitter::segments() const {
+  int64_t nvMax = registers >= 32 ? 4 : 2;
+  int64_t vecs = (c.n + lanes - 1) / lanes;
+  int64_t nv = std::min(nvMax, vecs);
+  int64_t nr = nv * lanes;
+  SmallVector<Segment> segs;
+  int64_t full = c.n / nr;
+  if (full)
+    segs.push_back({0, full, nv, tileRows(nv), 0, true});
+  int64_t rest = c.n - full * nr;
+  if (rest) {
+    int64_t nvt = (rest + lanes - 1) / lanes;
+    segs.push_back({full * nr, 1, nvt, tileRows(nvt), full * c.k * nr,
+                    rest % lanes == 0});
+  }
+  return segs;
+}
+
+/// Packs the constant right-hand side as [panel][k][nv * lanes] per segment,
+/// zero-padded past N. Returns null if it is not a constant.
+Value KernelEmitter::packWeights(ArrayRef<Segment> segs, StringRef name) {
+  std::vector<float> src;
+  if (!constantValues(c.rhs, src))
+    return nullptr;
+  // Element (k, n): [K][N] for matrices, [N][K] for filters (F, KH, KW, C),
+  // or what a generic contraction's map says.
+  bool filter = c.kind == Contraction::Conv;
+  auto offset = [&](int64_t k, int64_t n) {
+    return c.rhsOffset ? c.rhsOffset(k, n) : filter ? n * c.k + k : k * c.n + n;
+  };
+  // Separate right-hand sides (a batch matmul's [B][K][N]) are packed one
+  // after another.
+  if (c.batch > 1 && !isa<linalg::BatchMatmulOp>(c.op))
+    return nullptr;
+  packedPerBatch = 0;
+  for (const Segment &s : segs)
+    packedPerBatch += s.panels * c.k * s.nv * lanes;
+  int64_t total = packedPerBatch * c.batch;
+  std::vector<float> packedData(total, 0.0f);
+  for (int64_t bt = 0; bt < c.batch; ++bt)
+    for (const Segment &s : segs) {
+      int64_t nr = s.nv * lanes;
+      for (int64_t p = 0; p < s.panels; ++p)
+        for (int64_t k = 0; k < c.k; ++k)
+          for (int64_t j = 0; j < nr; ++j) {
+            int64_t n = s.col0 + p * nr + j;
+            if (n >= c.n)
+              continue;
+            packedData[bt * packedPerBatch + s.packedBase +
+                       (p * c.k + k) * nr + j] =
+                src[bt * c.k * c.n + offset(k, n)];
+          }
+    }
+  auto type = RankedTensorType::get({total}, b.getF32Type());
+  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(
+      ArrayRef<float>(packedData));
+  auto attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
+  return arith::ConstantOp::create(b, loc, attr);
+}
+
+/// An epilogue operand of the output's size and type (a residual) that no
+/// later op reads can hold the output: the kernel then reads each of its
+/// elements just before overwriting it, in place. Writing into lines it has
+/// just read saves the output's read-for-ownership traffic, a third of what
+/// a residual 1x1 convolution moves through L3 (onnxruntime fuses its Sum
+/// into a convolution the same way). Not for blocked reductions, whose
+/// partial sums go through the output, nor for inputs of the function, which
+/// belong to the caller.
+/// The tensor whose buffer `v` shares, through reshapes and casts.
+static Value aliasRoot(Value v) {
+  while (Operation *d = v.getDefiningOp()) {
+    if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::CastOp>(d))
+      break;
+    v = d->getOperand(0);
+  }
+  return v;
+}
+
+/// Whether an op after `at` in its block reads `v`, directly or through
+/// reshapes and casts of it (`skip` and `at` itself excepted).
+static bool readAfter(Value v, Operation *at, Operation *skip) {
+  for (OpOperand &use : v.getUses()) {
+    Operation *user = at->getBlock()->findAncestorOpInBlock(*use.getOwner());
+    if (!user)
+      return true;
+    if (user == at || user == skip)
+      continue;
+    if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::CastOp>(
+            user)) {
+      if (readAfter(user->getResult(0), at, skip))
+        return true;
+      continue;
+    }
+    if (!user->isBeforeInBlock(at))
+      return true;
+  }
+  return false;
+}
+
+int64_t KernelEmitter::inPlaceOperand(ArrayRef<Segment> segs) const {
+  if (!epi || pad)
+    return -1;
+  for (const Segment &s : segs)
+    if (blockRows(s))
+      return -1;
+  linalg::GenericOp g = epi->op;
+  Operation *epiOp = g.getOperation();
+  for (auto [i, reader] : llvm::enumerate(epiReaders)) {
+    if (!reader || !reader->flat)
+      continue;
+    auto t = cast<RankedTensorType>(reader->source.getType());
+    if (t.getElementType() != outElt ||
+        t.getShape() != ArrayRef<int64_t>{c.batch * c.m, c.n})
+      continue;
+    // The buffer must be a fresh intermediate of this function...
+    Value root = aliasRoot(epiOp->getOperand(i));
+    Operation *def = root.getDefiningOp();
+    if (!def || def->getBlock() != epiOp->getBlock() ||
+        isa<arith::ConstantOp, tensor::ExtractSliceOp, tensor::InsertSliceOp>(
+            def))
+      continue;
+    // ... that this kernel reads only here: not as the contraction's
+    // operands (they are read while the output is written), not in another
+    // epilogue slot...
+    bool shared = llvm::any_of(
+        ValueRange{c.lhs, c.rhs, c.init},
+        [&](Value x) { return aliasRoot(x) == root; });
+    for (auto [j, x] : llvm::enumerate(epiOp->getOperands()))
+      shared |= j != i && aliasRoot(x) == root;
+    // ... and that no later op reads (one-shot bufferization would then
+    // write out of place).
+    if (!shared &&
+        !readAfter(root, epiOp, reader->source.getDefiningOp()))
+      return i;
+  }
+  return -1;
+}
+
+Value KernelEmitter::emit(StringRef blobPrefix, unsigned &blobCounter) {
+  vt = VectorType::get({lanes}, b.getF32Type());
+  auto lhsType = cast<RankedTensorType>(c.lhs.getType());
+  outShape = cast<RankedTensorType>(c.op->getResult(0).getType()).getShape();
+  outVecDim = findVecDim(outShape, c.n);
+
+  // Operand views, outside the loops.
+  if (c.kind == Contraction::Depthwise) {
+    lhsFlat = tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get({lhsType.getNumElements() / c.c, c.c},
+                                      b.getF32Type()),
+        c.lhs, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
+    rhsView = tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get({c.kh * c.kw, c.c}, b.getF32Type()),
+        c.rhs, SmallVector<ReassociationIndices>{{0, 1}, {2, 3}});
+  } else {
+    ReassociationIndices all;
+    for (int64_t i = 0; i < lhsType.getRank(); ++i)
+      all.push_back(i);
+    lhsFlat = tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get({lhsType.getNumElements()},
+                                      b.getF32Type()),
+        c.lhs, SmallVector<ReassociationIndices>{all});
+  }
+  SmallVector<Segment> segs = segments();
+  if (c.kind != Contraction::Depthwise) {
+    if (winogradFilter.empty())
+      packed = packWeights(
+          segs, (blobPrefix + "_packed" + Twine(blobCounter)).str());
+    if (!winogradFilter.empty()) {
+      // The filter is transformed and packed by emitWinograd.
+    } else if (packed) {
+      ++blobCounter;
+      packedBuf = bufferization::ToBufferOp::create(
+          b, loc,
+          MemRefType::get(cast<RankedTensorType>(packed.getType()).getShape(),
+                          b.getF32Type()),
+          packed, /*read_only=*/true);
+    } else {
+      // A run-time right-hand side as [batch * K, N].
+      auto t = cast<RankedTensorType>(c.rhs.getType());
+      rhsView = c.rhs;
+      if (!c.rhsReassoc.empty())
+        rhsView = tensor::CollapseShapeOp::create(
+            b, loc,
+            RankedTensorType::get({t.getNumElements() / c.n, c.n},
+                                  b.getF32Type()),
+            c.rhs, c.rhsReassoc);
+      else if (t.getRank() == 3)
+        rhsView = tensor::CollapseShapeOp::create(
+            b, loc,
+            RankedTensorType::get({t.getDimSize(0) * c.k, c.n},
+                                  b.getF32Type()),
+            c.rhs, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+    }
+  }
+
+  // The accumulators' initial value: a fill, a broadcast bias, or a tensor.
+  Operation *initDef = c.init.getDefiningOp();
+  if (auto fill = dyn_cast_or_null<linalg::FillOp>(initDef)) {
+    initScalar = fill.getInputs()[0];
+  } else if (auto g = dyn_cast_or_null<linalg::GenericOp>(initDef);
+             g && g.getNumDpsInputs() == 1 && g.getNumReductionLoops() == 0 &&
+             g.getIndexingMapsArray().back().isIdentity() &&
+             g.getRegion().front().getNumArguments() == 2 &&
+             isa<linalg::YieldOp>(g.getRegion().front().front()) &&
+             g.getRegion().front().front().getOperand(0) ==
+                 g.getRegion().front().getArgument(0) &&
+             isF32Static(g.getDpsInputs()[0]) &&
+             succeeded(vectorPosition(
+                 g.getIndexingMapsArray()[0],
+                 cast<RankedTensorType>(g.getDpsInputs()[0].getType())
+                     .getShape(),
+                 outVecDim))) {
+    initReader = OperandReader::make(b, loc, g.getDpsInputs()[0],
+                                     g.getIndexingMapsArray()[0], outVecDim);
+  } else {
+    initReader = OperandReader::make(
+        b, loc, c.init,
+        b.getMultiDimIdentityMap(outShape.size()), outVecDim);
+  }
+  if (epi) {
+    for (OpOperand *in : epi->op.getDpsInputOperands()) {
+      if (in->getOperandNumber() == epi->accOperand) {
+        epiReaders.push_back(std::nullopt);
+        continue;
+      }
+      epiReaders.push_back(OperandReader::make(
+          b, loc, in->get(), epi->op.getMatchingIndexingMap(in),
+          findVecDim(cast<RankedTensorType>(epi->op.getResult(0).getType())
+                         .getShape(),
+                     c.n)));
+    }
+  }
+
+  outElt = epi ? cast<RankedTensorType>(epi->op.getResult(0).getType())
+                    .getElementType()
+              : b.getF32Type();
+  Value out;
+  if (pad) {
+    // The kernel writes the whole interior: only the border is filled, one
+    // slab per padded side (extract, fill, insert: in place after
+    // bufferization), each slab restricted to the interior of the dims
+    // before it so that no element is written twice. The buffer is an
+    // alloc_tensor, not a tensor.empty: CSE would merge identical empties
+    // and their identical border fills across kernels, and bufferization
+    // would then copy the shared padded buffer for the second writer.
+    RankedTensorType padType = pad->op.getResultType();
+    ArrayRef<int64_t> shape = padType.getShape();
+    ArrayRef<int64_t> lo = pad->op.getStaticLow(), hi = pad->op.getStaticHigh();
+    out = bufferization::AllocTensorOp::create(b, loc, padType, ValueRange{});
+    SmallVector<int64_t> offsets(shape.size(), 0), sizes(shape);
+    SmallVector<int64_t> strides(shape.size(), 1);
+    for (size_t d = 0; d < shape.size(); ++d) {
+      for (bool high : {false, true}) {
+        int64_t extent = high ? hi[d] : lo[d];
+        if (extent == 0)
+          continue;
+        SmallVector<int64_t> off(offsets), sz(sizes);
+        off[d] = high ? shape[d] - extent : 0;
+        sz[d] = extent;
+        MLIRContext *ctx = b.getContext();
+        SmallVector<OpFoldResult> o = getAsIndexOpFoldResult(ctx, off),
+                                  z = getAsIndexOpFoldResult(ctx, sz),
+                                  st = getAsIndexOpFoldResult(ctx, strides);
+        auto slab = tensor::ExtractSliceOp::create(b, loc, out, o, z, st);
+        Value filled =
+            linalg::FillOp::create(b, loc, pad->value, slab.getResult())
+                .getResult(0);
+        out = tensor::InsertSliceOp::create(b, loc, filled, out, o, z, st);
+      }
+      offsets[d] = lo[d];
+      sizes[d] = shape[d] - lo[d] - hi[d];
+    }
+  } else if (winogradFilter.empty() &&
+             (inPlace = inPlaceOperand(segs)) >= 0) {
+    out = epiReaders[inPlace]->source;
+  } else {
+    out = tensor::EmptyOp::create(
+        b, loc, ArrayRef<int64_t>{c.batch * c.m, c.n}, outElt);
+  }
+  if (!winogradFilter.empty())
+    out = emitWinograd(out, blobPrefix, blobCounter);
+  else
+    for (const Segment &s : segs)
+      out = emitSegment(s, out);
+  if (pad)
+    return out;
+
+  // Back to the replaced value's shape: rows, then columns + unit dims.
+  auto finalType = cast<RankedTensorType>(
+      epi ? epi->op.getResult(0).getType() : c.op->getResult(0).getType());
+  ArrayRef<int64_t> shape = finalType.getShape();
+  int64_t vd = findVecDim(shape, c.n);
+  if (shape.size() == 2 && vd == 1)
+    return out;
+  ReassociationIndices rows, cols;
+  for (int64_t i = 0; i < static_cast<int64_t>(shape.size()); ++i)
+    (i < vd ? rows : cols).push_back(i);
+  return tensor::ExpandShapeOp::create(
+      b, loc, finalType, out, SmallVector<ReassociationIndices>{rows, cols});
+}
+
+SmallVector<KernelEmitter::Level> KernelEmitter::reductionLevels() const {
+  SmallVector<Level> levels;
+  switch (c.kind) {
+  case Contraction::Gemm:
+    levels.push_back({c.k, 1, 1});
+    break;
+  case Contraction::Conv:
+    levels.push_back({c.kh, c.dh * c.w * c.c, c.kw * c.c});
+    if (c.dw == 1) { // (kw, c) is contiguous in the input row.
+      levels.push_back({c.kw * c.c, 1, 1});
+    } else {
+      levels.push_back({c.kw, c.dw * c.c, c.c});
+      levels.push_back({c.c, 1, 1});
+    }
+    break;
+  case Contraction::Depthwise:
+    levels.push_back({c.kh, c.dh * c.w, c.kw});
+    levels.push_back({c.kw, c.dw, 1});
+    break;
+  }
+  return levels;
+}
+
+// Cache blocking of the reduction: when a panel's weights (K x nv vectors)
+// overflow L1, the innermost reduction level is split into blocks sized so
+// that one block of the panel (outer levels x block x nr floats) stays in L1
+// while every row block of the tile reuses it; partial sums go through the
+// output. Only for packed weights and an f32 output.
+int64_t KernelEmitter::blockRows(const Segment &s) const {
+  constexpr int64_t kL1Bytes = 32 * 1024;
+  int64_t nr = s.nv * lanes;
+  SmallVector<Level> levels = reductionLevels();
+  int64_t outer = c.k / levels.back().extent;
+  int64_t kcBlock = kL1Bytes / (outer * nr * 4);
+  bool blocked = packed && outElt.isF32() && c.k * nr * 4 > 2 * kL1Bytes &&
+                 kcBlock >= 8 && levels.back().extent >= 2 * kcBlock;
+  return blocked ? kcBlock : 0;
+}
+
+Value KernelEmitter::emitSegment(const Segment &s, Value out) {
+  int64_t nv = s.nv, mr = s.mr, nr = nv * lanes;
+  SmallVector<Level> levels = reductionLevels();
+
+  int64_t kcBlock = blockRows(s);
+  bool blocked = kcBlock > 0;
+
+  // One loop over all tiles, ordered (batch, row group, chunk of row
+  // blocks, panel, row block of the chunk). The runtime gives each thread a
+  // contiguous share of the loop, so a thread computes whole row groups
+  // (pixels, for convolutions) across all panels: the rows it writes here
+  // are the rows it reads in the next kernel, from its own core's cache,
+  // where a split by panels would make every core read the other's
+  // channels. Within a chunk, row blocks are fastest so that consecutive
+  // tiles reuse a weight panel (chunks: below). The weights
+  // are streamed once per group, so there are as few groups as threads are
+  // expected (`rowGroups`; measured on 2 cores, 2 groups beat both 1 and 7
+  // on a chain of 1x1 convolutions), each with at least 3 row blocks, and
+  // only when the weights fit in half of a 2 MB L2: larger weights (the
+  // late layers of a CNN, big projections) would come from L3 once per
+  // group, which cost more on one thread than the locality won on two.
+  // With blocking, a tile is a (group, panel) pair running the group's row
+  // blocks per reduction block. Tiles write disjoint outputs: the loop is
+  // marked parallel.
+  constexpr int64_t kL2Bytes = 2 * 1024 * 1024;
+  int64_t blocks = (c.m + mr - 1) / mr;
+  int64_t groups = c.k * s.panels * nr * 4 * c.batch <= kL2Bytes / 2
+                       ? std::clamp<int64_t>(blocks / 3, 1, rowGroups)
+                       : 1;
+  int64_t per = (blocks + groups - 1) / groups, perChunk = blocks;
+  groups = (blocks + per - 1) / per;
+  // Within a group, row blocks run in chunks, each over every panel before
+  // the next chunk starts, when the weights stay in L2: the chunk's output
+  // rows (and a residual read beside them) are then completed within a
+  // short time, as whole cache lines, instead of one panel's columns of
+  // every row of the group per pass, which left partly written lines
+  // for L3 (measured on ResNet-50's 56x56 1x1 convolutions with a residual
+  // add: 9 % faster with 128 KB chunks of output + residual; 32 KB and 512 KB
+  // gained less).
+  constexpr int64_t kChunkBytes = 128 * 1024;
+  int64_t chunk = per;
+  if (!blocked && s.panels > 1 &&
+      c.k * s.panels * nr * 4 * c.batch <= kL2Bytes / 2)
+    chunk = std::clamp<int64_t>(kChunkBytes / (mr * c.n * 4 * 2), 1, per);
+  if (blocked) { // A tile per (group, panel): `per` row blocks each.
+    perChunk = per;
+    blocks = groups;
+    per = 1;
+    chunk = 1;
+  }
+  auto tLoop = beginFor(c.batch * s.panels * blocks, 1, out);
+  tLoop->setAttr(kParallelAttr, b.getUnitAttr());
+  // For profiles: what the kernel computes and its share of the arithmetic.
+  int64_t width = std::min(c.n, s.col0 + s.panels * nr) - s.col0;
+  int64_t epiOps = 0;
+  if (epi)
+    epiOps = std::distance(
+        epi->op.getRegion().front().without_terminator().begin(),
+        epi->op.getRegion().front().without_terminator().end());
+  tLoop->setAttr("dlc.flops", b.getI64IntegerAttr(c.batch * c.m * width *
+                                                  (2 * c.k + epiOps)));
+  tLoop->setAttr("dlc.kernel", b.getStringAttr(describe(epiOps)));
+  Value t = tLoop.getInductionVar();
+  // Tile t = (batch, row group, chunk, panel, block in chunk). The last
+  // group and the last chunk of a group may be shorter, so each level
+  // decomposes with its own sizes: every decomposition divides by
+  // constants and selects pick the one that applies.
+  Value u = rem(t, s.panels * blocks);
+  Value bIv = div(t, s.panels * blocks);
+  int64_t lastPer = blocks - (groups - 1) * per;
+  Value lead = idx((groups - 1) * s.panels * per);
+  Value inLast = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, u,
+                                       lead);
+  Value w = arith::SubIOp::create(b, loc, u, lead);
+  // (panel, block in group, position in chunk) of tile v of a group of
+  // `size` row blocks, in chunks of `chunk`.
+  auto inGroupOf = [&](Value v, int64_t size) {
+    int64_t cs = std::min(chunk, size);
+    int64_t chunks = (size + cs - 1) / cs, lastCs = size - (chunks - 1) * cs;
+    Value cLead = idx((chunks - 1) * s.panels * cs);
+    Value inLastChunk = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::uge, v, cLead);
+    Value x = arith::SubIOp::create(b, loc, v, cLead);
+    Value r = rem(v, s.panels * cs);
+    Value pnl = arith::SelectOp::create(b, loc, inLastChunk, div(x, lastCs),
+                                        div(r, cs));
+    Value pos = arith::SelectOp::create(b, loc, inLastChunk, rem(x, lastCs),
+                                        rem(r, cs));
+    Value first = arith::SelectOp::create(b, loc, inLastChunk,
+                                          idx((chunks - 1) * cs),
+                                          mul(div(v, s.panels * cs), cs));
+    return std::make_tuple(pnl, add(first, pos), pos);
+  };
+  auto [pA, blkA, posA] = inGroupOf(rem(u, s.panels * per), per);
+  auto [pB, blkB, posB] = inGroupOf(w, lastPer);
+  Value panel = arith::SelectOp::create(b, loc, inLast, pB, pA);
+  Value inGroup = arith::SelectOp::create(b, loc, inLast, posB, posA);
+  // (Clamped although always in range: the bound lets LLVM prove that most
+  // rows of a block need no clamping, which keeps their bases out of the
+  // reduction loop.)
+  Value blockIdx = arith::MinUIOp::create(
+      b, loc,
+      arith::SelectOp::create(b, loc, inLast,
+                              add(idx((groups - 1) * per), blkB),
+                              add(mul(div(u, s.panels * per), per), blkA)),
+      idx(blocks - 1));
+  Value col0 = add(idx(s.col0), mul(panel, nr));
+  Value panelBase = add(add(idx(s.packedBase), mul(panel, c.k * nr)),
+                        mul(bIv, packedPerBatch));
+  // The distance from this panel's weights to the next panel's (the panel
+  // after the last is the first: the next group starts there).
+  Value toNextPanel = arith::SubIOp::create(
+      b, loc, mul(rem(add(panel, idx(1)), s.panels), c.k * nr),
+      mul(panel, c.k * nr));
+  // With separate right-hand sides, the last group's last panel is
+  // followed by the next batch's first panel.
+  if (packed && c.batch > 1) {
+    Value lastPanel = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                            panel, idx(s.panels - 1));
+    Value moreBatches = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ult, bIv, idx(c.batch - 1));
+    Value jump = arith::AndIOp::create(
+        b, loc, arith::AndIOp::create(b, loc, lastPanel, inLast), moreBatches);
+    toNextPanel = arith::SelectOp::create(
+        b, loc, jump,
+        arith::SubIOp::create(b, loc, idx(packedPerBatch),
+                              mul(panel, c.k * nr)),
+        toNextPanel);
+  }
+
+  // Software prefetch of the weights the next reduction block (or panel)
+  // will read. Weights stream from DRAM once per run (a network's weights
+  // do not stay cached between runs), and a block's weights are consumed in
+  // a burst by its first row block, then reused from L1 by the others: the
+  // hardware prefetcher, which runs only a few lines ahead, leaves that
+  // first row block waiting on memory (measured: ResNet-50's 7x7-map layers
+  // ran at 45 % of peak in the network against 77 % with warm weights).
+  // So the first row blocks of a block each fetch one cache line of every
+  // weight row of the next block, into L2 (locality 2), while they compute:
+  // the whole next block arrives during this one. The other row blocks
+  // prefetch their own line again (an L1 hit), which keeps the reduction
+  // loop free of conditions. `rb` is the row block's position in the block
+  // or panel, `delta` the distance to the weights to fetch.
+  constexpr int64_t kLineFloats = 16;
+  int64_t linesPerK = std::max<int64_t>(1, nr / kLineFloats);
+  auto prefetchBase = [&](Value rb, Value delta) -> Value {
+    if (!packedBuf)
+      return nullptr;
+    Value active = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                         rb, idx(linesPerK));
+    Value off = arith::SelectOp::create(
+        b, loc, active, add(delta, mul(rb, kLineFloats)), idx(0));
+    return add(panelBase, off);
+  };
+  SmallVector<Value> cols;
+  for (int64_t j = 0; j < nv; ++j)
+    cols.push_back(add(col0, idx(j * lanes)));
+
+  // Per row of a block: its global row (clamped: a partial block recomputes
+  // the last row, writing the same values) and its left-hand-side base.
+  auto rowsOf = [&](Value mb, SmallVector<Value> &rows,
+                    SmallVector<Value> &aBase) {
+    for (int64_t r = 0; r < mr; ++r) {
+      Value row =
+          arith::MinSIOp::create(b, loc, add(mb, idx(r)), idx(c.m - 1));
+      rows.push_back(add(mul(bIv, c.m), row));
+      if (c.kind == Contraction::Gemm) {
+        aBase.push_back(mul(rows.back(), c.k));
+        continue;
+      }
+      Value n = div(row, c.oh * c.ow), pix = rem(row, c.oh * c.ow);
+      Value y = mul(div(pix, c.ow), c.sh), x = mul(rem(pix, c.ow), c.sw);
+      Value base = add(mul(add(mul(n, c.h), y), c.w), x); // Input pixel.
+      aBase.push_back(c.kind == Contraction::Conv ? mul(base, c.c) : base);
+    }
+  };
+
+  // The accumulators' initial values.
+  auto initAccs = [&](ArrayRef<Value> rows) {
+    SmallVector<Value> accs;
+    for (int64_t r = 0; r < mr; ++r) {
+      SmallVector<Value> rowIdx =
+          delinearize(rows[r], outShape.take_front(outVecDim));
+      for (int64_t j = 0; j < nv; ++j)
+        accs.push_back(
+            initScalar
+                ? vector::BroadcastOp::create(b, loc, vt, initScalar)
+                      .getResult()
+                : initReader->read(b, loc, rows[r], rowIdx, cols[j], vt,
+                                   s.inBounds));
+    }
+    return accs;
+  };
+
+  // The reduction over [kLo, kHi) of the innermost level (all of it when
+  // null), accumulating into `in`.
+  auto reduceAll = [&](ArrayRef<Value> aBase, ValueRange init, Value kLo,
+                       Value kHi, Value pfBase) {
+    std::function<SmallVector<Value>(size_t, Value, Value, ValueRange)>
+        reduce = [&](size_t level, Value aOff, Value kOff,
+                     ValueRange in) -> SmallVector<Value> {
+      SmallVector<Value> acc(in.begin(), in.end());
+      if (level == levels.size()) {
+        if (pfBase)
+          memref::PrefetchOp::create(b, loc, packedBuf,
+                                     ValueRange{add(pfBase, mul(kOff, nr))},
+                                     /*isWrite=*/false, /*localityHint=*/2,
+                                     /*isDataCache=*/true);
+        SmallVector<Value> bv;
+        for (int64_t j = 0; j < nv; ++j) {
+          if (packed) {
+            Value at = add(panelBase, add(mul(kOff, nr), idx(j * lanes)));
+            bv.push_back(vector::TransferReadOp::create(
+                b, loc, vt, packed, ValueRange{at},
+                arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
+                ArrayRef<bool>{true}));
+          } else {
+            Value row = c.kind == Contraction::Depthwise
+                            ? kOff
+                            : add(mul(bIv, c.k), kOff);
+            bv.push_back(vector::TransferReadOp::create(
+                b, loc, vt, rhsView, ValueRange{row, cols[j]},
+                arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
+                ArrayRef<bool>{s.inBounds}));
+          }
+        }
+        for (int64_t r = 0; r < mr; ++r) {
+          Value at = add(aBase[r], aOff);
+          if (c.kind == Contraction::Depthwise) {
+            for (int64_t j = 0; j < nv; ++j) {
+              Value x = vector::TransferReadOp::create(
+                  b, loc, vt, lhsFlat, ValueRange{at, cols[j]},
+                  arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
+                  ArrayRef<bool>{s.inBounds});
+              acc[r * nv + j] =
+                  vector::FMAOp::create(b, loc, x, bv[j], acc[r * nv + j]);
+            }
+            continue;
+          }
+          Value a =
+              tensor::ExtractOp::create(b, loc, lhsFlat, ValueRange{at});
+          if (!c.lhsPrologue.empty()) {
+            IRMapping map;
+            map.map(c.lhsPrologue.front()->getBlock()->getArgument(0), a);
+            for (Operation *op : c.lhsPrologue)
+              b.clone(*op, map);
+            a = map.lookup(c.lhsPrologue.back()->getResult(0));
+          }
+          Value av = vector::BroadcastOp::create(b, loc, vt, a);
+          for (int64_t j = 0; j < nv; ++j)
+            acc[r * nv + j] =
+                vector::FMAOp::create(b, loc, av, bv[j], acc[r * nv + j]);
+        }
+        return acc;
+      }
+      const Level &l = levels[level];
+      bool inner = level + 1 == levels.size() && kLo;
+      auto f = inner ? scf::ForOp::create(b, loc, kLo, kHi, idx(1), acc)
+                     : scf::ForOp::create(b, loc, idx(0), idx(l.extent),
+                                          idx(1), acc);
+      b.setInsertionPointToStart(f.getBody());
+      Value iv = f.getInductionVar();
+      SmallVector<Value> res =
+          reduce(level + 1, add(aOff, mul(iv, l.aStride)),
+                 add(kOff, mul(iv, l.kStride)), f.getRegionIterArgs());
+      endFor(f, res);
+      return SmallVector<Value>(f.getResults());
+    };
+    return reduce(0, idx(0), idx(0), init);
+  };
+
+  // Writes the accumulators, through the epilogue when `final`.
+  auto writeOut = [&](Value o, ArrayRef<Value> rows, ArrayRef<Value> accs,
+                      bool final, Value mb = nullptr) {
+    SmallVector<SmallVector<Value>> epiRowIdx;
+    if (epi && final) {
+      auto shape =
+          cast<RankedTensorType>(epi->op.getResult(0).getType()).getShape();
+      int64_t epiVd = findVecDim(shape, c.n);
+      for (int64_t r = 0; r < mr; ++r)
+        epiRowIdx.push_back(delinearize(rows[r], shape.take_front(epiVd)));
+    }
+    auto writeRow = [&](Value o, int64_t r) {
+      for (int64_t j = 0; j < nv; ++j) {
+        Value v = accs[r * nv + j];
+        if (epi && final) {
+          Block &body = epi->op.getRegion().front();
+          IRMapping map;
+          for (auto [i, reader] : llvm::enumerate(epiReaders)) {
+            // The operand being overwritten is read from the output as it
+            // is now: this element is still the operand's own.
+            std::optional<OperandReader> current = reader;
+            if (static_cast<int64_t>(i) == inPlace)
+              current->source = o;
+            map.map(body.getArgument(i),
+                    current ? current->read(b, loc, rows[r], epiRowIdx[r],
+                                            cols[j], vt, s.inBounds)
+                            : v);
+          }
+          dlc::applyLanewise(b, loc, body, map, lanes);
+          v = dlc::lanewiseValue(b, loc, map,
+                                 body.getTerminator()->getOperand(0), lanes);
+        }
+        o = vector::TransferWriteOp::create(b, loc, v, o,
+                                            outIndices(rows[r], cols[j]),
+                                            ArrayRef<bool>{s.inBounds})
+                .getResult();
+      }
+      return o;
+    };
+    for (int64_t r = 0; r < mr; ++r) {
+      // In place, a partial block's clamped rows (repeats of the last row)
+      // are skipped: a repeat would read the row it has just overwritten.
+      if (inPlace < 0 || !mb || c.m % mr == 0 || r < c.m % mr) {
+        o = writeRow(o, r);
+        continue;
+      }
+      Value real = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                         add(mb, idx(r)), idx(c.m));
+      auto guard = scf::IfOp::create(b, loc, TypeRange{o.getType()}, real,
+                                     /*else=*/true);
+      b.setInsertionPointToStart(&guard.getThenRegion().front());
+      scf::YieldOp::create(b, loc, writeRow(o, r));
+      b.setInsertionPointToStart(&guard.getElseRegion().front());
+      scf::YieldOp::create(b, loc, o);
+      b.setInsertionPointAfter(guard);
+      o = guard.getResult(0);
+    }
+    return o;
+  };
+
+  Value o = tLoop.getRegionIterArgs()[0];
+  if (!blocked) {
+    SmallVector<Value> rows, aBase;
+    Value mb = mul(blockIdx, mr);
+    rowsOf(mb, rows, aBase);
+    SmallVector<Value> accs =
+        reduceAll(aBase, initAccs(rows), nullptr, nullptr,
+                  prefetchBase(inGroup, toNextPanel));
+    o = writeOut(o, rows, accs, /*final=*/true, mb);
+    endFor(tLoop, o);
+    return tLoop.getResult(0);
+  }
+
+  // Blocked: for each block of the innermost level, every row block.
+  int64_t inner = levels.back().extent;
+  auto kLoop = beginFor(inner, kcBlock, o);
+  Value kLo = kLoop.getInductionVar();
+  Value kHi = arith::MinSIOp::create(b, loc, add(kLo, idx(kcBlock)),
+                                     idx(inner));
+  Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, kLo,
+                                      idx(0));
+  Value last = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, kHi,
+                                     idx(inner));
+  Value mLo = mul(blockIdx, perChunk * mr);
+  Value mHi =
+      arith::MinSIOp::create(b, loc, add(mLo, idx(perChunk * mr)), idx(c.m));
+  auto mLoop = scf::ForOp::create(b, loc, mLo, mHi, idx(mr),
+                                  kLoop.getRegionIterArgs()[0]);
+  b.setInsertionPointToStart(mLoop.getBody());
+  Value om = mLoop.getRegionIterArgs()[0];
+  SmallVector<Value> rows, aBase;
+  rowsOf(mLoop.getInductionVar(), rows, aBase);
+  SmallVector<Type> accTypes(mr * nv, vt);
+  auto start = scf::IfOp::create(b, loc, accTypes, first, /*else=*/true);
+  b.setInsertionPointToStart(&start.getThenRegion().front());
+  scf::YieldOp::create(b, loc, initAccs(rows));
+  b.setInsertionPointToStart(&start.getElseRegion().front());
+  SmallVector<Value> partial;
+  for (int64_t r = 0; r < mr; ++r)
+    for (int64_t j = 0; j < nv; ++j)
+      partial.push_back(vector::TransferReadOp::create(
+          b, loc, vt, om, outIndices(rows[r], cols[j]),
+          arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
+          ArrayRef<bool>{s.inBounds}));
+  scf::YieldOp::create(b, loc, partial);
+  b.setInsertionPointAfter(start);
+  // The next block of this panel when it is a whole one; else the first
+  // block of the next panel (its rows are this block's, shifted by kLo).
+  Value nextWhole = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::sle, add(kLo, idx(2 * kcBlock)),
+      idx(inner));
+  Value delta = arith::SelectOp::create(
+      b, loc, nextWhole, idx(kcBlock * nr),
+      arith::SubIOp::create(b, loc, toNextPanel, mul(kLo, nr)));
+  Value rb = div(arith::SubIOp::create(b, loc, mLoop.getInductionVar(), mLo),
+                 mr);
+  SmallVector<Value> accs = reduceAll(aBase, start.getResults(), kLo, kHi,
+                                      prefetchBase(rb, delta));
+  auto finish = scf::IfOp::create(b, loc, TypeRange{om.getType()}, last,
+                                  /*else=*/true);
+  b.setInsertionPointToStart(&finish.getThenRegion().front());
+  scf::YieldOp::create(b, loc, writeOut(om, rows, accs, /*final=*/true));
+  b.setInsertionPointToStart(&finish.getElseRegion().front());
+  scf::YieldOp::create(b, loc, writeOut(om, rows, accs, /*final=*/false));
+  b.setInsertionPointAfter(finish);
+  endFor(mLoop, finish.getResult(0));
+  endFor(kLoop, mLoop.getResult(0));
+  endFor(tLoop, kLoop.getResult(0));
+  return tLoop.getResult(0);
+}
+
+Value KernelEmitter::finishVector(Value o, Value row, Value col, Value acc,
+                                  bool inBounds) {
+  SmallVector<Value> rowIdx =
+      delinearize(row, outShape.take_front(outVecDim));
+  Value v = arith::AddFOp::create(
+      b, loc, acc,
+      initScalar ? vector::BroadcastOp::create(b, loc, vt, initScalar)
+                       .getResult()
+                 : initReader->read(b, loc, row, rowIdx, col, vt, inBounds));
+  if (epi) {
+    auto shape =
+        cast<RankedTensorType>(epi->op.getResult(0).getType()).getShape();
+    SmallVector<Value> epiRowIdx =
+        delinearize(row, shape.take_front(findVecDim(shape, c.n)));
+    Block &body = epi->op.getRegion().front();
+    IRMapping map;
+    for (auto [i, reader] : llvm::enumerate(epiReaders))
+      map.map(body.getArgument(i),
+              reader ? reader->read(b, loc, row, epiRowIdx, col, vt, inBounds)
+                     : v);
+    dlc::applyLanewise(b, loc, body, map, lanes);
+    v = dlc::lanewiseValue(b, loc, map, body.getTerminator()->getOperand(0),
+                           lanes);
+  }
+  return vector::TransferWriteOp::create(b, loc, v, o, outIndices(row, col),
+                                         ArrayRef<bool>{inBounds})
+      .getResult();
+}
+
+} // namespace mlir::dlc::cpu

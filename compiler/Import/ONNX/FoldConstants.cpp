@@ -487,10 +487,10 @@ const std::map<std::string, Eval> &evaluators() {
         int64_t d = in[1]->i[k];
         if (d == 0 && !allowZero)
           d = k < int64_t(in[0]->shape.size()) ? in[0]->shape[k] : 1;
-        if (d == -1)
+        if (d == -1 && infer < 0)
           infer = k;
-        else
-          known *= d;
+        else if (d < 0 || __builtin_mul_overflow(known, d, &known))
+          return false; // A second -1, another negative, an overflow.
         shape.push_back(d);
       }
       if (infer >= 0)

@@ -432,10 +432,18 @@ LogicalResult importGatherND(ImportContext &c) {
     return failure();
   auto dt = cast<RankedTensorType>(c.input(0).getType());
   auto it = cast<RankedTensorType>(c.input(1).getType());
-  int64_t b = c.attrInt("batch_dims", 0), q = it.getDimSize(it.getRank() - 1);
   int64_t rank = dt.getRank();
-  if (b + q > rank)
-    return c.fail("index tuples are longer than the data rank");
+  if (rank < 1 || it.getRank() < 1)
+    return c.fail("data and indices must have rank 1 or more");
+  int64_t b = c.attrInt("batch_dims", 0), q = it.getDimSize(it.getRank() - 1);
+  if (b < 0 || b >= std::min<int64_t>(rank, it.getRank()))
+    return c.fail("batch_dims must be non-negative and below the ranks of "
+                  "data and indices");
+  for (int64_t d = 0; d < b; ++d)
+    if (dt.getDimSize(d) != it.getDimSize(d))
+      return c.fail("the batch dimensions of data and indices differ");
+  if (q < 1 || b + q > rank)
+    return c.fail("index tuples must hold 1 to rank - batch_dims entries");
   int64_t batch = 1, indexed = 1, inner = 1;
   for (int64_t d = 0; d < b; ++d)
     batch *= dt.getDimSize(d);
@@ -444,6 +452,8 @@ LogicalResult importGatherND(ImportContext &c) {
   for (int64_t d = b + q; d < rank; ++d)
     inner *= dt.getDimSize(d);
   int64_t tuples = it.getNumElements() / std::max<int64_t>(q * batch, 1);
+  if (batch * tuples * inner != type.getNumElements())
+    return c.fail("the result's shape does not match data and indices");
   // linear = sum_j wrap(idx[..., j]) * stride_j
   Value idx = c.reshape(c.input(1), {batch * tuples, q});
   auto i32 = c.b.getI32Type();
@@ -611,10 +621,15 @@ LogicalResult importDet(ImportContext &c) {
     return failure();
   Value x = c.input(0);
   auto xt = cast<RankedTensorType>(x.getType());
-  int64_t rank = xt.getRank(), n = xt.getDimSize(rank - 1);
-  if (n != xt.getDimSize(rank - 2) || n > 3)
-    return c.fail("only square matrices up to 3x3 are supported");
+  int64_t rank = xt.getRank();
+  if (rank < 2)
+    return c.fail("the input must be a matrix or a stack of them");
+  int64_t n = xt.getDimSize(rank - 1);
+  if (n != xt.getDimSize(rank - 2) || n < 1 || n > 3)
+    return c.fail("only square matrices of 1x1 to 3x3 are supported");
   int64_t batch = xt.getNumElements() / (n * n);
+  if (batch != type.getNumElements())
+    return c.fail("the result's shape does not match the input's batch");
   Value flat = c.reshape(x, {batch, n * n});
   auto colT = RankedTensorType::get({batch, 1}, xt.getElementType());
   auto e = [&](int64_t i, int64_t j) { return c.slice(flat, {0, i * n + j}, {batch, 1}); };

@@ -649,6 +649,20 @@ Value ImportContext::inputAsF32(unsigned i) {
   return tosa::CastOp::create(b, f32, v);
 }
 
+Value ImportContext::inputAsI32(unsigned i) {
+  Value v = input(i);
+  auto t = cast<RankedTensorType>(v.getType());
+  auto i32 = RankedTensorType::get(t.getShape(), b.getI32Type());
+  if (t == i32)
+    return v;
+  Value w = tosa::CastOp::create(b, i32, v);
+  unsigned width = t.getElementTypeBitWidth();
+  if (isUnsignedDType(inputDType(i)) && width < 32)
+    w = tosa::BitwiseAndOp::create(b, i32, w,
+                                   splat(i32, (int64_t(1) << width) - 1));
+  return w;
+}
+
 Value ImportContext::saturateCast(Value x, Value zeroPoint, int32_t dtype,
                                   RankedTensorType type) {
   auto t = cast<RankedTensorType>(x.getType());

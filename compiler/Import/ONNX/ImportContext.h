@@ -176,6 +176,9 @@ public:
   int32_t outputDType(unsigned i) const;
   /// Integer (or float) input `i` as f32, zero-extending unsigned data.
   Value inputAsF32(unsigned i);
+  /// Integer input `i` (32 bits or fewer) as i32, zero-extending unsigned
+  /// data.
+  Value inputAsI32(unsigned i);
   /// Rounds, adds `zeroPoint` (f32), saturates to the range of the ONNX
   /// integer type `dtype` and casts to `type`.
   Value saturateCast(Value x, Value zeroPoint, int32_t dtype,

@@ -2,10 +2,10 @@
 //
 // QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger,
 // QLinearMatMul, ConvInteger and QLinearConv with the ONNX reference's exact
-// integer results: zero points are subtracted in f32 (exact for 8-bit data),
-// products accumulate in f32 (exact while sums stay below 2^24), and
-// requantization divides, rounds half to even and saturates. Fast integer
-// kernels (VNNI, dotprod) come with the INT8 quantization work.
+// integer results. The integer matmuls accumulate in int32 on int8 operands
+// where the zero points allow (see IntMatmulOperands); the convolutions
+// subtract zero points and accumulate in f32 (exact while sums stay below
+// 2^24). Requantization divides, rounds half to even and saturates.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
@@ -175,19 +175,73 @@ bool matrixOperands(ImportContext &c, RankedTensorType at,
   return false;
 }
 
-/// (input(i) - zero point) in f32; `zpAxis` places a 1-D zero point.
-Value centered(ImportContext &c, unsigned i, unsigned zpIndex, int64_t zpAxis) {
-  Value v = c.inputAsF32(i);
-  if (!c.hasInput(zpIndex))
-    return v;
-  auto t = cast<RankedTensorType>(v.getType());
-  Value zp = c.alongAxis(c.inputAsF32(zpIndex), t.getRank(), zpAxis);
-  return tosa::SubOp::create(c.b, t, v, zp);
+/// The operands of an integer matmul as tosa.matmul takes them. 8-bit data
+/// with scalar compile-time zero points stays 8-bit: int8 with the zero
+/// points as tosa.matmul's own (uint8 becomes int8 by flipping the top bit,
+/// a - 128, and its zero point moves by the same 128, which leaves a - zp
+/// unchanged), so the product is int8 x int8 accumulated in int32, the form
+/// integer kernels (VNNI, dotprod) take. Anything else (per-row or
+/// per-column zero points, zero points known only at run time) is centred in
+/// int32 first. Either way the int32 result is exact, as the reference's.
+struct IntMatmulOperands {
+  Value a, b;
+  int64_t aZp = 0, bZp = 0;
+};
+
+/// Input `i`'s value if it is an absent or a one-element constant zero point.
+std::optional<int64_t> scalarZeroPoint(ImportContext &c, unsigned i) {
+  if (!c.hasInput(i))
+    return 0;
+  auto zp = c.constInput(i);
+  if (!zp || zp->numElements() != 1)
+    return std::nullopt;
+  return zp->ints()[0];
 }
 
-/// [.., M, K] x [.., K, N] in f32 for the integer matmuls: a 2-D right
-/// operand is shared by every row, otherwise the batches must be equal.
-FailureOr<Value> matmulF32(ImportContext &c, Value a, Value b) {
+IntMatmulOperands intMatmulOperands(ImportContext &c, unsigned ai,
+                                    unsigned azi, unsigned bi, unsigned bzi) {
+  auto eightBit = [&](unsigned i) {
+    int32_t dt = c.inputDType(i);
+    return dt == onnx::TensorProto::INT8 || dt == onnx::TensorProto::UINT8;
+  };
+  std::optional<int64_t> az = scalarZeroPoint(c, azi),
+                         bz = scalarZeroPoint(c, bzi);
+  IntMatmulOperands r;
+  if (eightBit(ai) && eightBit(bi) && az && bz) {
+    auto asInt8 = [&](unsigned i, int64_t zp, Value &v, int64_t &z) {
+      v = c.input(i);
+      z = zp;
+      if (c.inputDType(i) != onnx::TensorProto::UINT8)
+        return;
+      auto t = cast<RankedTensorType>(v.getType());
+      v = tosa::BitwiseXorOp::create(
+          c.b, t, v, c.splat(t, c.b.getIntegerAttr(t.getElementType(), -128)));
+      z -= 128;
+    };
+    asInt8(ai, *az, r.a, r.aZp);
+    asInt8(bi, *bz, r.b, r.bZp);
+    return r;
+  }
+  // a_zp is per row of A, b_zp per column of B.
+  auto centred = [&](unsigned i, unsigned zi, bool rows) {
+    Value v = c.inputAsI32(i);
+    if (!c.hasInput(zi))
+      return v;
+    auto t = cast<RankedTensorType>(v.getType());
+    int64_t axis = t.getRank() - (rows ? 2 : 1);
+    return Value(tosa::SubOp::create(
+        c.b, t, v, c.alongAxis(c.inputAsI32(zi), t.getRank(), axis)));
+  };
+  r.a = centred(ai, azi, true);
+  r.b = centred(bi, bzi, false);
+  return r;
+}
+
+/// [.., M, K] x [.., K, N] accumulated in int32 for the integer matmuls: a
+/// 2-D right operand is shared by every row, otherwise the batches must be
+/// equal.
+FailureOr<Value> matmulI32(ImportContext &c, const IntMatmulOperands &o) {
+  Value a = o.a, b = o.b;
   auto at = cast<RankedTensorType>(a.getType());
   auto bt = cast<RankedTensorType>(b.getType());
   if (at.getRank() < 2 || bt.getRank() < 2 ||
@@ -197,23 +251,24 @@ FailureOr<Value> matmulF32(ImportContext &c, Value a, Value b) {
   int64_t k = at.getDimSize(at.getRank() - 1), n = bt.getDimSize(bt.getRank() - 1);
   SmallVector<int64_t> shape(at.getShape());
   shape.back() = n;
-  auto f32 = c.b.getF32Type();
-  if (bt.getRank() == 2) {
-    int64_t rows = at.getNumElements() / std::max<int64_t>(k, 1);
-    Value y = tosa::MatMulOp::create(c.b, RankedTensorType::get({1, rows, n}, f32),
-                                     c.reshape(a, {1, rows, k}),
-                                     c.reshape(b, {1, k, n}));
+  Type elt = at.getElementType();
+  auto zp = [&](int64_t z) {
+    return *tosa::createZeroPointTensor(c.b, c.b.getLoc(), elt, z);
+  };
+  auto product = [&](int64_t batch, int64_t rows) {
+    auto t = RankedTensorType::get({batch, rows, n}, c.b.getI32Type());
+    Value y = tosa::MatMulOp::create(c.b, t, c.reshape(a, {batch, rows, k}),
+                                     c.reshape(b, {batch, k, n}), zp(o.aZp),
+                                     zp(o.bZp));
     return c.reshape(y, shape);
-  }
+  };
+  if (bt.getRank() == 2)
+    return product(1, at.getNumElements() / std::max<int64_t>(k, 1));
   if (at.getRank() != bt.getRank() ||
       at.getShape().drop_back(2) != bt.getShape().drop_back(2))
     return c.fail("batch dimensions must match");
   int64_t m = at.getDimSize(at.getRank() - 2);
-  int64_t batch = at.getNumElements() / std::max<int64_t>(m * k, 1);
-  Value y = tosa::MatMulOp::create(c.b, RankedTensorType::get({batch, m, n}, f32),
-                                   c.reshape(a, {batch, m, k}),
-                                   c.reshape(b, {batch, k, n}));
-  return c.reshape(y, shape);
+  return product(at.getNumElements() / std::max<int64_t>(m * k, 1), m);
 }
 
 /// a * b with the broadcast shape of the two as result.
@@ -234,13 +289,13 @@ LogicalResult importMatMulInteger(ImportContext &c) {
   auto bt = cast<RankedTensorType>(c.input(1).getType());
   if (!matrixOperands(c, at, bt))
     return failure();
-  // a_zp is per row of A, b_zp per column of B.
-  Value a = centered(c, 0, 2, at.getRank() - 2);
-  Value b = centered(c, 1, 3, bt.getRank() - 1);
-  auto y = matmulF32(c, a, b);
+  auto y = matmulI32(c, intMatmulOperands(c, 0, 2, 1, 3));
   if (failed(y))
     return failure();
-  c.setOutput(0, tosa::CastOp::create(c.b, type, c.reshape(*y, type.getShape())));
+  Value v = c.reshape(*y, type.getShape());
+  if (v.getType() != type)
+    v = tosa::CastOp::create(c.b, type, v);
+  c.setOutput(0, v);
   return success();
 }
 
@@ -252,13 +307,11 @@ LogicalResult importQLinearMatMul(ImportContext &c) {
   auto bt = cast<RankedTensorType>(c.input(3).getType());
   if (!matrixOperands(c, at, bt))
     return failure();
-  Value a = centered(c, 0, 2, at.getRank() - 2);
-  Value b = centered(c, 3, 5, bt.getRank() - 1);
-  auto accOr = matmulF32(c, a, b);
+  auto accOr = matmulI32(c, intMatmulOperands(c, 0, 2, 3, 5));
   if (failed(accOr))
     return failure();
-  Value acc = c.reshape(*accOr, type.getShape());
   auto ft = asF32(type);
+  Value acc = tosa::CastOp::create(c.b, ft, c.reshape(*accOr, type.getShape()));
   int64_t rank = type.getRank();
   // acc * (a_scale * b_scale / y_scale), as the reference computes it.
   Value mult = mulBroadcast(c, c.alongAxis(c.inputAsF32(1), rank, rank - 2),

@@ -38,6 +38,9 @@ struct ImportLimits {
   int64_t maxRank = 32;
   /// --max-operands: the most inputs or outputs of one node.
   int64_t maxOperands = 4096;
+  /// --max-unrolled-nodes: the most nodes that unrolling Loops with a
+  /// compile-time trip count may write, all loops together.
+  int64_t maxUnrolledNodes = 100000;
 };
 
 struct CompilerOptions {

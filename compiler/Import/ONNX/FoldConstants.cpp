@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/FoldConstants.h"
+#include "compiler/Import/ONNX/UnrollLoops.h"
 #include "compiler/Import/ONNX/Validate.h"
 
 #include "onnx/defs/schema.h"
@@ -382,6 +383,10 @@ const std::map<std::string, Eval> &evaluators() {
     m["Sqrt"] = unary([](double v) { return std::sqrt(v); });
     m["Floor"] = unary([](double v) { return std::floor(v); });
     m["Ceil"] = unary([](double v) { return std::ceil(v); });
+    // (Range's function body clamps its trip count with Relu.)
+    m["Relu"] = unary([](double v) { return v > 0 ? v : 0.0; });
+    // Half to even, as ONNX Round (nearbyint in the default rounding mode).
+    m["Round"] = unary([](double v) { return std::nearbyint(v); });
     m["Cos"] = unary([](double v) { return std::cos(v); });
     m["Sin"] = unary([](double v) { return std::sin(v); });
     m["Exp"] = unary([](double v) { return std::exp(v); });
@@ -1088,10 +1093,16 @@ int propagateShapesBackward(onnx::GraphProto &g) {
 } // namespace
 
 int mlir::dlc::foldConstantSubgraphs(onnx::ModelProto &model,
-                                     std::string &error) {
+                                     std::string &error,
+                                     int64_t maxUnrolledNodes) {
   int total = 0;
   for (int iter = 0; iter < 32; ++iter) {
     int n = sweep(*model.mutable_graph(), defaultOpset(model), nullptr, true);
+    // Loops whose trip count is now known are written out; nested ones
+    // reach the main graph, and are unrolled, one sweep later.
+    if (!n)
+      n = unrollStaticLoops(*model.mutable_graph(), defaultOpset(model),
+                            maxUnrolledNodes);
     if (!n)
       n = propagateShapesBackward(*model.mutable_graph());
     if (!n)

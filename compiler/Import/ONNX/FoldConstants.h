@@ -9,6 +9,7 @@
 #ifndef DLC_COMPILER_IMPORT_ONNX_FOLDCONSTANTS_H
 #define DLC_COMPILER_IMPORT_ONNX_FOLDCONSTANTS_H
 
+#include <cstdint>
 #include <string>
 
 namespace onnx {
@@ -19,11 +20,14 @@ namespace mlir::dlc {
 
 /// Folds every node whose inputs are compile-time constants (or, for Shape
 /// and Size, whose input shape is static) and whose results are small, then
-/// re-runs shape inference, until nothing changes; when nothing folds, gives
+/// re-runs shape inference, until nothing changes; when nothing folds,
+/// unrolls Loops whose trip count is known (UnrollLoops.h; at most
+/// `maxUnrolledNodes` nodes written in all), and when none is left, gives
 /// values of unknown shape the static shape of their shape-preserving
 /// consumer's output (inference runs only forward) and goes on. Returns the number of
 /// nodes folded; on an evaluation error sets `error` and returns -1.
-int foldConstantSubgraphs(onnx::ModelProto &model, std::string &error);
+int foldConstantSubgraphs(onnx::ModelProto &model, std::string &error,
+                          int64_t maxUnrolledNodes);
 
 } // namespace mlir::dlc
 

@@ -553,10 +553,11 @@ loadOnnxModelUnguarded(llvm::StringRef bytes, llvm::StringRef path,
   if (!inferShapes(" after expanding function operators"))
     return nullptr;
   // A signal's rank may be known only once its shape computation folded.
-  int folded = foldConstantSubgraphs(proto, error);
+  int64_t unrollBudget = options.limits.maxUnrolledNodes;
+  int folded = foldConstantSubgraphs(proto, error, unrollBudget);
   if (folded >= 0 && completeStftNodes(*proto.mutable_graph()))
     folded = inferShapes(" after completing STFT signals")
-                 ? foldConstantSubgraphs(proto, error)
+                 ? foldConstantSubgraphs(proto, error, unrollBudget)
                  : -1;
   if (folded < 0 || !checkNodeTypes(proto, error)) {
     error = "'" + path.str() + "': " + error;

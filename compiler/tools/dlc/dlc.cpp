@@ -101,6 +101,11 @@ static cl::opt<int64_t>
     maxOperands("max-operands",
                 cl::desc("Most inputs or outputs of one node (default 4096)"),
                 cl::init(4096), cl::cat(dlcCategory));
+static cl::opt<int64_t> maxUnrolledNodes(
+    "max-unrolled-nodes",
+    cl::desc("Most nodes that unrolling Loops with a compile-time trip count "
+             "may write, all loops together (default 100000)"),
+    cl::init(100000), cl::cat(dlcCategory));
 static cl::opt<bool> listTargets("list-targets",
                                  cl::desc("Print the known targets and exit"),
                                  cl::cat(dlcCategory));
@@ -226,13 +231,15 @@ int main(int argc, char **argv) {
     options.limits.maxTensorBytes = int64_t(tensorBytes);
   }
   if (maxRank < 1 || maxRank > 1024 || maxOperands < 1 ||
-      maxOperands > (int64_t(1) << 24)) {
-    errs() << "dlc: error: --max-rank must lie in 1-1024 and --max-operands "
-              "in 1-16777216\n";
+      maxOperands > (int64_t(1) << 24) || maxUnrolledNodes < 0 ||
+      maxUnrolledNodes > (int64_t(1) << 30)) {
+    errs() << "dlc: error: --max-rank must lie in 1-1024, --max-operands "
+              "in 1-16777216 and --max-unrolled-nodes in 0-1073741824\n";
     return 1;
   }
   options.limits.maxRank = maxRank;
   options.limits.maxOperands = maxOperands;
+  options.limits.maxUnrolledNodes = maxUnrolledNodes;
   auto phase = dlc::parsePhase(emit);
   if (!phase) {
     errs() << "dlc: error: unknown --emit phase '" << emit << "'\n";

@@ -5,10 +5,13 @@
 // effects, so the only cost is the untaken branch's work. A compile-time
 // condition imports only the taken branch. Branch nodes are imported inline
 // into the enclosing function (outer-scope names resolve as usual). Scan
-// has a static trip count (a dimension of its inputs) and is unrolled.
+// has a static trip count (a dimension of its inputs) and is unrolled; a
+// Loop with a compile-time trip count is unrolled before import
+// (UnrollLoops.h), and one that reaches this file gets its reason.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/ImportContext.h"
+#include "compiler/Import/ONNX/UnrollLoops.h"
 
 #include <algorithm>
 
@@ -279,9 +282,30 @@ LogicalResult importScan(ImportContext &c) {
   return success();
 }
 
+/// A Loop reaches the importer only if the folder could not unroll it
+/// (UnrollLoops.h): this says why.
+LogicalResult importLoop(ImportContext &c) {
+  std::optional<int64_t> trips;
+  if (c.hasInput(0))
+    if (auto k = c.constInput(0); k && k->numElements() == 1)
+      trips = k->ints()[0];
+  std::optional<bool> cond = true;
+  if (c.hasInput(1)) {
+    auto k = c.constInput(1);
+    cond = k && k->numElements() == 1 ? std::optional<bool>(k->ints()[0] != 0)
+                                      : std::nullopt;
+  }
+  std::string why =
+      whyNotUnrollable(*c.node, trips, cond, c.limits.maxUnrolledNodes);
+  return c.fail(why.empty() ? "was not unrolled: earlier loops used up the "
+                              "nodes --max-unrolled-nodes allows"
+                            : why);
+}
+
 } // namespace
 
 void mlir::dlc::appendControlFlowHandlers(std::vector<OpHandler> &t) {
   t.push_back({"If", 1, importIf});
   t.push_back({"Scan", 8, importScan});
+  t.push_back({"Loop", 1, importLoop});
 }

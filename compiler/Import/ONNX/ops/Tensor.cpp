@@ -34,6 +34,12 @@ LogicalResult importReshapeLike(ImportContext &c) {
 }
 
 LogicalResult importIdentity(ImportContext &c) {
+  // Sequences are compile-time lists (opset 14+ Identity takes them; an
+  // unrolled Loop hands its carried sequences on this way too).
+  if (const std::vector<Value> *seq = c.sequenceInput(0)) {
+    c.setSequenceOutput(0, *seq);
+    return success();
+  }
   Value x = c.input(0);
   if (!x)
     return c.fail("input 0 is missing");

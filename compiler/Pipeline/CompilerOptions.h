@@ -39,8 +39,8 @@ struct ImportLimits {
   /// --max-operands: the most inputs or outputs of one node.
   int64_t maxOperands = 4096;
   /// --max-unrolled-nodes: the most nodes that unrolling Loops with a
-  /// compile-time trip count may write, all loops together.
-  int64_t maxUnrolledNodes = 100000;
+  /// compile-time trip count and Scans may write, all of them together.
+  int64_t maxUnrolledNodes = 20000;
 };
 
 struct CompilerOptions {

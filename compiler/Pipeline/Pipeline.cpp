@@ -53,7 +53,7 @@ void mlir::dlc::buildKernelPipeline(OpPassManager &pm) {
                   "tosa-to-linalg,dlc-infinite-reduction-init,tosa-to-arith,"
                   "tosa-to-tensor,dlc-lower-pad,"
                   "dlc-lower-pool,dlc-lower-unary,dlc-lower-conv,"
-                  "canonicalize,linalg-fuse-elementwise-ops,cse,canonicalize)");
+                  "canonicalize,dlc-fuse-elementwise,cse,canonicalize)");
 }
 
 void mlir::dlc::buildMemoryPipeline(OpPassManager &pm) {

@@ -96,6 +96,25 @@ def LowerPool : Pass<"dlc-lower-pool", "func::FuncOp"> {
                            "arith::ArithDialect"];
 }
 
+def FuseElementwise : Pass<"dlc-fuse-elementwise", "func::FuncOp"> {
+  let summary = "Elementwise fusion of linalg generics, bounded in body size";
+  let description = [{
+    Matches: what upstream's `linalg-fuse-elementwise-ops` matches (a
+    generic consuming the single-use result of another, reshapes around
+    generics, fills and splat constants feeding generics).
+
+    Produces: the same fused generics, except that two generics fuse only
+    while the fused body has at most `max-body-ops` operations, so that long
+    elementwise chains (unrolled loops) fuse in linear time into several
+    bounded kernels instead of one body that grows quadratically.
+  }];
+  let options = [Option<"maxBodyOps", "max-body-ops", "int64_t",
+                        /*default=*/"256",
+                        "Most operations in a fused generic's body">];
+  let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect",
+                           "affine::AffineDialect"];
+}
+
 def InfiniteReductionInit
     : Pass<"dlc-infinite-reduction-init", "func::FuncOp"> {
   let summary = "Float max/min reductions start at -inf/+inf";

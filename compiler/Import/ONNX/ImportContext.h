@@ -66,6 +66,8 @@ public:
   /// Every domain's imported opset ("" for ai.onnx), for operators of
   /// other domains (ai.onnx.ml, ai.onnx.preview.training).
   std::map<std::string, int64_t> opsets;
+  /// The limits; `limits.maxUnrolledNodes` is what is left to unroll, and
+  /// the Scan handler draws on it.
   ImportLimits limits;
   /// ONNX's objection under strict inference, added to "no static shape".
   std::string inferenceNote;

@@ -559,6 +559,7 @@ loadOnnxModelUnguarded(llvm::StringRef bytes, llvm::StringRef path,
     folded = inferShapes(" after completing STFT signals")
                  ? foldConstantSubgraphs(proto, error, unrollBudget)
                  : -1;
+  model->unrollBudget = unrollBudget;
   if (folded < 0 || !checkNodeTypes(proto, error)) {
     error = "'" + path.str() + "': " + error;
     return nullptr;
@@ -848,6 +849,7 @@ static OwningOpRef<ModuleOp> importOnnxModelUnguarded(MLIRContext *context,
   ictx.opsets = opsets;
   ictx.limits = options.limits;
   ictx.inferenceNote = model.inferenceNote;
+  ictx.limits.maxUnrolledNodes = model.unrollBudget;
   std::set<std::string> initNames;
   for (const auto &init : graph.initializer()) {
     initNames.insert(init.name());

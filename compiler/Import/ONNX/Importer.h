@@ -30,6 +30,9 @@ struct OnnxModel {
   /// What strict ONNX shape inference objected to, when the model was
   /// accepted leniently; the importer adds it to "no static shape" errors.
   std::string inferenceNote;
+  /// What is left of --max-unrolled-nodes after the Loops the loader
+  /// unrolled; Scan, unrolled at import, draws on the rest.
+  int64_t unrollBudget = 0;
   OnnxModel();
   ~OnnxModel();
 };

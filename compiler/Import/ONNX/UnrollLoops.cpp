@@ -45,19 +45,6 @@ const GraphProto *bodyOf(const NodeProto &n) {
   return nullptr;
 }
 
-/// Nodes of `g`, its subgraphs' included.
-int64_t countNodes(const GraphProto &g) {
-  int64_t n = g.node_size();
-  for (const auto &node : g.node())
-    for (const auto &a : node.attribute()) {
-      if (a.has_g())
-        n += countNodes(a.g());
-      for (const auto &sg : a.graphs())
-        n += countNodes(sg);
-    }
-  return n;
-}
-
 /// The value of a one-element BOOL/INT32/INT64 tensor stored in the proto.
 std::optional<int64_t> scalarValue(const TensorProto &t) {
   if (t.data_location() == TensorProto::EXTERNAL || t.dims_size() > 1 ||
@@ -193,10 +180,7 @@ public:
       std::string at = prefix + std::to_string(t) + "/";
       std::map<std::string, std::string> m = fixed;
       if (!body.input(0).name().empty()) {
-        TensorProto i;
-        i.set_data_type(TensorProto::INT64);
-        i.add_int64_data(t);
-        constant(at + "iteration", i);
+        constant(at + "iteration", tensor(TensorProto::INT64, {}, {t}));
         m[body.input(0).name()] = at + "iteration";
       }
       // (An empty name stands for an omitted input: it must stay unbound.)
@@ -303,27 +287,38 @@ private:
     return output;
   }
 
-  std::string trueValue() {
-    if (trueName.empty()) {
-      trueName = prefix + "true";
-      TensorProto t;
-      t.set_data_type(TensorProto::BOOL);
-      t.add_int32_data(1);
-      constant(trueName, t);
+  /// A tensor of `dtype` (BOOL or INT64) with the given dims and values.
+  static TensorProto tensor(int32_t dtype, std::vector<int64_t> dims,
+                            std::vector<int64_t> values) {
+    TensorProto t;
+    t.set_data_type(dtype);
+    for (int64_t d : dims)
+      t.add_dims(d);
+    for (int64_t v : values)
+      dtype == TensorProto::BOOL ? t.add_int32_data(int32_t(v))
+                                 : t.add_int64_data(v);
+    return t;
+  }
+
+  /// A constant the whole loop shares, written on first use into `slot`.
+  const std::string &shared(std::string &slot, const char *name,
+                            const TensorProto &value) {
+    if (slot.empty()) {
+      slot = prefix + name;
+      constant(slot, value);
     }
-    return trueName;
+    return slot;
+  }
+
+  std::string trueValue() {
+    return shared(trueName, "true", tensor(TensorProto::BOOL, {}, {1}));
   }
 
   /// `v` reshaped to a scalar (conditions may be [] or [1]).
   std::string scalar(const std::string &v) {
-    if (emptyShapeName.empty()) {
-      emptyShapeName = prefix + "scalar_shape";
-      TensorProto t;
-      t.set_data_type(TensorProto::INT64);
-      t.add_dims(0);
-      constant(emptyShapeName, t);
-    }
-    return node("Reshape", {v, emptyShapeName}, prefix + "scalar/" + v);
+    const std::string &shape = shared(emptyShapeName, "scalar_shape",
+                                      tensor(TensorProto::INT64, {0}, {}));
+    return node("Reshape", {v, shape}, prefix + "scalar/" + v);
   }
 
   std::string unsqueeze0(const std::string &v, const std::string &result) {
@@ -332,15 +327,8 @@ private:
     n->set_name(result + "/Unsqueeze");
     n->add_input(v);
     if (opset >= 13) {
-      if (axesName.empty()) {
-        axesName = prefix + "axis0";
-        TensorProto t;
-        t.set_data_type(TensorProto::INT64);
-        t.add_dims(1);
-        t.add_int64_data(0);
-        constant(axesName, t);
-      }
-      n->add_input(axesName);
+      n->add_input(
+          shared(axesName, "axis0", tensor(TensorProto::INT64, {1}, {0})));
     } else {
       auto *a = n->add_attribute();
       a->set_name("axes");
@@ -353,6 +341,18 @@ private:
 };
 
 } // namespace
+
+int64_t mlir::dlc::countSubgraphNodes(const GraphProto &g) {
+  int64_t n = g.node_size();
+  for (const auto &node : g.node())
+    for (const auto &a : node.attribute()) {
+      if (a.has_g())
+        n += countSubgraphNodes(a.g());
+      for (const auto &sg : a.graphs())
+        n += countSubgraphNodes(sg);
+    }
+  return n;
+}
 
 std::string mlir::dlc::whyNotUnrollable(const NodeProto &loop,
                                         std::optional<int64_t> trips,
@@ -391,12 +391,20 @@ std::string mlir::dlc::whyNotUnrollable(const NodeProto &loop,
   if (nScan > 0 && (*trips <= 0 || !*cond))
     return "runs no iterations but has scan outputs (empty tensors are not "
            "supported)";
-  int64_t perTrip = countNodes(*body) + 3 * nCarried + nScan + 4, total;
+  int64_t perTrip = countSubgraphNodes(*body) + 3 * nCarried + nScan + 4, total;
   if (__builtin_mul_overflow(std::max<int64_t>(*trips, 0), perTrip, &total) ||
-      total > nodeBudget)
-    return "unrolling its " + std::to_string(*trips) + " iterations of a " +
-           std::to_string(countNodes(*body)) +
-           "-node body exceeds the nodes left to unroll (--max-unrolled-nodes)";
+      total > nodeBudget) {
+    std::string what = "unrolling its " + std::to_string(*trips) +
+                       " iterations of a " + std::to_string(countSubgraphNodes(*body)) +
+                       "-node body exceeds the nodes left to unroll "
+                       "(--max-unrolled-nodes)";
+    // TorchScript writes `while` loops with M = INT64_MAX and the
+    // condition computed in the body.
+    if (!condPassesThrough(*body))
+      return "ends on a condition computed in its body (a while loop whose "
+             "iteration count depends on data), and " + what;
+    return what;
+  }
   return "";
 }
 

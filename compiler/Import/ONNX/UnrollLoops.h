@@ -22,6 +22,10 @@ class NodeProto;
 
 namespace mlir::dlc {
 
+/// The nodes of `g`, its subgraphs' included (what unrolling `g` once
+/// writes, for the --max-unrolled-nodes budget Loop and Scan share).
+int64_t countSubgraphNodes(const onnx::GraphProto &g);
+
 /// Why `loop` cannot be unrolled, or "" if it can: `trips` is M if known at
 /// compile time, `cond` the initial condition if known (an absent one is
 /// true), `nodeBudget` how many more nodes unrolling may create

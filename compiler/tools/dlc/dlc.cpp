@@ -104,8 +104,8 @@ static cl::opt<int64_t>
 static cl::opt<int64_t> maxUnrolledNodes(
     "max-unrolled-nodes",
     cl::desc("Most nodes that unrolling Loops with a compile-time trip count "
-             "may write, all loops together (default 100000)"),
-    cl::init(100000), cl::cat(dlcCategory));
+             "and Scans may write, all of them together (default 20000)"),
+    cl::init(20000), cl::cat(dlcCategory));
 static cl::opt<bool> listTargets("list-targets",
                                  cl::desc("Print the known targets and exit"),
                                  cl::cat(dlcCategory));

@@ -103,6 +103,14 @@ LogicalResult unrollScan(ImportContext &c, const onnx::GraphProto &body,
   }
   if (steps <= 0)
     return c.fail("a Scan needs at least one non-empty scan input");
+  int64_t perStep = countSubgraphNodes(body) + int64_t(nScan + nOut) + 1, total;
+  if (__builtin_mul_overflow(steps, perStep, &total) ||
+      total > c.limits.maxUnrolledNodes)
+    return c.fail("unrolling its " + std::to_string(steps) +
+                  " steps of a " + std::to_string(countSubgraphNodes(body)) +
+                  "-node body exceeds the nodes left to unroll "
+                  "(--max-unrolled-nodes)");
+  c.limits.maxUnrolledNodes -= total;
   for (const auto &vi : body.value_info())
     c.addValueInfo(vi);
   // Bodies rarely carry shapes: infer them from the bound operand types.

@@ -173,6 +173,8 @@ LogicalResult importInstanceNorm(ImportContext &c) {
   if (!type)
     return failure();
   int64_t rank = type.getRank();
+  if (rank < 2)
+    return c.fail("the input must have rank 2 or more ([N, C, ...])");
   SmallVector<int64_t> axes, cshape(rank, 1);
   for (int64_t d = 2; d < rank; ++d)
     axes.push_back(d);
@@ -190,9 +192,17 @@ LogicalResult importMeanVarianceNorm(ImportContext &c) {
   std::vector<int64_t> axes = c.attrInts("axes");
   if (!c.hasAttr("axes"))
     axes = {0, 2, 3};
+  int64_t rank = type.getRank();
+  if (cast<RankedTensorType>(c.input(0).getType()).getShape() != type.getShape())
+    return c.fail("the input's shape differs from the result's");
   SmallVector<int64_t> norm;
-  for (int64_t a : axes)
-    norm.push_back(a < 0 ? a + type.getRank() : a);
+  for (int64_t a : axes) {
+    int64_t axis = a < 0 ? a + rank : a;
+    if (axis < 0 || axis >= rank || llvm::is_contained(norm, axis))
+      return c.fail("axes must be distinct dimensions of the rank-" +
+                    std::to_string(rank) + " input");
+    norm.push_back(axis);
+  }
   // The ONNX function body's epsilon.
   c.setOutput(0, normalize(c, c.input(0), norm, 1e-9f));
   return success();

@@ -265,17 +265,22 @@ static std::string checkGraph(const onnx::GraphProto &g,
           constCount[node.output(0)] = a.ints_size() + a.floats_size();
       }
     }
-    // ONNX's inference of some operators (LayerNormalization) indexes with
-    // an axis before checking it.
-    for (const auto &a : node.attribute())
-      if (a.name() == "axis" || a.name() == "axes")
-        for (int64_t v : a.has_i() ? std::vector<int64_t>{a.i()}
-                                   : std::vector<int64_t>(a.ints().begin(),
-                                                          a.ints().end()))
-          if (v < -limits.maxRank || v >= limits.maxRank)
-            return who + ": attribute '" + a.name() + "' value " +
-                   std::to_string(v) + " is beyond any rank up to " +
-                   std::to_string(limits.maxRank) + " (--max-rank)";
+    // ONNX's inference of some operators indexes with an axis before
+    // checking it (LayerNormalization's axis; GatherND's batch_dims, which
+    // it never checks for a negative value).
+    for (const auto &a : node.attribute()) {
+      bool axis = a.name() == "axis" || a.name() == "axes";
+      if (!axis && a.name() != "batch_dims")
+        continue;
+      for (int64_t v : a.has_i() ? std::vector<int64_t>{a.i()}
+                                 : std::vector<int64_t>(a.ints().begin(),
+                                                        a.ints().end()))
+        if (v < (axis ? -limits.maxRank : 0) || v >= limits.maxRank)
+          return who + ": attribute '" + a.name() + "' value " +
+                 std::to_string(v) + " is beyond any rank up to " +
+                 std::to_string(limits.maxRank) + " (--max-rank)" +
+                 (axis ? "" : " or negative");
+    }
     // ONNX's Einsum inference indexes a table by the equation's letters and
     // trusts its structure (a '-' not followed by '>' segfaulted it).
     if (node.op_type() == "Einsum")

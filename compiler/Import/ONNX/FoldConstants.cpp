@@ -676,6 +676,9 @@ const std::map<std::string, Eval> &evaluators() {
       std::vector<int64_t> shape;
       for (int64_t k = 0; k < in[1]->size(); ++k)
         shape.push_back(in[1]->i[k]);
+      // The target shape stands in as a tensor of ones: only a small one.
+      if (in[1]->isFloat() || product(shape) > kMaxFoldElements)
+        return false;
       HT ones = HT::make(in[0]->dtype, shape);
       std::vector<int64_t> outShape;
       std::vector<std::pair<int64_t, int64_t>> picks;

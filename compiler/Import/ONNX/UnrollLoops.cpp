@@ -196,7 +196,9 @@ public:
       for (const auto &n : body.node()) {
         NodeProto *copy = out.Add();
         *copy = n;
-        copy->set_name(at + n.name());
+        // (An unnamed node stays unnamed: messages then name its output.)
+        if (!n.name().empty())
+          copy->set_name(at + n.name());
         for (auto &in : *copy->mutable_input())
           in = lookup(m, in);
         for (auto &o : *copy->mutable_output())

@@ -20,6 +20,7 @@
 #include "llvm/Support/MathExtras.h"
 
 #include <deque>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -466,6 +467,40 @@ bool mlir::dlc::hasLongVector(const onnx::GraphProto &g) {
   for (const auto &t : g.initializer())
     if (t.dims_size() == 1 && t.dims(0) > kLongest)
       return true;
+  // A small constant that gives a shape (Reshape's, Expand's, ...) a
+  // dimension that long: inference would give that dimension to a value
+  // and propagate it (a Reshape to 2^61 ran data propagation out of memory).
+  std::map<std::string, const onnx::TensorProto *> constants;
+  for (const auto &t : g.initializer())
+    constants[t.name()] = &t;
+  for (const auto &n : g.node())
+    if (n.op_type() == "Constant" && n.output_size() == 1)
+      for (const auto &a : n.attribute())
+        if (a.name() == "value" && a.has_t())
+          constants[n.output(0)] = &a.t();
+  static const std::map<std::string, int> shapeInput = {
+      {"Reshape", 1}, {"Expand", 1}, {"ConstantOfShape", 0}, {"Tile", 1}};
+  for (const auto &n : g.node()) {
+    auto s = shapeInput.find(n.op_type());
+    if (s == shapeInput.end() || n.input_size() <= s->second)
+      continue;
+    auto c = constants.find(n.input(s->second));
+    if (c == constants.end() || c->second->data_type() != onnx::TensorProto::INT64)
+      continue;
+    const onnx::TensorProto &t = *c->second;
+    const std::string &raw = t.raw_data();
+    for (int64_t k = 0, e = t.has_raw_data() ? int64_t(raw.size() / 8)
+                                              : t.int64_data_size();
+         k < e && k < 64; ++k) {
+      int64_t v;
+      if (t.has_raw_data())
+        std::memcpy(&v, raw.data() + 8 * k, 8);
+      else
+        v = t.int64_data(k);
+      if (v > kLongest)
+        return true;
+    }
+  }
   for (const auto &n : g.node())
     for (const auto &a : n.attribute()) {
       if (a.has_g() && hasLongVector(a.g()))

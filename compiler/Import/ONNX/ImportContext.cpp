@@ -101,14 +101,33 @@ std::vector<int64_t> ConstTensor::ints() const {
     return std::vector<int64_t>(v.begin(), v.end());
   }
   default: {
-    // int8/uint8/int16/bool are stored in int32_data or raw bytes.
+    // int8/uint8/int16/uint16/bool are stored in int32_data, uint32/uint64
+    // in uint64_data, or all of them as little-endian raw bytes of their
+    // own width (Validate.cpp checked the byte count against the shape).
+    bool wide = dtype == onnx::TensorProto::UINT32 ||
+                dtype == onnx::TensorProto::UINT64;
     std::vector<int64_t> out;
     if (proto->has_raw_data()) {
+      unsigned bytes = dtype == onnx::TensorProto::INT16 ||
+                               dtype == onnx::TensorProto::UINT16
+                           ? 2
+                       : dtype == onnx::TensorProto::UINT32 ? 4
+                       : dtype == onnx::TensorProto::UINT64 ? 8
+                                                            : 1;
+      bool isSigned = dtype == onnx::TensorProto::INT8 ||
+                      dtype == onnx::TensorProto::INT16;
       const std::string &raw = proto->raw_data();
-      for (unsigned char c : raw)
-        out.push_back(dtype == onnx::TensorProto::INT8
-                          ? static_cast<int64_t>(static_cast<int8_t>(c))
-                          : static_cast<int64_t>(c));
+      for (size_t at = 0; at + bytes <= raw.size(); at += bytes) {
+        uint64_t v = 0;
+        for (unsigned i = 0; i < bytes; ++i)
+          v |= uint64_t(static_cast<unsigned char>(raw[at + i])) << (8 * i);
+        if (isSigned && bytes < 8 && (v >> (8 * bytes - 1)) & 1)
+          v |= ~uint64_t(0) << (8 * bytes); // Sign-extend.
+        out.push_back(static_cast<int64_t>(v));
+      }
+    } else if (wide) {
+      for (uint64_t v : proto->uint64_data())
+        out.push_back(static_cast<int64_t>(v));
     } else {
       for (int32_t v : proto->int32_data())
         out.push_back(v);

@@ -17,7 +17,8 @@ from onnx.reference import ReferenceEvaluator
 
 out = sys.argv[1]
 rng = np.random.default_rng(7)
-ONNX_TYPE = {np.uint8: T.UINT8, np.int8: T.INT8, np.int32: T.INT32, np.float32: T.FLOAT}
+ONNX_TYPE = {np.uint8: T.UINT8, np.int8: T.INT8, np.int32: T.INT32, np.float32: T.FLOAT,
+             np.int64: T.INT64, np.uint32: T.UINT32}
 
 
 def extreme(dtype, shape, high):
@@ -32,7 +33,7 @@ def case(name, op, inputs, consts, out_type, outputs=("y",)):
     d = os.path.join(out, name)
     os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
     arrays = dict(inputs + consts)
-    order = {"MatMulInteger": ["a", "b", "a_zp", "b_zp"],
+    order = {"MatMul": ["a", "b"], "MatMulInteger": ["a", "b", "a_zp", "b_zp"],
              "QLinearMatMul": ["a", "a_scale", "a_zp", "b", "b_scale", "b_zp", "y_scale", "y_zp"]}[op]
     node = h.make_node(op, [n if n in arrays else "" for n in order], list(outputs))
     vi = lambda n, a: h.make_tensor_value_info(n, ONNX_TYPE[a.dtype.type], a.shape)
@@ -86,3 +87,11 @@ case("qlinear-s8-batched", "QLinearMatMul", [("a", rng.integers(-128, 128, (3, 5
       ("b", rng.integers(-128, 128, (3, 300, 8), dtype=np.int64).astype(i8)),
       ("b_scale", scalar(0.01, np.float32)), ("b_zp", scalar(0, i8)),
       ("y_scale", scalar(0.7, np.float32)), ("y_zp", scalar(-10, i8))], T.INT8)
+# MatMul of integers (TOSA's matmul takes none of these types): int32 sums
+# past 2^31 wrap as numpy's do; int64 with broadcast batches; uint32.
+case("matmul-int32-wrap", "MatMul", [("a", rng.integers(-2**20, 2**20, (3, 50), dtype=np.int64).astype(np.int32))],
+     [("b", rng.integers(-2**20, 2**20, (50, 4), dtype=np.int64).astype(np.int32))], T.INT32)
+case("matmul-int64-batched", "MatMul", [("a", rng.integers(-10**9, 10**9, (2, 1, 3, 5), dtype=np.int64)),
+                                        ("b", rng.integers(-10**9, 10**9, (4, 5, 2), dtype=np.int64))], [], T.INT64)
+case("matmul-uint32", "MatMul", [("a", rng.integers(0, 2**32, (4, 6), dtype=np.int64).astype(np.uint32))],
+     [("b", rng.integers(0, 2**32, (6, 3), dtype=np.int64).astype(np.uint32))], T.UINT32)

@@ -11,6 +11,7 @@
 
 #include "dialects/DLC/IR/DLCDialect.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
@@ -390,13 +391,30 @@ LogicalResult importMatMul(ImportContext &c) {
       batchCount * m * n != type.getNumElements())
     return c.fail("the operands' element types and shapes do not make a "
                   "matrix product of the result's type");
+  // [B, M, K] x [B, K, N]: tosa.matmul for floats; integers (int32, int64
+  // and their unsigned forms, which TOSA's matmul does not take) as
+  // linalg.batch_matmul, wrapping like numpy (the bits of a product and a
+  // sum modulo 2^n are the same signed or unsigned).
+  auto batchMatmul = [&](RankedTensorType mmType, Value a3, Value b3) -> Value {
+    if (isa<FloatType>(elt))
+      return tosa::MatMulOp::create(c.b, mmType, a3, b3);
+    Value zero = arith::ConstantOp::create(c.b, c.b.getZeroAttr(elt));
+    Value init = linalg::FillOp::create(
+                     c.b, ValueRange{zero},
+                     ValueRange{tensor::EmptyOp::create(c.b, mmType.getShape(),
+                                                        elt)})
+                     .getResult(0);
+    return linalg::BatchMatmulOp::create(c.b, TypeRange{mmType},
+                                         ValueRange{a3, b3}, ValueRange{init})
+        .getResult(0);
+  };
   Value y;
   if (prod(bb) == 1) {
     // Shared right operand: fold the batch into the rows.
     int64_t rows = prod(ba) * m;
     auto mmType = RankedTensorType::get({1, rows, n}, elt);
-    y = tosa::MatMulOp::create(c.b, mmType, c.reshape(a, {1, rows, k}),
-                               c.reshape(bv, {1, k, n}));
+    y = batchMatmul(mmType, c.reshape(a, {1, rows, k}),
+                    c.reshape(bv, {1, k, n}));
   } else {
     // Broadcast both batches to the result's batch with tosa.tile.
     size_t rank = std::max(ba.size(), bb.size());
@@ -433,7 +451,7 @@ LogicalResult importMatMul(ImportContext &c) {
     };
     Value a3 = broadcast(a, ba, m, k), b3 = broadcast(bv, bb, k, n);
     auto mmType = RankedTensorType::get({prod(batch), m, n}, elt);
-    y = tosa::MatMulOp::create(c.b, mmType, a3, b3);
+    y = batchMatmul(mmType, a3, b3);
   }
   y = c.reshape(y, type.getShape());
   if (type != resultType)

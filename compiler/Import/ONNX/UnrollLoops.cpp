@@ -393,11 +393,12 @@ std::string mlir::dlc::whyNotUnrollable(const NodeProto &loop,
   if (nScan > 0 && (*trips <= 0 || !*cond))
     return "runs no iterations but has scan outputs (empty tensors are not "
            "supported)";
-  int64_t perTrip = countSubgraphNodes(*body) + 3 * nCarried + nScan + 4, total;
+  int64_t bodyNodes = countSubgraphNodes(*body);
+  int64_t perTrip = bodyNodes + 3 * nCarried + nScan + 4, total;
   if (__builtin_mul_overflow(std::max<int64_t>(*trips, 0), perTrip, &total) ||
       total > nodeBudget) {
     std::string what = "unrolling its " + std::to_string(*trips) +
-                       " iterations of a " + std::to_string(countSubgraphNodes(*body)) +
+                       " iterations of a " + std::to_string(bodyNodes) +
                        "-node body exceeds the nodes left to unroll "
                        "(--max-unrolled-nodes)";
     // TorchScript writes `while` loops with M = INT64_MAX and the

@@ -103,11 +103,12 @@ LogicalResult unrollScan(ImportContext &c, const onnx::GraphProto &body,
   }
   if (steps <= 0)
     return c.fail("a Scan needs at least one non-empty scan input");
-  int64_t perStep = countSubgraphNodes(body) + int64_t(nScan + nOut) + 1, total;
+  int64_t bodyNodes = countSubgraphNodes(body);
+  int64_t perStep = bodyNodes + int64_t(nScan + nOut) + 1, total;
   if (__builtin_mul_overflow(steps, perStep, &total) ||
       total > c.limits.maxUnrolledNodes)
     return c.fail("unrolling its " + std::to_string(steps) +
-                  " steps of a " + std::to_string(countSubgraphNodes(body)) +
+                  " steps of a " + std::to_string(bodyNodes) +
                   "-node body exceeds the nodes left to unroll "
                   "(--max-unrolled-nodes)");
   c.limits.maxUnrolledNodes -= total;

@@ -23,6 +23,11 @@ std::vector<TargetDesc> mlir::dlc::listTargets() {
       {"x86-64-avx512", "x86_64-unknown-linux-gnu", "skylake-avx512",
        "+avx512f,+avx512bw,+avx512vl,+avx512dq,+fma",
        "x86-64 with AVX-512 (Skylake-SP and later)", 512},
+      {"x86-64-vnni", "x86_64-unknown-linux-gnu", "cascadelake",
+       "+avx512f,+avx512bw,+avx512vl,+avx512dq,+avx512vnni,+fma",
+       "x86-64 with AVX-512 and VNNI int8 dot products (Cascade Lake and "
+       "later)",
+       512},
       {"armv8", "aarch64-unknown-linux-gnu", "generic",
        "+v8a,+fp-armv8,+neon", "64-bit Arm, armv8-a with NEON"},
       {"armv8.2", "aarch64-unknown-linux-gnu", "generic",

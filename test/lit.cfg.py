@@ -69,8 +69,11 @@ for mod in ("torch", "torchvision"):
 # generated code run everywhere.
 try:
     with open("/proc/cpuinfo") as f:
-        if " avx512f" in f.read():
+        cpuinfo = f.read()
+        if " avx512f" in cpuinfo:
             config.available_features.add("avx512")
+        if " avx512_vnni" in cpuinfo:
+            config.available_features.add("avx512vnni")
 except OSError:
     pass
 if shutil.which("qemu-aarch64"):

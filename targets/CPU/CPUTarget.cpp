@@ -68,10 +68,29 @@ public:
     return {128, 16};
   }
 
+  /// The integer dot-product instruction of the int8 kernels for a vector
+  /// width of `bits`: VNNI's vpdpbusd (512-bit), Arm's sdot, x86's pmaddwd
+  /// (every x86-64 has it at 128 bits; 256 needs AVX2, 512 AVX-512BW), or
+  /// portable vector code.
+  std::string intDot(int64_t bits) const {
+    if (!llvm::Triple(desc_.triple).isX86())
+      return hasFeatures("+dotprod") ? "sdot" : "generic";
+    if (bits == 512)
+      return hasFeatures("+avx512vnni,+avx512bw") ? "vpdpbusd"
+             : hasFeatures("+avx512bw")           ? "pmaddwd"
+                                                  : "generic";
+    if (bits == 256)
+      return hasFeatures("+avx2") ? "pmaddwd" : "generic";
+    return "pmaddwd";
+  }
+
   void buildKernelPipeline(OpPassManager &pm) const override {
     auto [bits, regs] = vectorRegisters();
     std::string pipeline =
-        "func.func(dlc-cpu-contraction-kernels{vector-bits=" +
+        "func.func(dlc-cpu-int-matmul-kernels{vector-bits=" +
+        std::to_string(bits) + " registers=" + std::to_string(regs) +
+        " dot=" + intDot(bits) + "},"
+        "dlc-cpu-contraction-kernels{vector-bits=" +
         std::to_string(bits) + " registers=" + std::to_string(regs) +
         " winograd=" + (winogradConvs ? "1" : "0") + "},dlc-cpu-parallelize-kernels,dlc-cpu-vectorize-kernels{vector-bits=" +
         std::to_string(bits) + "},canonicalize,cse)";

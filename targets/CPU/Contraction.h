@@ -83,9 +83,10 @@ std::optional<Epilogue> matchEpilogue(Value result, int64_t rows, int64_t n);
 FailureOr<int64_t> vectorPosition(AffineMap map, ArrayRef<int64_t> shape,
                                   int64_t vecDim);
 
-/// Row-major values of a constant f32 tensor, seen through reshapes and
-/// transposes, or false.
+/// Row-major values of a constant f32 (int8) tensor, seen through reshapes
+/// and transposes, or false.
 bool constantValues(Value v, std::vector<float> &out);
+bool constantValues(Value v, std::vector<int8_t> &out);
 
 /// A column range of the output processed with `nv` vectors per panel.
 struct Segment {

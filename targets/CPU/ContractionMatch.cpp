@@ -404,20 +404,33 @@ std::optional<Epilogue> matchEpilogue(Value result, int64_t rows, int64_t n) {
   }
   return std::nullopt;
 }
-bool constantValues(Value v, std::vector<float> &out) {
+/// Row-major values of a constant tensor of T (f32 or int8), seen through
+/// reshapes and transposes.
+template <typename T>
+static bool constantElements(Value v, std::vector<T> &out) {
   Operation *def = v.getDefiningOp();
   if (!def)
     return false;
   if (auto c = dyn_cast<arith::ConstantOp>(def)) {
+    auto matches = [](Type t) {
+      if constexpr (std::is_same_v<T, float>)
+        return t.isF32();
+      else
+        return t.isInteger(8);
+    };
     if (auto d = dyn_cast<DenseElementsAttr>(c.getValue())) {
-      if (!d.getElementType().isF32())
+      if (!matches(d.getElementType()))
         return false;
-      auto vals = d.getValues<float>();
+      auto vals = d.getValues<T>();
       out.assign(vals.begin(), vals.end());
       return true;
     }
-    if (auto r = dyn_cast<DenseF32ResourceElementsAttr>(c.getValue())) {
-      std::optional<ArrayRef<float>> data = r.tryGetAsArrayRef();
+    using Resource =
+        std::conditional_t<std::is_same_v<T, float>,
+                           DenseF32ResourceElementsAttr,
+                           DenseI8ResourceElementsAttr>;
+    if (auto r = dyn_cast<Resource>(c.getValue())) {
+      std::optional<ArrayRef<T>> data = r.tryGetAsArrayRef();
       if (!data || static_cast<int64_t>(data->size()) !=
                        cast<ShapedType>(r.getType()).getNumElements())
         return false;
@@ -427,10 +440,10 @@ bool constantValues(Value v, std::vector<float> &out) {
     return false;
   }
   if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(def))
-    return constantValues(def->getOperand(0), out);
+    return constantElements(def->getOperand(0), out);
   if (auto t = dyn_cast<linalg::TransposeOp>(def)) {
-    std::vector<float> src;
-    if (!constantValues(t.getInput(), src))
+    std::vector<T> src;
+    if (!constantElements(t.getInput(), src))
       return false;
     auto inShape = cast<RankedTensorType>(t.getInput().getType()).getShape();
     ArrayRef<int64_t> perm = t.getPermutation();
@@ -456,6 +469,12 @@ bool constantValues(Value v, std::vector<float> &out) {
     return true;
   }
   return false;
+}
+bool constantValues(Value v, std::vector<float> &out) {
+  return constantElements(v, out);
+}
+bool constantValues(Value v, std::vector<int8_t> &out) {
+  return constantElements(v, out);
 }
 std::optional<PadTarget> matchPadTarget(Value result) {
   if (!result.hasOneUse())

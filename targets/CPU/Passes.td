@@ -74,6 +74,47 @@ def ContractionKernels
   ];
 }
 
+def IntMatmulKernels : Pass<"dlc-cpu-int-matmul-kernels", "func::FuncOp"> {
+  let summary = "Register-tiled int8 x int8 -> int32 matmul kernels on the "
+                "target's dot-product instruction";
+  let description = [{
+    Matches: `linalg.quantized_matmul` and `linalg.quantized_batch_matmul`
+    (batch 1) with static shapes, an int8 left-hand side, a constant int8
+    right-hand side with a constant zero point (the left-hand zero point may
+    be a run-time value) and an int32 result.
+
+    Produces: a pre-pass that writes the left-hand side as the instruction
+    takes it, [rows, K padded to whole groups] (a - za in int16 for the
+    2-product forms, the int8 value for sdot, a + 128 as u8 for vpdpbusd;
+    a row-parallel loop), the right-hand side minus its zero point packed at
+    compile time into `[panels][K / group][nr][group]`, and a tile loop
+    (panel-major, marked `dlc.parallel`) whose tiles hold `mr x nv`
+    accumulator vectors of int32 over the whole reduction: per group of k,
+    one 32-bit broadcast of each row's group and one `dot` per accumulator.
+    `dot` is `vpdpbusd` (llvm.x86.avx512.vpdpbusd.512, 16 lanes),
+    `sdot` (llvm.aarch64.neon.sdot, 4 lanes), `pmaddwd` (SSE2, AVX2 or
+    AVX-512BW pmaddwd + add) or `generic` (extsi, muli, deinterleave,
+    addi); the 8-bit forms start the accumulators at the init minus
+    (za + 128 | za) times the compile-time column sums, and fall back to the
+    16-bit form when B minus its zero point does not fit int8. The result
+    is exact: the reference's int32 sums.
+
+    Postcondition: the matched ops are gone; the pre-pass buffer and the
+    output are tensors that memory planning places.
+  }];
+  let dependentDialects = ["scf::SCFDialect", "vector::VectorDialect",
+                           "tensor::TensorDialect", "arith::ArithDialect",
+                           "LLVM::LLVMDialect"];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"128",
+           "Width of the target's vector registers in bits">,
+    Option<"registers", "registers", "int64_t", /*default=*/"16",
+           "Number of vector registers of the target">,
+    Option<"dot", "dot", "std::string", /*default=*/"\"generic\"",
+           "The dot-product instruction: generic, pmaddwd, vpdpbusd, sdot">,
+  ];
+}
+
 def ParallelizeKernels
     : Pass<"dlc-cpu-parallelize-kernels", "func::FuncOp"> {
   let summary = "Splits the remaining linalg kernels into parallel tile loops";

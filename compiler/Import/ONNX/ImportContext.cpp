@@ -20,6 +20,8 @@
 
 #include "onnx/defs/tensor_proto_util.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::dlc;
 
@@ -585,9 +587,12 @@ Value ImportContext::splat(RankedTensorType type, double value) {
   Attribute elt;
   if (auto ft = dyn_cast<FloatType>(type.getElementType()))
     elt = b.getFloatAttr(ft, value);
-  else
+  else // Saturating: a double at or past 2^63 has no int64 value.
     elt = b.getIntegerAttr(type.getElementType(),
-                           static_cast<int64_t>(value));
+                           std::isnan(value)   ? 0
+                           : value >= 0x1p63   ? INT64_MAX
+                           : value < -0x1p63   ? INT64_MIN
+                                               : static_cast<int64_t>(value));
   return tosa::ConstOp::create(b, t, DenseElementsAttr::get(t, elt));
 }
 

@@ -35,7 +35,7 @@ static cl::opt<std::string>
                cl::value_desc("file"), cl::init("-"), cl::cat(dlcCategory));
 static cl::opt<std::string>
     targetName("target",
-               cl::desc("Code generation target: host, x86-64, x86-64-avx512, armv8, "
+               cl::desc("Code generation target: host, x86-64, x86-64-avx512, x86-64-vnni, armv8, "
                         "armv8.2, armv8.6 "
                         "(see --list-targets)"),
                cl::init("host"), cl::cat(dlcCategory));

@@ -87,6 +87,16 @@ case("qlinear-s8-batched", "QLinearMatMul", [("a", rng.integers(-128, 128, (3, 5
       ("b", rng.integers(-128, 128, (3, 300, 8), dtype=np.int64).astype(i8)),
       ("b_scale", scalar(0.01, np.float32)), ("b_zp", scalar(0, i8)),
       ("y_scale", scalar(0.7, np.float32)), ("y_zp", scalar(-10, i8))], T.INT8)
+# The int8 kernels' edges (dlc-cpu-int-matmul-kernels): K not a multiple
+# of the 2- or 4-product groups, N not a multiple of a panel, one row; a
+# uint8 left operand with a large zero point against symmetric int8 weights
+# (the 8-bit dot forms), and weights whose zero point takes them out of int8
+# (the 16-bit form).
+case("u8-s8-k37-n64", "MatMulInteger", [("a", extreme(u8, (7, 37), True))],
+     [("b", rng.integers(-128, 128, (37, 64), dtype=np.int64).astype(i8)), ("a_zp", scalar(200, u8))],
+     T.INT32)
+case("s8-s8-gemv-k515", "MatMulInteger", [("a", extreme(i8, (1, 515), False))],
+     [("b", extreme(i8, (515, 45), True)), ("b_zp", scalar(-100, i8))], T.INT32)
 # MatMul of integers (TOSA's matmul takes none of these types): int32 sums
 # past 2^31 wrap as numpy's do; int64 with broadcast batches; uint32.
 case("matmul-int32-wrap", "MatMul", [("a", rng.integers(-2**20, 2**20, (3, 50), dtype=np.int64).astype(np.int32))],

@@ -66,11 +66,15 @@ LogicalResult nll(ImportContext &c, Value logp, Value target, Value weight) {
           m[1] = 1;
           return m;
         }())));
-  if (c.hasAttr("ignore_index")) {
+  // Targets run as int32: an ignore_index outside int32 matches no target
+  // that has a class (and would wrap if converted).
+  int64_t ignoreIndex = c.attrInt("ignore_index", 0);
+  if (c.hasAttr("ignore_index") && ignoreIndex >= INT32_MIN &&
+      ignoreIndex <= INT32_MAX) {
     auto it = RankedTensorType::get(tshape, i32);
     auto bt = RankedTensorType::get(tshape, c.b.getI1Type());
     Value ignored = tosa::EqualOp::create(c.b, bt, tgt,
-                                          c.splat(it, c.attrInt("ignore_index", 0)));
+                                          c.splat(it, double(ignoreIndex)));
     Value keep = tosa::LogicalNotOp::create(c.b, bt, ignored);
     keep = c.reshape(keep, tt.getShape());
     Value wFull = cast<RankedTensorType>(w.getType()) == vt

@@ -214,9 +214,21 @@ IntMatmulOperands intMatmulOperands(ImportContext &c, unsigned ai,
       if (c.inputDType(i) != onnx::TensorProto::UINT8)
         return;
       auto t = cast<RankedTensorType>(v.getType());
+      z -= 128;
+      // Constant weights flip here, so the kernels see a constant.
+      if (std::optional<ConstTensor> k = c.constInput(i)) {
+        std::vector<int8_t> flipped;
+        flipped.reserve(t.getNumElements());
+        for (int64_t u : k->ints())
+          flipped.push_back(static_cast<int8_t>(u - 128));
+        if (static_cast<int64_t>(flipped.size()) == t.getNumElements()) {
+          v = tosa::ConstOp::create(
+              c.b, t, DenseElementsAttr::get(t, ArrayRef<int8_t>(flipped)));
+          return;
+        }
+      }
       v = tosa::BitwiseXorOp::create(
           c.b, t, v, c.splat(t, c.b.getIntegerAttr(t.getElementType(), -128)));
-      z -= 128;
     };
     asInt8(ai, *az, r.a, r.aZp);
     asInt8(bi, *bz, r.b, r.bZp);

@@ -1,0 +1,454 @@
+//===- IntMatmulKernels.cpp - int8 x int8 -> int32 matmul kernels ---------===//
+//
+// The CPU kernel strategy for integer matrix products (what MatMulInteger,
+// QLinearMatMul and the quantize phase produce): linalg.quantized_matmul /
+// quantized_batch_matmul of int8 by a constant int8 matrix, accumulated
+// exactly in int32, as a register-tiled loop nest over the target's integer
+// dot-product instruction:
+//
+//   vpdpbusd  (AVX-512 VNNI) 4 products of u8 x s8 per 32-bit lane
+//   sdot      (armv8.2 dotprod) 4 products of s8 x s8 per lane
+//   pmaddwd   (SSE2 / AVX2 / AVX-512BW) 2 products of s16 x s16 per lane
+//   generic   the same pairs as extsi / muli / addi (other CPUs)
+//
+// Zero points leave the inner loop: with Bc = B - zb (exact, at compile
+// time), sum_k (a - za)(b - zb) = sum_k a' Bc - corr[n], where a' is A as the
+// instruction takes it. The 16-bit forms centre A (a - za, exact in int16)
+// in a pre-pass and need no correction; the 8-bit forms take A as it is (s8
+// for sdot, flipped to u8 = a + 128 for vpdpbusd) and subtract
+// (za + offset) * colsum(Bc)[n], with the column sums computed at compile
+// time and za possibly known only at run time. They need Bc in int8 (always
+// so for symmetric weights, zb = 0); otherwise the 16-bit form runs.
+//
+// Why not the f32 emitter (KernelEmitter) with another element type: the
+// reduction runs in groups of 2 or 4 consecutive k per lane, which changes
+// the packing, the left-hand reads (one 32-bit broadcast per group) and the
+// K tail (the pre-pass pads A to whole groups, so the kernel never reads
+// past a row); the f32 kernel's convolution levels and Winograd do not apply.
+//
+//===----------------------------------------------------------------------===//
+#include "targets/CPU/Contraction.h"
+#include "targets/CPU/Passes.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/StringSwitch.h"
+
+namespace mlir::dlc {
+#define GEN_PASS_DEF_INTMATMULKERNELS
+#include "targets/CPU/Passes.h.inc"
+} // namespace mlir::dlc
+
+using namespace mlir;
+using namespace mlir::dlc::cpu;
+
+namespace {
+
+enum class Dot { Generic, Pmaddwd, Vpdpbusd, Sdot };
+
+/// One matched integer product: out[r, n] = init[r, n] + sum_k (A[r, k] -
+/// za) * (B[k, n] - zb) over the rows r of every batch.
+struct IntMatmul {
+  linalg::LinalgOp op;
+  Value lhs, lhsZp, init;
+  std::vector<int8_t> rhs; // [K][N]
+  int64_t rhsZp = 0;
+  int64_t rows = 0, k = 0, n = 0;
+};
+
+std::optional<int64_t> constantInt(Value v) {
+  IntegerAttr attr;
+  if (auto c = v.getDefiningOp<arith::ConstantOp>())
+    attr = dyn_cast<IntegerAttr>(c.getValue());
+  return attr ? std::optional<int64_t>(attr.getInt()) : std::nullopt;
+}
+
+std::optional<IntMatmul> matchIntMatmul(Operation *op) {
+  auto lop = dyn_cast<linalg::LinalgOp>(op);
+  if (!lop || !isa<linalg::QuantizedMatmulOp, linalg::QuantizedBatchMatmulOp>(op))
+    return std::nullopt;
+  IntMatmul m;
+  m.op = lop;
+  m.lhs = lop.getDpsInputs()[0];
+  m.lhsZp = lop.getDpsInputs()[2];
+  m.init = lop.getDpsInits()[0];
+  auto at = dyn_cast<RankedTensorType>(m.lhs.getType());
+  auto bt = dyn_cast<RankedTensorType>(lop.getDpsInputs()[1].getType());
+  auto ct = dyn_cast<RankedTensorType>(m.init.getType());
+  if (!at || !bt || !ct || !at.hasStaticShape() || !bt.hasStaticShape() ||
+      !ct.hasStaticShape() || !at.getElementType().isInteger(8) ||
+      !ct.getElementType().isInteger(32) ||
+      !m.lhsZp.getType().isInteger(32) || op->getNumResults() != 1 ||
+      !isa<RankedTensorType>(op->getResult(0).getType()))
+    return std::nullopt;
+  // One right-hand side shared by every row: [K, N] or [1, K, N] (the
+  // importer folds a shared matrix's batches into the rows).
+  bool batched = isa<linalg::QuantizedBatchMatmulOp>(op);
+  if (batched && (bt.getDimSize(0) != 1 || at.getDimSize(0) != 1))
+    return std::nullopt;
+  std::optional<int64_t> zb = constantInt(lop.getDpsInputs()[3]);
+  if (!zb || !constantValues(lop.getDpsInputs()[1], m.rhs))
+    return std::nullopt;
+  m.rhsZp = *zb;
+  m.rows = at.getDimSize(at.getRank() - 2);
+  m.k = at.getDimSize(at.getRank() - 1);
+  m.n = bt.getDimSize(bt.getRank() - 1);
+  if (m.rows == 0 || m.k == 0 || m.n == 0)
+    return std::nullopt;
+  return m;
+}
+
+class IntMatmulEmitter {
+public:
+  IntMatmulEmitter(OpBuilder &b, Location loc, const IntMatmul &m, Dot dot,
+                   int64_t lanes, int64_t registers)
+      : b(b), loc(loc), m(m), dot(dot), lanes(lanes), registers(registers) {}
+
+  Value emit(StringRef blobName);
+
+private:
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, int64_t k) {
+    return k == 1 ? x : arith::MulIOp::create(b, loc, x, idx(k)).getResult();
+  }
+  Value intConst(Type t, int64_t v) {
+    return arith::ConstantOp::create(b, loc, b.getIntegerAttr(t, v));
+  }
+  scf::ForOp beginFor(int64_t lb, int64_t ub, int64_t step, ValueRange inits) {
+    auto f = scf::ForOp::create(b, loc, idx(lb), idx(ub), idx(step), inits);
+    b.setInsertionPointToStart(f.getBody());
+    return f;
+  }
+  void endFor(scf::ForOp f, ValueRange yields) {
+    scf::YieldOp::create(b, loc, yields);
+    b.setInsertionPointAfter(f);
+  }
+  Value prepareLhs(Value lhs2d);
+  Value packRhs(StringRef name);
+  /// acc + the group products of `a` (one group broadcast to every lane)
+  /// and `bv` (a group per lane).
+  Value dotStep(Value acc, Value a, Value bv);
+
+  OpBuilder &b;
+  Location loc;
+  const IntMatmul &m;
+  Dot dot;
+  int64_t lanes, registers;
+  int64_t group = 2, kp = 0, nr = 0, panels = 0;
+  Type elt; // Of the prepared A and the packed B: i16 or i8.
+  std::vector<int32_t> colSums;
+};
+
+/// A as the instruction takes it, [rows, Kp] with K padded to whole groups:
+/// a - za in int16, the int8 value itself (sdot), or a + 128 as u8
+/// (vpdpbusd). Padding contributes nothing: it meets zero-padded weights.
+Value IntMatmulEmitter::prepareLhs(Value lhs2d) {
+  int64_t chunk = lanes * 4; // int8 elements per step.
+  auto i8v = VectorType::get({chunk}, b.getI8Type());
+  auto outV = VectorType::get({chunk}, elt);
+  Value za = m.lhsZp;
+  Value za8 = arith::TruncIOp::create(b, loc, b.getI8Type(), za);
+  Value zaV = group == 2 ? vector::BroadcastOp::create(
+                               b, loc, outV,
+                               arith::TruncIOp::create(b, loc, elt, za))
+                         : Value();
+  Value flip = dot == Dot::Vpdpbusd
+                   ? arith::ConstantOp::create(
+                         b, loc, DenseElementsAttr::get(
+                                     i8v, b.getIntegerAttr(b.getI8Type(), -128)))
+                   : Value();
+  Value out = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m.rows, kp}, elt);
+  auto rowLoop = beginFor(0, m.rows, 1, out);
+  rowLoop->setAttr(kParallelAttr, b.getUnitAttr());
+  Value row = rowLoop.getInductionVar();
+  auto step = [&](Value o, Value col, bool inBounds) {
+    // Past K the read gives za, which centres to zero.
+    Value v = vector::TransferReadOp::create(b, loc, i8v, lhs2d,
+                                             ValueRange{row, col}, za8,
+                                             ArrayRef<bool>{inBounds});
+    if (group == 2)
+      v = arith::SubIOp::create(b, loc,
+                                arith::ExtSIOp::create(b, loc, outV, v), zaV);
+    else if (flip)
+      v = arith::XOrIOp::create(b, loc, v, flip);
+    return vector::TransferWriteOp::create(b, loc, v, o, ValueRange{row, col},
+                                           ArrayRef<bool>{inBounds})
+        .getResult();
+  };
+  Value o = rowLoop.getRegionIterArgs()[0];
+  int64_t whole = m.k / chunk * chunk;
+  if (whole) {
+    auto colLoop = beginFor(0, whole, chunk, o);
+    Value w = step(colLoop.getRegionIterArgs()[0], colLoop.getInductionVar(),
+                   true);
+    endFor(colLoop, w);
+    o = colLoop.getResult(0);
+  }
+  if (whole < kp) // The tail, masked to the row.
+    o = step(o, idx(whole), false);
+  endFor(rowLoop, o);
+  return rowLoop.getResult(0);
+}
+
+/// B - zb packed as [panel][K / group][nr][group] (nr = nv * lanes columns
+/// per panel), zero past K and N; records the column sums.
+Value IntMatmulEmitter::packRhs(StringRef name) {
+  int64_t groups = kp / group;
+  std::vector<int16_t> packed16;
+  std::vector<int8_t> packed8;
+  int64_t total = panels * groups * nr * group;
+  (group == 2 ? (void)packed16.assign(total, 0) : packed8.assign(total, 0));
+  colSums.assign(panels * nr, 0);
+  for (int64_t kk = 0; kk < m.k; ++kk)
+    for (int64_t col = 0; col < m.n; ++col) {
+      int64_t v = int64_t(m.rhs[kk * m.n + col]) - m.rhsZp;
+      int64_t p = col / nr, j = col % nr;
+      int64_t at = ((p * groups + kk / group) * nr + j) * group + kk % group;
+      if (group == 2)
+        packed16[at] = static_cast<int16_t>(v);
+      else
+        packed8[at] = static_cast<int8_t>(v);
+      colSums[col] += static_cast<int32_t>(v);
+    }
+  auto type = RankedTensorType::get({total}, elt);
+  auto blob = group == 2 ? HeapAsmResourceBlob::allocateAndCopyInferAlign(
+                               ArrayRef<int16_t>(packed16))
+                         : HeapAsmResourceBlob::allocateAndCopyInferAlign(
+                               ArrayRef<int8_t>(packed8));
+  return arith::ConstantOp::create(
+      b, loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
+}
+
+Value IntMatmulEmitter::dotStep(Value acc, Value a, Value bv) {
+  auto accT = cast<VectorType>(acc.getType());
+  auto pairT = VectorType::get({lanes * group}, elt);
+  // The broadcast groups as the instruction's element type.
+  auto groups = [&] { return vector::BitCastOp::create(b, loc, pairT, a); };
+  auto call = [&](StringRef name, Type result, ValueRange args) {
+    return LLVM::CallIntrinsicOp::create(b, loc, result, b.getStringAttr(name),
+                                         args)
+        .getOperation()
+        ->getResult(0);
+  };
+  switch (dot) {
+  case Dot::Vpdpbusd: // acc + u8(a) . s8(b), 4 per lane.
+    return call("llvm.x86.avx512.vpdpbusd.512", accT, {acc, groups(), bv});
+  case Dot::Sdot:
+    return call("llvm.aarch64.neon.sdot.v4i32.v16i8", accT, {acc, groups(), bv});
+  case Dot::Pmaddwd: {
+    StringRef name = lanes == 16  ? "llvm.x86.avx512.pmaddw.d.512"
+                     : lanes == 8 ? "llvm.x86.avx2.pmadd.wd"
+                                  : "llvm.x86.sse2.pmadd.wd";
+    return arith::AddIOp::create(b, loc, acc,
+                                 call(name, accT, {groups(), bv}));
+  }
+  case Dot::Generic: {
+    auto wide = VectorType::get({lanes * 2}, b.getI32Type());
+    Value prod = arith::MulIOp::create(
+        b, loc, arith::ExtSIOp::create(b, loc, wide, groups()),
+        arith::ExtSIOp::create(b, loc, wide, bv));
+    auto halves = vector::DeinterleaveOp::create(b, loc, prod);
+    return arith::AddIOp::create(
+        b, loc, acc,
+        arith::AddIOp::create(b, loc, halves.getRes1(), halves.getRes2()));
+  }
+  }
+  llvm_unreachable("dot kind");
+}
+
+Value IntMatmulEmitter::emit(StringRef blobName) {
+  // The 8-bit forms need B - zb in int8.
+  if (dot == Dot::Vpdpbusd || dot == Dot::Sdot) {
+    bool fits = llvm::all_of(m.rhs, [&](int8_t v) {
+      int64_t c = int64_t(v) - m.rhsZp;
+      return c >= -128 && c <= 127;
+    });
+    if (!fits)
+      dot = dot == Dot::Vpdpbusd ? Dot::Pmaddwd : Dot::Generic;
+  }
+  group = dot == Dot::Vpdpbusd || dot == Dot::Sdot ? 4 : 2;
+  elt = group == 2 ? Type(b.getI16Type()) : Type(b.getI8Type());
+  kp = (m.k + group - 1) / group * group;
+  int64_t nv = std::min<int64_t>(registers >= 32 ? 4 : 2,
+                                 (m.n + lanes - 1) / lanes);
+  nr = nv * lanes;
+  panels = (m.n + nr - 1) / nr;
+  // Accumulators, the B vectors, the broadcast group and a product.
+  int64_t mr = std::clamp<int64_t>((registers - nv - 2) / nv, 1, 8);
+  mr = std::min(mr, m.rows);
+  int64_t groups = kp / group;
+
+  auto lhsT = cast<RankedTensorType>(m.lhs.getType());
+  ReassociationIndices lead, last{lhsT.getRank() - 1};
+  for (int64_t d = 0; d + 1 < lhsT.getRank(); ++d)
+    lead.push_back(d);
+  Value lhs2d = lhsT.getRank() == 2
+                    ? m.lhs
+                    : tensor::CollapseShapeOp::create(
+                          b, loc,
+                          RankedTensorType::get({m.rows, m.k}, b.getI8Type()),
+                          m.lhs, SmallVector<ReassociationIndices>{lead, last})
+                          .getResult();
+  auto initT = cast<RankedTensorType>(m.init.getType());
+  Value init2d = initT.getRank() == 2
+                     ? m.init
+                     : tensor::CollapseShapeOp::create(
+                           b, loc,
+                           RankedTensorType::get({m.rows, m.n}, b.getI32Type()),
+                           m.init,
+                           SmallVector<ReassociationIndices>{lead, last})
+                           .getResult();
+  Value packed = packRhs(blobName);
+  Value ap = prepareLhs(lhs2d);
+  auto vt = VectorType::get({lanes}, b.getI32Type());
+  Value sums;
+  if (group == 4) {
+    auto t = RankedTensorType::get({panels * nr}, b.getI32Type());
+    sums = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(t, ArrayRef<int32_t>(colSums)));
+  }
+  // -(za + 128) or -za per column sum: the 8-bit forms' correction.
+  Value corrScale;
+  if (group == 4) {
+    Value za = m.lhsZp;
+    if (dot == Dot::Vpdpbusd)
+      za = arith::AddIOp::create(b, loc, za, intConst(b.getI32Type(), 128));
+    corrScale = vector::BroadcastOp::create(
+        b, loc, vt,
+        arith::SubIOp::create(b, loc, intConst(b.getI32Type(), 0), za));
+  }
+
+  Value out = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m.rows, m.n},
+                                      b.getI32Type());
+  // Tiles panel-major: a panel's weights (K x nr) stay in L1 while every
+  // row block reuses them; a thread's share is a range of columns.
+  int64_t blocks = (m.rows + mr - 1) / mr;
+  auto tLoop = beginFor(0, panels * blocks, 1, out);
+  tLoop->setAttr(kParallelAttr, b.getUnitAttr());
+  tLoop->setAttr("dlc.flops", b.getI64IntegerAttr(2 * m.rows * m.n * m.k));
+  static const char *names[] = {"generic", "pmaddwd", "vpdpbusd", "sdot"};
+  tLoop->setAttr("dlc.kernel",
+                 b.getStringAttr("int8 matmul " + Twine(m.rows) + "x" +
+                                 Twine(m.k) + " * " + Twine(m.k) + "x" +
+                                 Twine(m.n) + " (" +
+                                 names[static_cast<int>(dot)] + ")"));
+  Value t = tLoop.getInductionVar();
+  Value panel = arith::DivUIOp::create(b, loc, t, idx(blocks));
+  Value block = arith::RemUIOp::create(b, loc, t, idx(blocks));
+  Value col0 = mul(panel, nr);
+  SmallVector<Value> rows, cols;
+  for (int64_t r = 0; r < mr; ++r) // A partial block recomputes the last row.
+    rows.push_back(arith::MinSIOp::create(b, loc, add(mul(block, mr), idx(r)),
+                                          idx(m.rows - 1)));
+  for (int64_t j = 0; j < nv; ++j)
+    cols.push_back(add(col0, idx(j * lanes)));
+  bool inBounds = m.n % nr == 0;
+  Value zero32 = intConst(b.getI32Type(), 0);
+  // The accumulators start from the op's init: a fill's value, or read.
+  Value fillValue;
+  if (auto fill = m.init.getDefiningOp<linalg::FillOp>())
+    fillValue = fill.getInputs()[0];
+  // The 8-bit forms' correction per column vector, shared by the rows.
+  SmallVector<Value> corr;
+  for (int64_t j = 0; sums && j < nv; ++j)
+    corr.push_back(arith::MulIOp::create(
+        b, loc,
+        vector::TransferReadOp::create(b, loc, vt, sums, ValueRange{cols[j]},
+                                       zero32, ArrayRef<bool>{true}),
+        corrScale));
+  SmallVector<Value> accs;
+  for (int64_t r = 0; r < mr; ++r)
+    for (int64_t j = 0; j < nv; ++j) {
+      Value acc =
+          fillValue
+              ? vector::BroadcastOp::create(b, loc, vt, fillValue).getResult()
+              : vector::TransferReadOp::create(
+                    b, loc, vt, init2d, ValueRange{rows[r], cols[j]}, zero32,
+                    ArrayRef<bool>{inBounds})
+                    .getResult();
+      if (!corr.empty())
+        acc = arith::AddIOp::create(b, loc, acc, corr[j]);
+      accs.push_back(acc);
+    }
+  Value panelBase = mul(panel, groups * nr * group);
+  auto kLoop = beginFor(0, groups, 1, accs);
+  Value g = kLoop.getInductionVar();
+  SmallVector<Value> acc(kLoop.getRegionIterArgs());
+  Value zeroElt = intConst(elt, 0);
+  SmallVector<Value> bv;
+  for (int64_t j = 0; j < nv; ++j)
+    bv.push_back(vector::TransferReadOp::create(
+        b, loc, VectorType::get({lanes * group}, elt), packed,
+        ValueRange{add(panelBase, add(mul(g, nr * group), idx(j * lanes * group)))},
+        zeroElt, ArrayRef<bool>{true}));
+  auto groupT = VectorType::get({group}, elt);
+  for (int64_t r = 0; r < mr; ++r) {
+    Value a = vector::TransferReadOp::create(
+        b, loc, groupT, ap, ValueRange{rows[r], mul(g, group)}, zeroElt,
+        ArrayRef<bool>{true});
+    Value a32 = vector::ExtractOp::create(
+        b, loc,
+        vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
+                                  a),
+        ArrayRef<int64_t>{0});
+    Value av = vector::BroadcastOp::create(b, loc, vt, a32);
+    for (int64_t j = 0; j < nv; ++j)
+      acc[r * nv + j] = dotStep(acc[r * nv + j], av, bv[j]);
+  }
+  endFor(kLoop, acc);
+  Value o = tLoop.getRegionIterArgs()[0];
+  for (int64_t r = 0; r < mr; ++r)
+    for (int64_t j = 0; j < nv; ++j)
+      o = vector::TransferWriteOp::create(b, loc, kLoop.getResult(r * nv + j),
+                                          o, ValueRange{rows[r], cols[j]},
+                                          ArrayRef<bool>{inBounds})
+              .getResult();
+  endFor(tLoop, o);
+  Value result = tLoop.getResult(0);
+  auto resT = cast<RankedTensorType>(m.op->getResult(0).getType());
+  if (resT.getRank() == 2)
+    return result;
+  return tensor::ExpandShapeOp::create(
+      b, loc, resT, result, SmallVector<ReassociationIndices>{lead, last});
+}
+
+struct IntMatmulKernelsPass
+    : dlc::impl::IntMatmulKernelsBase<IntMatmulKernelsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    int64_t lanes = std::max<int64_t>(1, vectorBits / 32);
+    Dot kind = llvm::StringSwitch<Dot>(dot)
+                   .Case("pmaddwd", Dot::Pmaddwd)
+                   .Case("vpdpbusd", Dot::Vpdpbusd)
+                   .Case("sdot", Dot::Sdot)
+                   .Default(Dot::Generic);
+    // The instructions' widths: vpdpbusd.512 is 16 lanes, sdot 4, pmaddwd
+    // 4, 8 or 16.
+    if ((kind == Dot::Vpdpbusd && lanes != 16) ||
+        (kind == Dot::Sdot && lanes != 4) ||
+        (kind == Dot::Pmaddwd && lanes != 4 && lanes != 8 && lanes != 16))
+      kind = Dot::Generic;
+    SmallVector<Operation *> ops;
+    func.walk([&](Operation *op) {
+      if (isa<linalg::QuantizedMatmulOp, linalg::QuantizedBatchMatmulOp>(op))
+        ops.push_back(op);
+    });
+    unsigned counter = 0;
+    for (Operation *op : ops) {
+      std::optional<IntMatmul> m = matchIntMatmul(op);
+      if (!m)
+        continue;
+      OpBuilder b(op);
+      IntMatmulEmitter emitter(b, op->getLoc(), *m, kind, lanes, registers);
+      Value v = emitter.emit(
+          (func.getSymName() + "_int8_packed" + Twine(counter++)).str());
+      op->getResult(0).replaceAllUsesWith(v);
+      op->erase();
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,61 @@
+// RUN: dlc-opt %s --dlc-cpu-int-matmul-kernels="vector-bits=512 registers=32 dot=vpdpbusd" --canonicalize | FileCheck %s --check-prefix=VNNI
+// RUN: dlc-opt %s --dlc-cpu-int-matmul-kernels="vector-bits=128 registers=16 dot=pmaddwd" --canonicalize | FileCheck %s --check-prefix=PMADD
+// RUN: dlc-opt %s --dlc-cpu-int-matmul-kernels="vector-bits=128 registers=32 dot=sdot" --canonicalize | FileCheck %s --check-prefix=SDOT
+// RUN: dlc-opt %s --dlc-cpu-int-matmul-kernels="vector-bits=128 registers=32 dot=generic" --canonicalize | FileCheck %s --check-prefix=GENERIC
+
+// Tests the int8 matmul kernel of one product with a run-time left zero
+// point: 3 rows, K = 6 (not whole groups of 4), N = 5 (part of a panel).
+// vpdpbusd: A flipped to u8 into [3, 8] (K padded to 8), B packed as
+// [K/4][16 columns][4] bytes, the accumulators start at -(za + 128) times
+// the column sums of B (9, -7, 13, -11, 144), one vpdpbusd per row and
+// group. pmaddwd: A centred to int16 (a - za) into [3, 6], B as int16
+// pairs, no correction. sdot: 4 lanes, A as it is, the correction -za. The
+// portable form multiplies the widened pairs and adds the two halves.
+func.func @qmm(%a: tensor<1x3x6xi8>, %za: i32) -> tensor<1x3x5xi32> {
+  %b = arith.constant dense<[[1, -2, 3, -4, 5], [6, -7, 8, -9, 10], [1, 1, 1, 1, 1], [2, 2, 2, 2, 2], [-1, -1, -1, -1, -1], [0, 0, 0, 0, 127]]> : tensor<6x5xi8>
+  %b3 = tensor.expand_shape %b [[0, 1], [2]] output_shape [1, 6, 5] : tensor<6x5xi8> into tensor<1x6x5xi8>
+  %zb = arith.constant 0 : i32
+  %c0 = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<1x3x5xi32>
+  %f = linalg.fill ins(%c0 : i32) outs(%e : tensor<1x3x5xi32>) -> tensor<1x3x5xi32>
+  %r = linalg.quantized_batch_matmul ins(%a, %b3, %za, %zb : tensor<1x3x6xi8>, tensor<1x6x5xi8>, i32, i32) outs(%f : tensor<1x3x5xi32>) -> tensor<1x3x5xi32>
+  return %r : tensor<1x3x5xi32>
+}
+// VNNI-LABEL: func.func @qmm
+// VNNI-NOT: linalg.quantized_batch_matmul
+// VNNI-DAG: arith.constant dense<[9, -7, 13, -11, 144, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]> : tensor<16xi32>
+// VNNI-DAG: arith.constant dense_resource<qmm_int8_packed0> : tensor<128xi8>
+// VNNI: tensor.empty() : tensor<3x8xi8>
+// VNNI: arith.xori {{.*}} : vector<64xi8>
+// VNNI: } {dlc.parallel}
+// VNNI: arith.subi %c-128_i32, %arg1 : i32
+// VNNI: scf.for {{.*}} -> (vector<16xi32>, vector<16xi32>, vector<16xi32>)
+// VNNI: vector.transfer_read {{.*}} : tensor<3x8xi8>, vector<4xi8>
+// VNNI: vector.broadcast {{.*}} : i32 to vector<16xi32>
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"({{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// VNNI: vector.transfer_write {{.*}} : vector<16xi32>, tensor<3x5xi32>
+// VNNI: tensor.expand_shape {{.*}} into tensor<1x3x5xi32>
+// VNNI: qmm_int8_packed0: "0x0100000001060102FEF9010203080102FCF70102050A0102
+
+// PMADD-LABEL: func.func @qmm
+// PMADD-DAG: arith.constant dense_resource<qmm_int8_packed0> : tensor<48xi16>
+// PMADD: tensor.empty() : tensor<3x6xi16>
+// PMADD: arith.extsi {{.*}} : vector<16xi8> to vector<16xi16>
+// PMADD: arith.subi
+// PMADD-NOT: xi32>
+// PMADD: } {dlc.parallel}
+// PMADD: llvm.call_intrinsic "llvm.x86.sse2.pmadd.wd"({{.*}}) : (vector<8xi16>, vector<8xi16>) -> vector<4xi32>
+// PMADD: arith.addi {{.*}} : vector<4xi32>
+
+// SDOT-LABEL: func.func @qmm
+// SDOT-DAG: arith.constant dense<[9, -7, 13, -11, 144, 0, 0, 0]> : tensor<8xi32>
+// SDOT: tensor.empty() : tensor<3x8xi8>
+// SDOT-NOT: arith.xori
+// SDOT: arith.subi %c0_i32, %arg1 : i32
+// SDOT: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"({{.*}}) : (vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
+
+// GENERIC-LABEL: func.func @qmm
+// GENERIC: arith.extsi {{.*}} : vector<8xi16> to vector<8xi32>
+// GENERIC: arith.muli {{.*}} : vector<8xi32>
+// GENERIC: vector.deinterleave {{.*}} : vector<8xi32> -> vector<4xi32>
+// GENERIC-NOT: llvm.call_intrinsic

@@ -50,7 +50,7 @@ enum class Dot { Generic, Pmaddwd, Vpdpbusd, Sdot };
 /// za) * (B[k, n] - zb) over the rows r of every batch.
 struct IntMatmul {
   linalg::LinalgOp op;
-  Value lhs, lhsZp, init;
+  Value lhs, lhsZp, init; // lhsZp: null for 0.
   std::vector<int8_t> rhs; // [K][N]
   int64_t rhsZp = 0;
   int64_t rows = 0, k = 0, n = 0;
@@ -65,28 +65,49 @@ std::optional<int64_t> constantInt(Value v) {
 
 std::optional<IntMatmul> matchIntMatmul(Operation *op) {
   auto lop = dyn_cast<linalg::LinalgOp>(op);
-  if (!lop || !isa<linalg::QuantizedMatmulOp, linalg::QuantizedBatchMatmulOp>(op))
+  // The quantized ops, or plain ones (what zero points of 0 lower to) with
+  // signed extension of int8 operands.
+  bool quantized =
+      isa<linalg::QuantizedMatmulOp, linalg::QuantizedBatchMatmulOp>(op);
+  auto signedCast = [](auto named) {
+    return named.getCast() == linalg::TypeFn::cast_signed;
+  };
+  bool plain = false;
+  if (auto mm = dyn_cast<linalg::MatmulOp>(op))
+    plain = signedCast(mm) && mm.getIndexingMapsArray() ==
+                                  mm.getDefaultIndexingMaps(op->getContext());
+  if (auto bm = dyn_cast<linalg::BatchMatmulOp>(op))
+    plain = signedCast(bm) && bm.getIndexingMapsArray() ==
+                                  bm.getDefaultIndexingMaps(op->getContext());
+  if (!lop || (!quantized && !plain) || lop.getDpsInputs().size() < 2)
+    return std::nullopt;
+  auto rt = dyn_cast<RankedTensorType>(lop.getDpsInputs()[1].getType());
+  if (!rt || !rt.getElementType().isInteger(8))
     return std::nullopt;
   IntMatmul m;
   m.op = lop;
   m.lhs = lop.getDpsInputs()[0];
-  m.lhsZp = lop.getDpsInputs()[2];
   m.init = lop.getDpsInits()[0];
+  if (quantized) {
+    m.lhsZp = lop.getDpsInputs()[2];
+    if (!m.lhsZp.getType().isInteger(32))
+      return std::nullopt;
+  }
   auto at = dyn_cast<RankedTensorType>(m.lhs.getType());
   auto bt = dyn_cast<RankedTensorType>(lop.getDpsInputs()[1].getType());
   auto ct = dyn_cast<RankedTensorType>(m.init.getType());
   if (!at || !bt || !ct || !at.hasStaticShape() || !bt.hasStaticShape() ||
       !ct.hasStaticShape() || !at.getElementType().isInteger(8) ||
-      !ct.getElementType().isInteger(32) ||
-      !m.lhsZp.getType().isInteger(32) || op->getNumResults() != 1 ||
+      !ct.getElementType().isInteger(32) || op->getNumResults() != 1 ||
       !isa<RankedTensorType>(op->getResult(0).getType()))
     return std::nullopt;
   // One right-hand side shared by every row: [K, N] or [1, K, N] (the
   // importer folds a shared matrix's batches into the rows).
-  bool batched = isa<linalg::QuantizedBatchMatmulOp>(op);
+  bool batched = isa<linalg::QuantizedBatchMatmulOp, linalg::BatchMatmulOp>(op);
   if (batched && (bt.getDimSize(0) != 1 || at.getDimSize(0) != 1))
     return std::nullopt;
-  std::optional<int64_t> zb = constantInt(lop.getDpsInputs()[3]);
+  std::optional<int64_t> zb =
+      quantized ? constantInt(lop.getDpsInputs()[3]) : std::optional<int64_t>(0);
   if (!zb || !constantValues(lop.getDpsInputs()[1], m.rhs))
     return std::nullopt;
   m.rhsZp = *zb;
@@ -137,6 +158,7 @@ private:
   int64_t lanes, registers;
   int64_t group = 2, kp = 0, nr = 0, panels = 0;
   Type elt; // Of the prepared A and the packed B: i16 or i8.
+  Value lhsZp; // The op's, or 0.
   std::vector<int32_t> colSums;
 };
 
@@ -147,7 +169,7 @@ Value IntMatmulEmitter::prepareLhs(Value lhs2d) {
   int64_t chunk = lanes * 4; // int8 elements per step.
   auto i8v = VectorType::get({chunk}, b.getI8Type());
   auto outV = VectorType::get({chunk}, elt);
-  Value za = m.lhsZp;
+  Value za = lhsZp;
   Value za8 = arith::TruncIOp::create(b, loc, b.getI8Type(), za);
   Value zaV = group == 2 ? vector::BroadcastOp::create(
                                b, loc, outV,
@@ -267,6 +289,7 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
     if (!fits)
       dot = dot == Dot::Vpdpbusd ? Dot::Pmaddwd : Dot::Generic;
   }
+  lhsZp = m.lhsZp ? m.lhsZp : intConst(b.getI32Type(), 0);
   group = dot == Dot::Vpdpbusd || dot == Dot::Sdot ? 4 : 2;
   elt = group == 2 ? Type(b.getI16Type()) : Type(b.getI8Type());
   kp = (m.k + group - 1) / group * group;
@@ -311,7 +334,7 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
   // -(za + 128) or -za per column sum: the 8-bit forms' correction.
   Value corrScale;
   if (group == 4) {
-    Value za = m.lhsZp;
+    Value za = lhsZp;
     if (dot == Dot::Vpdpbusd)
       za = arith::AddIOp::create(b, loc, za, intConst(b.getI32Type(), 128));
     corrScale = vector::BroadcastOp::create(
@@ -433,7 +456,8 @@ struct IntMatmulKernelsPass
       kind = Dot::Generic;
     SmallVector<Operation *> ops;
     func.walk([&](Operation *op) {
-      if (isa<linalg::QuantizedMatmulOp, linalg::QuantizedBatchMatmulOp>(op))
+      if (isa<linalg::QuantizedMatmulOp, linalg::QuantizedBatchMatmulOp,
+              linalg::MatmulOp, linalg::BatchMatmulOp>(op))
         ops.push_back(op);
     });
     unsigned counter = 0;

@@ -79,7 +79,9 @@ def IntMatmulKernels : Pass<"dlc-cpu-int-matmul-kernels", "func::FuncOp"> {
                 "target's dot-product instruction";
   let description = [{
     Matches: `linalg.quantized_matmul` and `linalg.quantized_batch_matmul`
-    (batch 1) with static shapes, an int8 left-hand side, a constant int8
+    (batch 1), and `linalg.matmul` / `linalg.batch_matmul` of int8 operands
+    with signed extension (zero points of 0), with static shapes, an int8
+    left-hand side, a constant int8
     right-hand side with a constant zero point (the left-hand zero point may
     be a run-time value) and an int32 result.
 

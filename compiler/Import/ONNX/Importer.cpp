@@ -10,6 +10,7 @@
 #include "compiler/Import/ONNX/Importer.h"
 
 #include "compiler/Import/ONNX/FoldConstants.h"
+#include "compiler/Import/ONNX/FuseQDQ.h"
 #include "compiler/Import/ONNX/ImportContext.h"
 #include "compiler/Import/ONNX/Validate.h"
 #include "dialects/DLC/IR/DLCDialect.h"
@@ -560,6 +561,8 @@ loadOnnxModelUnguarded(llvm::StringRef bytes, llvm::StringRef path,
                  ? foldConstantSubgraphs(proto, error, unrollBudget)
                  : -1;
   model->unrollBudget = unrollBudget;
+  if (folded >= 0)
+    fuseQDQ(*proto.mutable_graph());
   if (folded < 0 || !checkNodeTypes(proto, error)) {
     error = "'" + path.str() + "': " + error;
     return nullptr;

@@ -97,6 +97,33 @@ case("u8-s8-k37-n64", "MatMulInteger", [("a", extreme(u8, (7, 37), True))],
      T.INT32)
 case("s8-s8-gemv-k515", "MatMulInteger", [("a", extreme(i8, (1, 515), False))],
      [("b", extreme(i8, (515, 45), True)), ("b_zp", scalar(-100, i8))], T.INT32)
+# Dynamic quantization as onnxruntime's quantize_dynamic writes it: the
+# activations' uint8 zero point comes from DynamicQuantizeLinear at run
+# time, the int8 weights are constant (outputs: the int32 product, and the
+# scale and zero point).
+def dynamic_case(name, x, w, w_zp):
+    d = os.path.join(out, name)
+    os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
+    nodes = [h.make_node("DynamicQuantizeLinear", ["x"], ["xq", "xs", "xz"]),
+             h.make_node("MatMulInteger", ["xq", "w", "xz", "w_zp"], ["y"])]
+    g = h.make_graph(nodes, name, [h.make_tensor_value_info("x", T.FLOAT, x.shape)],
+                     [h.make_tensor_value_info("y", T.INT32, None)],
+                     [nh.from_array(w, "w"), nh.from_array(w_zp, "w_zp")])
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
+    m.ir_version = 8
+    (y,) = ReferenceEvaluator(m).run(None, {"x": x})
+    m.graph.output[0].CopyFrom(h.make_tensor_value_info("y", T.INT32, y.shape))
+    onnx.save(m, os.path.join(d, "model.onnx"))
+    with open(os.path.join(d, "test_data_set_0", "input_0.pb"), "wb") as f:
+        f.write(nh.from_array(x).SerializeToString())
+    with open(os.path.join(d, "test_data_set_0", "output_0.pb"), "wb") as f:
+        f.write(nh.from_array(np.ascontiguousarray(y)).SerializeToString())
+# Activations all positive but one: the zero point lands at 1 (not 0 or 128).
+x = rng.uniform(0.5, 3.0, (2, 9, 300)).astype(np.float32)
+x[0, 0, 0] = -0.01
+dynamic_case("dynamic-u8-s8", x, rng.integers(-127, 128, (300, 40), dtype=np.int64).astype(i8), scalar(0, i8))
+dynamic_case("dynamic-u8-u8-zp", rng.standard_normal((5, 77)).astype(np.float32),
+             rng.integers(0, 256, (77, 16), dtype=np.int64).astype(u8), scalar(131, u8))
 # MatMul of integers (TOSA's matmul takes none of these types): int32 sums
 # past 2^31 wrap as numpy's do; int64 with broadcast batches; uint32.
 case("matmul-int32-wrap", "MatMul", [("a", rng.integers(-2**20, 2**20, (3, 50), dtype=np.int64).astype(np.int32))],

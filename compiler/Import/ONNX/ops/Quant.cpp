@@ -186,16 +186,26 @@ bool matrixOperands(ImportContext &c, RankedTensorType at,
 struct IntMatmulOperands {
   Value a, b;
   int64_t aZp = 0, bZp = 0;
+  /// A run-time scalar zero point of A (int32, in A's int8 domain), taken
+  /// out of the product: sum_k (a - za)(b - zb) = sum_k a (b - zb) -
+  /// za * colSums[n], with colSums = sum_k (b - zb) of the constant B.
+  Value aZpDyn;
+  std::vector<int32_t> colSums;
 };
 
-/// Input `i`'s value if it is an absent or a one-element constant zero point.
+/// Input `i`'s value if it is an absent zero point or a constant one with
+/// one value throughout (per-row or per-column zero points that are all
+/// equal: a per-channel quantizer's symmetric zeros).
 std::optional<int64_t> scalarZeroPoint(ImportContext &c, unsigned i) {
   if (!c.hasInput(i))
     return 0;
   auto zp = c.constInput(i);
-  if (!zp || zp->numElements() != 1)
+  if (!zp || zp->numElements() < 1)
     return std::nullopt;
-  return zp->ints()[0];
+  std::vector<int64_t> v = zp->ints();
+  if (v.empty() || llvm::any_of(v, [&](int64_t x) { return x != v[0]; }))
+    return std::nullopt;
+  return v[0];
 }
 
 IntMatmulOperands intMatmulOperands(ImportContext &c, unsigned ai,
@@ -207,6 +217,18 @@ IntMatmulOperands intMatmulOperands(ImportContext &c, unsigned ai,
   std::optional<int64_t> az = scalarZeroPoint(c, azi),
                          bz = scalarZeroPoint(c, bzi);
   IntMatmulOperands r;
+  // A zero point known only at run time (DynamicQuantizeLinear's, in
+  // dynamically quantized models) against constant 2-D weights: A stays
+  // 8-bit with a zero point of 0 in the product, and the zero point's share
+  // is subtracted after it.
+  std::optional<ConstTensor> bConst =
+      eightBit(bi) && c.constInput(bi) ? c.constInput(bi) : std::nullopt;
+  bool dynamicA = !az && eightBit(ai) && bz && bConst &&
+                  bConst->shape.size() == 2 &&
+                  cast<RankedTensorType>(c.input(azi).getType())
+                          .getNumElements() == 1;
+  if (dynamicA)
+    az = 0;
   if (eightBit(ai) && eightBit(bi) && az && bz) {
     auto asInt8 = [&](unsigned i, int64_t zp, Value &v, int64_t &z) {
       v = c.input(i);
@@ -232,6 +254,23 @@ IntMatmulOperands intMatmulOperands(ImportContext &c, unsigned ai,
     };
     asInt8(ai, *az, r.a, r.aZp);
     asInt8(bi, *bz, r.b, r.bZp);
+    if (dynamicA) {
+      // The flip moved A's constant zero point (0 or -128); the run-time
+      // one moves with it.
+      int64_t shift = r.aZp;
+      r.aZp = 0;
+      auto one = RankedTensorType::get({1}, c.b.getI32Type());
+      r.aZpDyn = c.reshape(c.inputAsI32(azi), {1});
+      if (shift)
+        r.aZpDyn = tosa::AddOp::create(c.b, one, r.aZpDyn, c.splat(one, shift));
+      int64_t k = bConst->shape[0], n = bConst->shape[1];
+      std::vector<int64_t> vals = bConst->ints();
+      r.colSums.assign(n, 0);
+      int64_t zb = *bz;
+      for (int64_t i = 0; i < k; ++i)
+        for (int64_t j = 0; j < n; ++j)
+          r.colSums[j] += static_cast<int32_t>(vals[i * n + j] - zb);
+    }
     return r;
   }
   // a_zp is per row of A, b_zp per column of B.
@@ -272,6 +311,13 @@ FailureOr<Value> matmulI32(ImportContext &c, const IntMatmulOperands &o) {
     Value y = tosa::MatMulOp::create(c.b, t, c.reshape(a, {batch, rows, k}),
                                      c.reshape(b, {batch, k, n}), zp(o.aZp),
                                      zp(o.bZp));
+    if (o.aZpDyn) { // y - za * colSums, in int32 (wrapping as the sums do).
+      auto st = RankedTensorType::get({1, 1, n}, c.b.getI32Type());
+      Value sums = tosa::ConstOp::create(
+          c.b, st, DenseElementsAttr::get(st, ArrayRef<int32_t>(o.colSums)));
+      Value corr = c.mul(c.reshape(o.aZpDyn, {1, 1, 1}), sums, st);
+      y = tosa::SubOp::create(c.b, t, y, corr);
+    }
     return c.reshape(y, shape);
   };
   if (bt.getRank() == 2)

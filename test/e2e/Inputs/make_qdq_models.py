@@ -1,0 +1,99 @@
+#!/usr/bin/python3
+"""Writes OUT/<case>: QDQ models as quantizers write them (QuantizeLinear /
+DequantizeLinear around float operators), which dlc rewrites into integer
+operators (compiler/Import/ONNX/FuseQDQ.cpp). The expected outputs come from
+ONNX's reference evaluator on the integer form of the same model (the
+operator the pattern stands for, e.g. QLinearMatMul), which rounds the int32
+sum once; the generator also checks that the float form of the pattern is
+within one quantization step of it (the two round differently near ties).
+
+  mm-u8-per-tensor   uint8 activations, int8 weights, one scale each
+  mm-s8-per-column   int8 activations, per-column int8 weights with zero
+                     zero points (quantize_static's per_channel), a 3-D
+                     input against 2-D weights
+  mm-shared-dq       the activations' DequantizeLinear also read by a
+                     float Relu (it stays), no output zero point
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto as T
+from onnx import helper as h
+from onnx import numpy_helper as nh
+from onnx.reference import ReferenceEvaluator
+
+out = sys.argv[1]
+rng = np.random.default_rng(11)
+
+
+def qparams(name, scale, zp):
+    return [nh.from_array(np.asarray(scale, np.float32), name + "_s"),
+            nh.from_array(zp, name + "_z")] if zp is not None else \
+        [nh.from_array(np.asarray(scale, np.float32), name + "_s")]
+
+
+def build(x_shape, w, w_scale, w_zp, a_scale, a_zp, y_scale, y_zp, extra_relu, fused):
+    """The QDQ model, or (fused) its integer form."""
+    inits = [nh.from_array(w, "w")]
+    inits += qparams("a", a_scale, a_zp) + qparams("wq", w_scale, w_zp) + qparams("y", y_scale, y_zp)
+    zp = lambda n, z: [n + "_z"] if z is not None else []
+    nodes = [h.make_node("QuantizeLinear", ["x", "a_s"] + zp("a", a_zp), ["xq"])]
+    if fused:  # Absent zero points are zeros of the data's type.
+        names = []
+        for n, z, t in (("a", a_zp, np.uint8), ("wq", w_zp, w.dtype), ("y", y_zp, np.uint8)):
+            names.append(n + ("_z" if z is not None else "_z0"))
+            if z is None:
+                inits.append(nh.from_array(np.zeros(np.shape(w_scale) if n == "wq" else (), t), n + "_z0"))
+        nodes.append(h.make_node("QLinearMatMul", ["xq", "a_s", names[0], "w", "wq_s", names[1], "y_s",
+                                                  names[2]], ["yq"]))
+    else:
+        axis = [h.make_attribute("axis", 1)] if np.size(w_scale) > 1 else []
+        dqw = h.make_node("DequantizeLinear", ["w", "wq_s"] + zp("wq", w_zp), ["wf"])
+        dqw.attribute.extend(axis)
+        nodes += [h.make_node("DequantizeLinear", ["xq", "a_s"] + zp("a", a_zp), ["xf"]), dqw,
+                  h.make_node("MatMul", ["xf", "wf"], ["yf"]),
+                  h.make_node("QuantizeLinear", ["yf", "y_s"] + zp("y", y_zp), ["yq"])]
+    nodes.append(h.make_node("DequantizeLinear", ["yq", "y_s"] + zp("y", y_zp), ["y"]))
+    outputs = [h.make_tensor_value_info("y", T.FLOAT, None)]
+    if extra_relu:
+        if fused:
+            nodes.append(h.make_node("DequantizeLinear", ["xq", "a_s"] + zp("a", a_zp), ["xf"]))
+        nodes.append(h.make_node("Relu", ["xf"], ["r"]))
+        outputs.append(h.make_tensor_value_info("r", T.FLOAT, None))
+    g = h.make_graph(nodes, "qdq", [h.make_tensor_value_info("x", T.FLOAT, x_shape)], outputs, inits)
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 21)])
+    m.ir_version = 10
+    return m
+
+
+def case(name, x, w, w_scale, w_zp, a_scale, a_zp, y_scale, y_zp, extra_relu=False):
+    args = (x.shape, w, w_scale, w_zp, a_scale, a_zp, y_scale, y_zp, extra_relu)
+    qdq, fused = build(*args, fused=False), build(*args, fused=True)
+    want = ReferenceEvaluator(fused).run(None, {"x": x})
+    as_float = ReferenceEvaluator(qdq).run(None, {"x": x})
+    steps = np.abs(want[0] - as_float[0]) / np.float32(y_scale)
+    assert steps.max() <= 1.0001, (name, steps.max())
+    d = os.path.join(out, name)
+    os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
+    for i, o in enumerate(qdq.graph.output):
+        o.CopyFrom(h.make_tensor_value_info(o.name, T.FLOAT, want[i].shape))
+    onnx.save(qdq, os.path.join(d, "model.onnx"))
+    with open(os.path.join(d, "test_data_set_0", "input_0.pb"), "wb") as f:
+        f.write(nh.from_array(x).SerializeToString())
+    for i, v in enumerate(want):
+        with open(os.path.join(d, "test_data_set_0", f"output_{i}.pb"), "wb") as f:
+            f.write(nh.from_array(np.ascontiguousarray(v)).SerializeToString())
+
+
+i8, u8 = np.int8, np.uint8
+case("mm-u8-per-tensor", rng.uniform(-1, 3, (6, 96)).astype(np.float32),
+     rng.integers(-127, 128, (96, 40)).astype(i8), 0.02, np.array(0, i8),
+     4 / 255, np.array(64, u8), 0.25, np.array(120, u8))
+case("mm-s8-per-column", rng.standard_normal((2, 7, 130)).astype(np.float32),
+     rng.integers(-127, 128, (130, 33)).astype(i8), rng.uniform(0.005, 0.02, 33).astype(np.float32),
+     np.zeros(33, i8), 0.03, np.array(-5, i8), 0.4, np.array(3, i8))
+case("mm-shared-dq", rng.uniform(-2, 2, (4, 50)).astype(np.float32),
+     rng.integers(-127, 128, (50, 20)).astype(i8), 0.01, None,
+     4 / 255, np.array(128, u8), 0.1, None, extra_relu=True)

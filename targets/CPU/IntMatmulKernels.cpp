@@ -28,6 +28,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "targets/CPU/Contraction.h"
+#include "targets/CPU/Lanewise.h"
 #include "targets/CPU/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -122,8 +123,10 @@ std::optional<IntMatmul> matchIntMatmul(Operation *op) {
 class IntMatmulEmitter {
 public:
   IntMatmulEmitter(OpBuilder &b, Location loc, const IntMatmul &m, Dot dot,
-                   int64_t lanes, int64_t registers)
-      : b(b), loc(loc), m(m), dot(dot), lanes(lanes), registers(registers) {}
+                   int64_t lanes, int64_t registers,
+                   std::optional<Epilogue> epi)
+      : b(b), loc(loc), m(m), dot(dot), lanes(lanes), registers(registers),
+        epi(std::move(epi)) {}
 
   Value emit(StringRef blobName);
 
@@ -150,14 +153,30 @@ private:
   /// acc + the group products of `a` (one group broadcast to every lane)
   /// and `bv` (a group per lane).
   Value dotStep(Value acc, Value a, Value bv);
+  /// Row-major indices of `flat` over `shape`.
+  SmallVector<Value> delinearize(Value flat, ArrayRef<int64_t> shape) {
+    SmallVector<Value> out(shape.size());
+    for (int64_t i = shape.size() - 1; i >= 0; --i) {
+      out[i] = i == 0 ? flat
+                      : arith::RemUIOp::create(b, loc, flat, idx(shape[i]))
+                            .getResult();
+      if (i > 0)
+        flat = arith::DivUIOp::create(b, loc, flat, idx(shape[i]));
+    }
+    return out;
+  }
 
   OpBuilder &b;
   Location loc;
   const IntMatmul &m;
   Dot dot;
   int64_t lanes, registers;
+  /// The elementwise consumer applied to the accumulators before the write
+  /// (the requantization, a dynamic scale and bias).
+  std::optional<Epilogue> epi;
   int64_t group = 2, kp = 0, nr = 0, panels = 0;
-  Type elt; // Of the prepared A and the packed B: i16 or i8.
+  Type elt;    // Of the prepared A and the products: i16 or i8.
+  Type stored; // Of the packed B: i8 when B - zb fits, else elt.
   Value lhsZp; // The op's, or 0.
   std::vector<int32_t> colSums;
 };
@@ -220,21 +239,22 @@ Value IntMatmulEmitter::packRhs(StringRef name) {
   std::vector<int16_t> packed16;
   std::vector<int8_t> packed8;
   int64_t total = panels * groups * nr * group;
-  (group == 2 ? (void)packed16.assign(total, 0) : packed8.assign(total, 0));
+  bool wide = stored.isInteger(16);
+  (wide ? (void)packed16.assign(total, 0) : packed8.assign(total, 0));
   colSums.assign(panels * nr, 0);
   for (int64_t kk = 0; kk < m.k; ++kk)
     for (int64_t col = 0; col < m.n; ++col) {
       int64_t v = int64_t(m.rhs[kk * m.n + col]) - m.rhsZp;
       int64_t p = col / nr, j = col % nr;
       int64_t at = ((p * groups + kk / group) * nr + j) * group + kk % group;
-      if (group == 2)
+      if (wide)
         packed16[at] = static_cast<int16_t>(v);
       else
         packed8[at] = static_cast<int8_t>(v);
       colSums[col] += static_cast<int32_t>(v);
     }
-  auto type = RankedTensorType::get({total}, elt);
-  auto blob = group == 2 ? HeapAsmResourceBlob::allocateAndCopyInferAlign(
+  auto type = RankedTensorType::get({total}, stored);
+  auto blob = wide ? HeapAsmResourceBlob::allocateAndCopyInferAlign(
                                ArrayRef<int16_t>(packed16))
                          : HeapAsmResourceBlob::allocateAndCopyInferAlign(
                                ArrayRef<int8_t>(packed8));
@@ -280,18 +300,18 @@ Value IntMatmulEmitter::dotStep(Value acc, Value a, Value bv) {
 }
 
 Value IntMatmulEmitter::emit(StringRef blobName) {
-  // The 8-bit forms need B - zb in int8.
-  if (dot == Dot::Vpdpbusd || dot == Dot::Sdot) {
-    bool fits = llvm::all_of(m.rhs, [&](int8_t v) {
-      int64_t c = int64_t(v) - m.rhsZp;
-      return c >= -128 && c <= 127;
-    });
-    if (!fits)
-      dot = dot == Dot::Vpdpbusd ? Dot::Pmaddwd : Dot::Generic;
-  }
+  // The 8-bit forms need B - zb in int8; the 16-bit forms keep it in int8
+  // when it fits too (half the bytes, sign-extended as it is loaded).
+  bool fits = llvm::all_of(m.rhs, [&](int8_t v) {
+    int64_t c = int64_t(v) - m.rhsZp;
+    return c >= -128 && c <= 127;
+  });
+  if (!fits && (dot == Dot::Vpdpbusd || dot == Dot::Sdot))
+    dot = dot == Dot::Vpdpbusd ? Dot::Pmaddwd : Dot::Generic;
   lhsZp = m.lhsZp ? m.lhsZp : intConst(b.getI32Type(), 0);
   group = dot == Dot::Vpdpbusd || dot == Dot::Sdot ? 4 : 2;
   elt = group == 2 ? Type(b.getI16Type()) : Type(b.getI8Type());
+  stored = fits ? Type(b.getI8Type()) : elt;
   kp = (m.k + group - 1) / group * group;
   int64_t nv = std::min<int64_t>(registers >= 32 ? 4 : 2,
                                  (m.n + lanes - 1) / lanes);
@@ -342,8 +362,26 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
         arith::SubIOp::create(b, loc, intConst(b.getI32Type(), 0), za));
   }
 
+  // With an epilogue, the kernel writes the epilogue's result.
+  Type outElt = b.getI32Type();
+  SmallVector<std::optional<OperandReader>> epiReaders;
+  ArrayRef<int64_t> epiShape;
+  int64_t epiVd = 0;
+  if (epi) {
+    auto et = cast<RankedTensorType>(epi->op.getResult(0).getType());
+    outElt = et.getElementType();
+    epiShape = et.getShape();
+    epiVd = findVecDim(epiShape, m.n);
+    for (OpOperand *in : epi->op.getDpsInputOperands())
+      epiReaders.push_back(
+          in->getOperandNumber() == epi->accOperand
+              ? std::nullopt
+              : std::optional<OperandReader>(OperandReader::make(
+                    b, loc, in->get(), epi->op.getMatchingIndexingMap(in),
+                    epiVd)));
+  }
   Value out = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m.rows, m.n},
-                                      b.getI32Type());
+                                      outElt);
   // Tiles panel-major: a panel's weights (K x nr) stay in L1 while every
   // row block reuses them; a thread's share is a range of columns.
   int64_t blocks = (m.rows + mr - 1) / mr;
@@ -398,13 +436,18 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
   auto kLoop = beginFor(0, groups, 1, accs);
   Value g = kLoop.getInductionVar();
   SmallVector<Value> acc(kLoop.getRegionIterArgs());
-  Value zeroElt = intConst(elt, 0);
+  Value zeroElt = intConst(elt, 0), zeroStored = intConst(stored, 0);
   SmallVector<Value> bv;
-  for (int64_t j = 0; j < nv; ++j)
-    bv.push_back(vector::TransferReadOp::create(
-        b, loc, VectorType::get({lanes * group}, elt), packed,
+  for (int64_t j = 0; j < nv; ++j) {
+    Value v = vector::TransferReadOp::create(
+        b, loc, VectorType::get({lanes * group}, stored), packed,
         ValueRange{add(panelBase, add(mul(g, nr * group), idx(j * lanes * group)))},
-        zeroElt, ArrayRef<bool>{true}));
+        zeroStored, ArrayRef<bool>{true});
+    if (stored != elt) // int8 weights for the 16-bit products.
+      v = arith::ExtSIOp::create(b, loc, VectorType::get({lanes * group}, elt),
+                                 v);
+    bv.push_back(v);
+  }
   auto groupT = VectorType::get({group}, elt);
   for (int64_t r = 0; r < mr; ++r) {
     Value a = vector::TransferReadOp::create(
@@ -421,19 +464,42 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
   }
   endFor(kLoop, acc);
   Value o = tLoop.getRegionIterArgs()[0];
-  for (int64_t r = 0; r < mr; ++r)
-    for (int64_t j = 0; j < nv; ++j)
-      o = vector::TransferWriteOp::create(b, loc, kLoop.getResult(r * nv + j),
-                                          o, ValueRange{rows[r], cols[j]},
+  for (int64_t r = 0; r < mr; ++r) {
+    SmallVector<Value> epiRowIdx;
+    if (epi)
+      epiRowIdx = delinearize(rows[r], epiShape.take_front(epiVd));
+    for (int64_t j = 0; j < nv; ++j) {
+      Value v = kLoop.getResult(r * nv + j);
+      if (epi) {
+        Block &body = epi->op.getRegion().front();
+        IRMapping map;
+        for (auto [i, reader] : llvm::enumerate(epiReaders))
+          map.map(body.getArgument(i),
+                  reader ? reader->read(b, loc, rows[r], epiRowIdx, cols[j],
+                                        vt, inBounds)
+                         : v);
+        dlc::applyLanewise(b, loc, body, map, lanes);
+        v = dlc::lanewiseValue(b, loc, map,
+                               body.getTerminator()->getOperand(0), lanes);
+      }
+      o = vector::TransferWriteOp::create(b, loc, v, o,
+                                          ValueRange{rows[r], cols[j]},
                                           ArrayRef<bool>{inBounds})
               .getResult();
+    }
+  }
   endFor(tLoop, o);
   Value result = tLoop.getResult(0);
-  auto resT = cast<RankedTensorType>(m.op->getResult(0).getType());
-  if (resT.getRank() == 2)
+  auto resT = cast<RankedTensorType>(
+      epi ? epi->op.getResult(0).getType() : m.op->getResult(0).getType());
+  if (resT.getRank() == 2 && (!epi || epiVd == 1))
     return result;
+  ReassociationIndices rowDims, colDims;
+  int64_t vd = epi ? epiVd : resT.getRank() - 1;
+  for (int64_t i = 0; i < resT.getRank(); ++i)
+    (i < vd ? rowDims : colDims).push_back(i);
   return tensor::ExpandShapeOp::create(
-      b, loc, resT, result, SmallVector<ReassociationIndices>{lead, last});
+      b, loc, resT, result, SmallVector<ReassociationIndices>{rowDims, colDims});
 }
 
 struct IntMatmulKernelsPass
@@ -465,11 +531,23 @@ struct IntMatmulKernelsPass
       std::optional<IntMatmul> m = matchIntMatmul(op);
       if (!m)
         continue;
-      OpBuilder b(op);
-      IntMatmulEmitter emitter(b, op->getLoc(), *m, kind, lanes, registers);
+      // The elementwise consumer (requantization, scale and bias) is
+      // applied to the accumulators; the kernel goes where it was, after
+      // everything it reads.
+      std::optional<Epilogue> epi =
+          matchEpilogue(op->getResult(0), m->rows, m->n);
+      Operation *last = epi ? epi->op.getOperation() : op;
+      OpBuilder b(last);
+      IntMatmulEmitter emitter(b, op->getLoc(), *m, kind, lanes, registers,
+                               epi);
       Value v = emitter.emit(
           (func.getSymName() + "_int8_packed" + Twine(counter++)).str());
-      op->getResult(0).replaceAllUsesWith(v);
+      last->getResult(0).replaceAllUsesWith(v);
+      if (epi) {
+        epi->op.erase();
+        for (Operation *r : llvm::reverse(epi->reshapes))
+          r->erase();
+      }
       op->erase();
     }
   }

@@ -99,7 +99,10 @@ def IntMatmulKernels : Pass<"dlc-cpu-int-matmul-kernels", "func::FuncOp"> {
     addi); the 8-bit forms start the accumulators at the init minus
     (za + 128 | za) times the compile-time column sums, and fall back to the
     16-bit form when B minus its zero point does not fit int8. The result
-    is exact: the reference's int32 sums.
+    is exact: the reference's int32 sums. The product's elementwise consumer
+    (matched as dlc-cpu-contraction-kernels matches epilogues: the
+    requantization, a dynamic quantization's scale and bias) runs on the
+    accumulators before the single write, which then has its type.
 
     Postcondition: the matched ops are gone; the pre-pass buffer and the
     output are tensors that memory planning places.

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/FuseQDQ.h"
+#include "compiler/Import/ONNX/ImportContext.h"
 
 #include "onnx/onnx_pb.h"
 #include "llvm/ADT/STLExtras.h"
@@ -219,24 +220,191 @@ bool fuseMatMul(Graph &gr, int qIndex, std::set<int> &dead) {
   return true;
 }
 
+ConstTensor view(const TensorProto *t) {
+  ConstTensor c;
+  c.proto = t;
+  c.shape.assign(t->dims().begin(), t->dims().end());
+  c.dtype = t->data_type();
+  return c;
+}
+
+onnx::NodeProto makeNode(const char *op, std::vector<std::string> inputs,
+                         const std::string &output) {
+  onnx::NodeProto n;
+  n.set_op_type(op);
+  for (std::string &in : inputs)
+    n.add_input(std::move(in));
+  n.add_output(output);
+  return n;
+}
+
+/// DQ(a) -> Gemm(DQ(constant B), DQ(int32 bias)) -> Q, with alpha = beta =
+/// 1 and no transA, as standard integer operators (no QGemm in ai.onnx):
+///   acc = MatMulInteger(a, B as [K, N], za, zb) + bias
+///   y   = QuantizeLinear(float(acc) * (a_scale * b_scale / y_scale), 1, zy)
+/// which is QLinearConv's arithmetic. The bias adds as int32 only when its
+/// scale is exactly a_scale * b_scale (what quantizers write) and its zero
+/// point 0.
+bool fuseGemm(Graph &gr, int qIndex, std::set<int> &dead,
+              std::vector<onnx::NodeProto> &extra) {
+  const onnx::NodeProto &q = gr.g.node(qIndex);
+  const onnx::NodeProto *gemm = gr.producerOf(q.input(0), "Gemm");
+  if (!gemm || gr.uses[q.input(0)] != 1 || q.output_size() != 1 ||
+      gemm->input_size() < 2 || attrInt(*gemm, "transA", 0) != 0)
+    return false;
+  for (const auto &a : gemm->attribute())
+    if ((a.name() == "alpha" || a.name() == "beta") && a.f() != 1.0f)
+      return false;
+  const onnx::NodeProto *dqa = gr.producerOf(gemm->input(0), "DequantizeLinear");
+  const onnx::NodeProto *dqb = gr.producerOf(gemm->input(1), "DequantizeLinear");
+  const onnx::NodeProto *dqc =
+      gemm->input_size() > 2 && !gemm->input(2).empty()
+          ? gr.producerOf(gemm->input(2), "DequantizeLinear")
+          : nullptr;
+  bool hasBias = gemm->input_size() > 2 && !gemm->input(2).empty();
+  if (!dqa || !dqb || (hasBias && !dqc) || gr.rank(dqa->input(0)) != 2)
+    return false;
+  const TensorProto *b = gr.constant(dqb->input(0));
+  if (!b || b->dims_size() != 2 || !is8Bit(b->data_type()))
+    return false;
+  bool transB = attrInt(*gemm, "transB", 0) != 0;
+  int64_t k = b->dims(transB ? 1 : 0), n = b->dims(transB ? 0 : 1);
+  // Per output column: axis 0 of a transposed B, 1 of a plain one.
+  int64_t bCount = 1;
+  if (const TensorProto *bs = gr.constant(dqb->input(1));
+      bs && elements(*bs) > 1) {
+    int64_t axis = attrInt(*dqb, "axis", 1);
+    if (axis != (transB ? 0 : 1) && axis != (transB ? -2 : -1))
+      return false;
+    bCount = n;
+  }
+  int32_t qType = q.input_size() > 2 && !q.input(2).empty()
+                      ? gr.type(q.input(2))
+                      : TensorProto::UINT8;
+  auto params = [&](bool create) {
+    return std::array<QParams, 3>{
+        quantParams(gr, *dqa, gr.type(dqa->input(0)), 1, create),
+        quantParams(gr, *dqb, b->data_type(), bCount, create),
+        quantParams(gr, q, qType, 1, create)};
+  };
+  if (llvm::any_of(params(false),
+                   [](const QParams &p) { return p.scale.empty(); }))
+    return false;
+  float aScale = view(gr.constant(dqa->input(1))).floats()[0];
+  std::vector<float> bScale = view(gr.constant(dqb->input(1))).floats();
+  float yScale = view(gr.constant(q.input(1))).floats()[0];
+  auto bScaleAt = [&](int64_t j) { return bScale[bScale.size() > 1 ? j : 0]; };
+  // The bias: int32 with zero points 0 and the scale a_scale * b_scale.
+  const TensorProto *bias = hasBias ? gr.constant(dqc->input(0)) : nullptr;
+  if (hasBias) {
+    if (!bias || bias->data_type() != TensorProto::INT32 ||
+        elements(*bias) != n || dqc->input_size() < 2)
+      return false;
+    const TensorProto *cs = gr.constant(dqc->input(1));
+    if (!cs || cs->data_type() != TensorProto::FLOAT ||
+        (elements(*cs) != 1 && elements(*cs) != n))
+      return false;
+    std::vector<float> cScale = view(cs).floats();
+    for (int64_t j = 0; j < n; ++j)
+      if (cScale[cScale.size() > 1 ? j : 0] != aScale * bScaleAt(j))
+        return false;
+    if (dqc->input_size() > 2 && !dqc->input(2).empty()) {
+      const TensorProto *cz = gr.constant(dqc->input(2));
+      if (!cz)
+        return false;
+      std::vector<int64_t> z = view(cz).ints();
+      if (llvm::any_of(z, [](int64_t v) { return v != 0; }))
+        return false;
+    }
+  }
+  auto [pa, pb, py] = params(true);
+  std::string base = q.output(0);
+  // B as [K, N] (int8/uint8 raw bytes, transposed here when transB).
+  std::string bName = dqb->input(0);
+  if (transB) {
+    std::vector<int64_t> v = view(b).ints();
+    std::string raw(static_cast<size_t>(k * n), '\0');
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < k; ++j)
+        raw[j * n + i] = static_cast<char>(v[i * k + j]);
+    TensorProto t;
+    t.set_name(gr.fresh(bName + "_kn"));
+    t.set_data_type(b->data_type());
+    t.add_dims(k);
+    t.add_dims(n);
+    t.set_raw_data(std::move(raw));
+    bName = t.name();
+    *gr.g.add_initializer() = std::move(t);
+  }
+  // The requantization multiplier per column, in float as QLinearConv's.
+  TensorProto mult;
+  mult.set_name(gr.fresh(base + "_multiplier"));
+  mult.set_data_type(TensorProto::FLOAT);
+  mult.add_dims(bCount > 1 ? n : 1);
+  for (int64_t j = 0; j < (bCount > 1 ? n : 1); ++j)
+    mult.add_float_data(aScale * bScaleAt(j) / yScale);
+  TensorProto one;
+  one.set_name(gr.fresh(base + "_unit_scale"));
+  one.set_data_type(TensorProto::FLOAT);
+  one.add_float_data(1.0f);
+  std::string multName = mult.name(), oneName = one.name();
+  *gr.g.add_initializer() = std::move(mult);
+  *gr.g.add_initializer() = std::move(one);
+  std::string acc = gr.fresh(base + "_acc");
+  extra.push_back(makeNode("MatMulInteger",
+                           {dqa->input(0), bName, pa.zeroPoint, pb.zeroPoint},
+                           acc));
+  if (hasBias) {
+    std::string biased = gr.fresh(base + "_acc_bias");
+    extra.push_back(makeNode("Add", {acc, dqc->input(0)}, biased));
+    acc = biased;
+  }
+  std::string f = gr.fresh(base + "_accf");
+  onnx::NodeProto cast = makeNode("Cast", {acc}, f);
+  auto *to = cast.add_attribute();
+  to->set_name("to");
+  to->set_type(onnx::AttributeProto::INT);
+  to->set_i(TensorProto::FLOAT);
+  extra.push_back(std::move(cast));
+  std::string scaled = gr.fresh(base + "_scaled");
+  extra.push_back(makeNode("Mul", {f, multName}, scaled));
+  onnx::NodeProto requant =
+      makeNode("QuantizeLinear", {scaled, oneName, py.zeroPoint}, q.output(0));
+  requant.set_name(q.name());
+  dead.insert(gr.producer[q.input(0)]);
+  *gr.g.mutable_node(qIndex) = std::move(requant);
+  return true;
+}
+
 } // namespace
 
 int fuseQDQ(onnx::GraphProto &g) {
   Graph gr(g);
   std::set<int> dead;
+  // Nodes that go before node i (a pattern's integer form, ending in the
+  // node that replaced its QuantizeLinear).
+  std::map<int, std::vector<onnx::NodeProto>> before;
   int fused = 0;
   for (int i = 0; i < g.node_size(); ++i) {
     const onnx::NodeProto &n = g.node(i);
     if ((n.domain().empty() || n.domain() == "ai.onnx") &&
-        n.op_type() == "QuantizeLinear" && n.input_size() >= 2)
-      fused += fuseMatMul(gr, i, dead);
+        n.op_type() == "QuantizeLinear" && n.input_size() >= 2) {
+      std::vector<onnx::NodeProto> extra;
+      if (fuseMatMul(gr, i, dead) || fuseGemm(gr, i, dead, extra))
+        ++fused;
+      if (!extra.empty())
+        before[i] = std::move(extra);
+    }
   }
-  if (dead.empty())
-    return fused;
+  if (!fused)
+    return 0;
   google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
-  for (int i = 0; i < g.node_size(); ++i)
+  for (int i = 0; i < g.node_size(); ++i) {
+    for (onnx::NodeProto &e : before[i])
+      *kept.Add() = std::move(e);
     if (!dead.count(i))
       *kept.Add() = std::move(*g.mutable_node(i));
+  }
   g.mutable_node()->Swap(&kept);
   return fused;
 }

@@ -9,6 +9,8 @@
 // (QDQ selectors and actions):
 //
 //   DQ(a) -> MatMul <- DQ(constant 2-D b)  -> Q   =>   QLinearMatMul
+//   DQ(a) -> Gemm <- DQ(constant b), DQ(int32 bias) -> Q
+//       =>   MatMulInteger + Add + Cast + Mul + QuantizeLinear
 //
 // The integer form rounds once (the int32 sum times a_scale * b_scale /
 // y_scale, half to even) where the float form rounds the float sum; the two

@@ -561,8 +561,10 @@ loadOnnxModelUnguarded(llvm::StringRef bytes, llvm::StringRef path,
                  ? foldConstantSubgraphs(proto, error, unrollBudget)
                  : -1;
   model->unrollBudget = unrollBudget;
-  if (folded >= 0)
-    fuseQDQ(*proto.mutable_graph());
+  // Rewritten QDQ patterns introduce values without types: inferred again.
+  if (folded >= 0 && fuseQDQ(*proto.mutable_graph()) > 0 &&
+      !inferShapes(" after rewriting QDQ patterns"))
+    return nullptr;
   if (folded < 0 || !checkNodeTypes(proto, error)) {
     error = "'" + path.str() + "': " + error;
     return nullptr;

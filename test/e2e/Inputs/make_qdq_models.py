@@ -13,6 +13,9 @@ within one quantization step of it (the two round differently near ties).
                      input against 2-D weights
   mm-shared-dq       the activations' DequantizeLinear also read by a
                      float Relu (it stays), no output zero point
+  gemm-bias-transb   Gemm with transB and an int32 bias (a Linear layer as
+                     quantize_static writes it), per-column weights
+  gemm-no-bias       Gemm without bias, per-tensor weights, int8 output
 """
 import os
 import sys
@@ -71,6 +74,57 @@ def build(x_shape, w, w_scale, w_zp, a_scale, a_zp, y_scale, y_zp, extra_relu, f
 def case(name, x, w, w_scale, w_zp, a_scale, a_zp, y_scale, y_zp, extra_relu=False):
     args = (x.shape, w, w_scale, w_zp, a_scale, a_zp, y_scale, y_zp, extra_relu)
     qdq, fused = build(*args, fused=False), build(*args, fused=True)
+    save(name, qdq, fused, x, y_scale)
+
+
+def gemm_case(name, x, w, w_scale, a_scale, a_zp, y_scale, y_zp, bias):
+    """DQ(x) -> Gemm(transB=1, DQ(w), DQ(bias)) -> Q, against its integer
+    form: MatMulInteger + Add(bias) + Cast + Mul(a_scale * w_scale / y_scale)
+    + QuantizeLinear(scale 1)."""
+    n = w.shape[0]
+    per_col = np.size(w_scale) > 1
+    w_zp = np.zeros(n if per_col else (), np.int8)
+    inits = [nh.from_array(w, "w"), nh.from_array(np.asarray(w_scale, np.float32), "w_s"),
+             nh.from_array(w_zp, "w_z"), nh.from_array(np.asarray(a_scale, np.float32), "a_s"),
+             nh.from_array(a_zp, "a_z"), nh.from_array(np.asarray(y_scale, np.float32), "y_s"),
+             nh.from_array(y_zp, "y_z")]
+    b_scale = (np.float32(a_scale) * np.asarray(w_scale, np.float32)).astype(np.float32)
+    q = [h.make_node("QuantizeLinear", ["x", "a_s", "a_z"], ["xq"])]
+    tail = [h.make_node("DequantizeLinear", ["yq", "y_s", "y_z"], ["y"])]
+    dqw = h.make_node("DequantizeLinear", ["w", "w_s", "w_z"], ["wf"], axis=0)
+    nodes = q + [h.make_node("DequantizeLinear", ["xq", "a_s", "a_z"], ["xf"]), dqw]
+    gemm_in = ["xf", "wf"]
+    if bias is not None:
+        inits += [nh.from_array(bias, "b"), nh.from_array(b_scale, "b_s"),
+                  nh.from_array(np.zeros(b_scale.shape, np.int32), "b_z")]
+        nodes.append(h.make_node("DequantizeLinear", ["b", "b_s", "b_z"], ["bf"], axis=0))
+        gemm_in.append("bf")
+    nodes += [h.make_node("Gemm", gemm_in, ["yf"], transB=1),
+              h.make_node("QuantizeLinear", ["yf", "y_s", "y_z"], ["yq"])] + tail
+    mult = (np.float32(a_scale) * np.asarray(w_scale, np.float32) / np.float32(y_scale)).astype(np.float32)
+    inits_int = list(inits) + [nh.from_array(np.ascontiguousarray(w.T), "wt"),
+                               nh.from_array(np.atleast_1d(mult), "mult"),
+                               nh.from_array(np.array(1, np.float32), "one")]
+    int_nodes = q + [h.make_node("MatMulInteger", ["xq", "wt", "a_z", "w_z"], ["acc"])]
+    acc = "acc"
+    if bias is not None:
+        int_nodes.append(h.make_node("Add", ["acc", "b"], ["accb"]))
+        acc = "accb"
+    int_nodes += [h.make_node("Cast", [acc], ["accf"], to=T.FLOAT), h.make_node("Mul", ["accf", "mult"], ["sc"]),
+                  h.make_node("QuantizeLinear", ["sc", "one", "y_z"], ["yq"])] + tail
+
+    def model(ns, its):
+        g = h.make_graph(ns, name, [h.make_tensor_value_info("x", T.FLOAT, x.shape)],
+                         [h.make_tensor_value_info("y", T.FLOAT, None)], its)
+        m = h.make_model(g, opset_imports=[h.make_opsetid("", 21)])
+        m.ir_version = 10
+        return m
+    save(name, model(nodes, inits), model(int_nodes, inits_int), x, y_scale)
+
+
+def save(name, qdq, fused, x, y_scale):
+    """Writes the QDQ model with the integer form's outputs as reference,
+    after checking the float form is within one step of them."""
     want = ReferenceEvaluator(fused).run(None, {"x": x})
     as_float = ReferenceEvaluator(qdq).run(None, {"x": x})
     steps = np.abs(want[0] - as_float[0]) / np.float32(y_scale)
@@ -97,3 +151,9 @@ case("mm-s8-per-column", rng.standard_normal((2, 7, 130)).astype(np.float32),
 case("mm-shared-dq", rng.uniform(-2, 2, (4, 50)).astype(np.float32),
      rng.integers(-127, 128, (50, 20)).astype(i8), 0.01, None,
      4 / 255, np.array(128, u8), 0.1, None, extra_relu=True)
+gemm_case("gemm-bias-transb", rng.uniform(-1, 1, (5, 72)).astype(np.float32),
+          rng.integers(-127, 128, (24, 72)).astype(i8), rng.uniform(0.004, 0.01, 24).astype(np.float32),
+          2 / 255, np.array(128, u8), 0.05, np.array(100, u8), rng.integers(-3000, 3000, 24).astype(np.int32))
+gemm_case("gemm-no-bias", rng.uniform(0, 2, (3, 40)).astype(np.float32),
+          rng.integers(-127, 128, (16, 40)).astype(i8), 0.01, 2 / 255, np.array(0, u8), 0.08,
+          np.array(-4, i8), None)

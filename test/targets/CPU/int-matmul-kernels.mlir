@@ -8,8 +8,8 @@
 // vpdpbusd: A flipped to u8 into [3, 8] (K padded to 8), B packed as
 // [K/4][16 columns][4] bytes, the accumulators start at -(za + 128) times
 // the column sums of B (9, -7, 13, -11, 144), one vpdpbusd per row and
-// group. pmaddwd: A centred to int16 (a - za) into [3, 6], B as int16
-// pairs, no correction. sdot: 4 lanes, A as it is, the correction -za. The
+// group. pmaddwd: A centred to int16 (a - za) into [3, 6], B stored as
+// int8 pairs (it fits) and widened as it is loaded, no correction. sdot: 4 lanes, A as it is, the correction -za. The
 // portable form multiplies the widened pairs and adds the two halves.
 func.func @qmm(%a: tensor<1x3x6xi8>, %za: i32) -> tensor<1x3x5xi32> {
   %b = arith.constant dense<[[1, -2, 3, -4, 5], [6, -7, 8, -9, 10], [1, 1, 1, 1, 1], [2, 2, 2, 2, 2], [-1, -1, -1, -1, -1], [0, 0, 0, 0, 127]]> : tensor<6x5xi8>
@@ -35,15 +35,15 @@ func.func @qmm(%a: tensor<1x3x6xi8>, %za: i32) -> tensor<1x3x5xi32> {
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"({{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
 // VNNI: vector.transfer_write {{.*}} : vector<16xi32>, tensor<3x5xi32>
 // VNNI: tensor.expand_shape {{.*}} into tensor<1x3x5xi32>
-// VNNI: qmm_int8_packed0: "0x0100000001060102FEF9010203080102FCF70102050A0102
 
 // PMADD-LABEL: func.func @qmm
-// PMADD-DAG: arith.constant dense_resource<qmm_int8_packed0> : tensor<48xi16>
+// PMADD-DAG: arith.constant dense_resource<qmm_int8_packed0> : tensor<48xi8>
 // PMADD: tensor.empty() : tensor<3x6xi16>
 // PMADD: arith.extsi {{.*}} : vector<16xi8> to vector<16xi16>
 // PMADD: arith.subi
 // PMADD-NOT: xi32>
 // PMADD: } {dlc.parallel}
+// PMADD: arith.extsi {{.*}} : vector<8xi8> to vector<8xi16>
 // PMADD: llvm.call_intrinsic "llvm.x86.sse2.pmadd.wd"({{.*}}) : (vector<8xi16>, vector<8xi16>) -> vector<4xi32>
 // PMADD: arith.addi {{.*}} : vector<4xi32>
 
@@ -59,3 +59,35 @@ func.func @qmm(%a: tensor<1x3x6xi8>, %za: i32) -> tensor<1x3x5xi32> {
 // GENERIC: arith.muli {{.*}} : vector<8xi32>
 // GENERIC: vector.deinterleave {{.*}} : vector<8xi32> -> vector<4xi32>
 // GENERIC-NOT: llvm.call_intrinsic
+
+// Tests that the elementwise consumer of the product (a dynamic
+// quantization's scale: int32 -> f32, times a per-column scale) runs on the
+// accumulators: the kernel writes f32 once and the generic is gone.
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d1)>
+func.func @scaled(%a: tensor<4x8xi8>, %s: tensor<16xf32>) -> tensor<4x16xf32> {
+  %b = arith.constant dense<3> : tensor<8x16xi8>
+  %c0 = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<4x16xi32>
+  %f = linalg.fill ins(%c0 : i32) outs(%e : tensor<4x16xi32>) -> tensor<4x16xi32>
+  %r = linalg.matmul ins(%a, %b : tensor<4x8xi8>, tensor<8x16xi8>) outs(%f : tensor<4x16xi32>) -> tensor<4x16xi32>
+  %e2 = tensor.empty() : tensor<4x16xf32>
+  %y = linalg.generic {indexing_maps = [#id2, #col, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%r, %s : tensor<4x16xi32>, tensor<16xf32>) outs(%e2 : tensor<4x16xf32>) {
+  ^bb0(%x: i32, %sc: f32, %o: f32):
+    %xf = arith.sitofp %x : i32 to f32
+    %m = arith.mulf %xf, %sc : f32
+    linalg.yield %m : f32
+  } -> tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
+}
+// VNNI-LABEL: func.func @scaled
+// VNNI-NOT: linalg.
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// VNNI: arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// VNNI: arith.mulf {{.*}} : vector<16xf32>
+// VNNI: vector.transfer_write {{.*}} : vector<16xf32>, tensor<4x16xf32>
+// VNNI-NOT: linalg.
+// VNNI: return
+// The packed weights of @qmm: column 0 is k = 0..3 = 1, 6, 1, 2.
+// VNNI: qmm_int8_packed0: "0x0100000001060102FEF9010203080102FCF70102050A0102

@@ -109,7 +109,13 @@ std::optional<IntMatmul> matchIntMatmul(Operation *op) {
     return std::nullopt;
   std::optional<int64_t> zb =
       quantized ? constantInt(lop.getDpsInputs()[3]) : std::optional<int64_t>(0);
-  if (!zb || !constantValues(lop.getDpsInputs()[1], m.rhs))
+  // B - zb is packed as int16 at the widest: zero points of 8-bit data.
+  if (!zb || *zb < -255 || *zb > 255 ||
+      !constantValues(lop.getDpsInputs()[1], m.rhs))
+    return std::nullopt;
+  if (std::optional<int64_t> za =
+          m.lhsZp ? constantInt(m.lhsZp) : std::optional<int64_t>(0);
+      za && (*za < -255 || *za > 255))
     return std::nullopt;
   m.rhsZp = *zb;
   m.rows = at.getDimSize(at.getRank() - 2);

@@ -166,6 +166,29 @@ QParams quantParams(Graph &gr, const onnx::NodeProto &n, int32_t dataType,
   return {n.input(1), name};
 }
 
+/// The (scale, zero point) pairs of a DQ(a), DQ(constant b) -> Q pattern:
+/// a's and the output's per tensor, b's with `bCount` entries. Zero points
+/// are created (`create`) only once all three qualify.
+std::array<QParams, 3> patternParams(Graph &gr, const onnx::NodeProto &dqa,
+                                     const onnx::NodeProto &dqb,
+                                     const TensorProto &b, int64_t bCount,
+                                     const onnx::NodeProto &q, bool create) {
+  int32_t qType = q.input_size() > 2 && !q.input(2).empty()
+                      ? gr.type(q.input(2))
+                      : TensorProto::UINT8;
+  return {quantParams(gr, dqa, gr.type(dqa.input(0)), 1, create),
+          quantParams(gr, dqb, b.data_type(), bCount, create),
+          quantParams(gr, q, qType, 1, create)};
+}
+
+bool patternQualifies(Graph &gr, const onnx::NodeProto &dqa,
+                      const onnx::NodeProto &dqb, const TensorProto &b,
+                      int64_t bCount, const onnx::NodeProto &q) {
+  return llvm::none_of(
+      patternParams(gr, dqa, dqb, b, bCount, q, false),
+      [](const QParams &p) { return p.scale.empty(); });
+}
+
 /// DQ(a) -> MatMul <- DQ(constant b, per tensor or per column) -> Q.
 bool fuseMatMul(Graph &gr, int qIndex, std::set<int> &dead) {
   const onnx::NodeProto &q = gr.g.node(qIndex);
@@ -189,22 +212,11 @@ bool fuseMatMul(Graph &gr, int qIndex, std::set<int> &dead) {
       return false;
     bCount = n;
   }
-  int32_t qType = q.input_size() > 2 && !q.input(2).empty()
-                      ? gr.type(q.input(2))
-                      : TensorProto::UINT8;
   // QLinearMatMul multiplies matrices (or stacks of them).
-  if (gr.rank(dqa->input(0)) < 2)
+  if (gr.rank(dqa->input(0)) < 2 ||
+      !patternQualifies(gr, *dqa, *dqb, *b, bCount, q))
     return false;
-  auto params = [&](bool create) {
-    return std::array<QParams, 3>{
-        quantParams(gr, *dqa, gr.type(dqa->input(0)), 1, create),
-        quantParams(gr, *dqb, b->data_type(), bCount, create),
-        quantParams(gr, q, qType, 1, create)};
-  };
-  if (llvm::any_of(params(false),
-                   [](const QParams &p) { return p.scale.empty(); }))
-    return false;
-  auto [pa, pb, py] = params(true);
+  auto [pa, pb, py] = patternParams(gr, *dqa, *dqb, *b, bCount, q, true);
   onnx::NodeProto fused;
   fused.set_op_type("QLinearMatMul");
   fused.set_name(q.name().empty() ? mm->name() : q.name());
@@ -278,17 +290,7 @@ bool fuseGemm(Graph &gr, int qIndex, std::set<int> &dead,
       return false;
     bCount = n;
   }
-  int32_t qType = q.input_size() > 2 && !q.input(2).empty()
-                      ? gr.type(q.input(2))
-                      : TensorProto::UINT8;
-  auto params = [&](bool create) {
-    return std::array<QParams, 3>{
-        quantParams(gr, *dqa, gr.type(dqa->input(0)), 1, create),
-        quantParams(gr, *dqb, b->data_type(), bCount, create),
-        quantParams(gr, q, qType, 1, create)};
-  };
-  if (llvm::any_of(params(false),
-                   [](const QParams &p) { return p.scale.empty(); }))
+  if (!patternQualifies(gr, *dqa, *dqb, *b, bCount, q))
     return false;
   float aScale = view(gr.constant(dqa->input(1))).floats()[0];
   std::vector<float> bScale = view(gr.constant(dqb->input(1))).floats();
@@ -317,7 +319,7 @@ bool fuseGemm(Graph &gr, int qIndex, std::set<int> &dead,
         return false;
     }
   }
-  auto [pa, pb, py] = params(true);
+  auto [pa, pb, py] = patternParams(gr, *dqa, *dqb, *b, bCount, q, true);
   std::string base = q.output(0);
   // B as [K, N] (int8/uint8 raw bytes, transposed here when transB).
   std::string bName = dqb->input(0);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole lit suite against an ASan + UBSan build of dlc, its tools
 # and the runtime (docs/reliability.md, "Sanitizers"):
-#   bash utils/sanitize.sh            (about 35 minutes on 2 cores)
+#   bash utils/sanitize.sh            (about 20-40 minutes on 2 cores)
 # The build is the fuzzing build (build-fuzz/, the configuration of
 # utils/fuzz.sh: clang-22, -fsanitize=address,undefined with libFuzzer's
 # coverage on dlc's own code; LLVM, MLIR, ONNX and protobuf are the

@@ -69,9 +69,9 @@ public:
   }
 
   /// The integer dot-product instruction of the int8 kernels for a vector
-  /// width of `bits`: VNNI's vpdpbusd (512-bit), Arm's sdot, x86's pmaddwd
-  /// (every x86-64 has it at 128 bits; 256 needs AVX2, 512 AVX-512BW), or
-  /// portable vector code.
+  /// width of `bits`: VNNI's vpdpbusd (512-bit with AVX512-VNNI, 256-bit
+  /// with AVX-VNNI), Arm's sdot, x86's pmaddwd (every x86-64 has it at 128
+  /// bits; 256 needs AVX2, 512 AVX-512BW), or portable vector code.
   std::string intDot(int64_t bits) const {
     if (!llvm::Triple(desc_.triple).isX86())
       return hasFeatures("+dotprod") ? "sdot" : "generic";
@@ -80,7 +80,9 @@ public:
              : hasFeatures("+avx512bw")           ? "pmaddwd"
                                                   : "generic";
     if (bits == 256)
-      return hasFeatures("+avx2") ? "pmaddwd" : "generic";
+      return hasFeatures("+avxvnni") ? "vpdpbusd"
+             : hasFeatures("+avx2")  ? "pmaddwd"
+                                     : "generic";
     return "pmaddwd";
   }
 

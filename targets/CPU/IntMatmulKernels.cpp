@@ -6,7 +6,7 @@
 // exactly in int32, as a register-tiled loop nest over the target's integer
 // dot-product instruction:
 //
-//   vpdpbusd  (AVX-512 VNNI) 4 products of u8 x s8 per 32-bit lane
+//   vpdpbusd  (AVX-512 VNNI, AVX-VNNI) 4 products of u8 x s8 per 32-bit lane
 //   sdot      (armv8.2 dotprod) 4 products of s8 x s8 per lane
 //   pmaddwd   (SSE2 / AVX2 / AVX-512BW) 2 products of s16 x s16 per lane
 //   generic   the same pairs as extsi / muli / addi (other CPUs)
@@ -281,7 +281,10 @@ Value IntMatmulEmitter::dotStep(Value acc, Value a, Value bv) {
   };
   switch (dot) {
   case Dot::Vpdpbusd: // acc + u8(a) . s8(b), 4 per lane.
-    return call("llvm.x86.avx512.vpdpbusd.512", accT, {acc, groups(), bv});
+    // 512 bits: AVX512-VNNI; 256: AVX-VNNI (VEX) or AVX512-VNNI + VL.
+    return call(lanes == 16 ? "llvm.x86.avx512.vpdpbusd.512"
+                            : "llvm.x86.avx512.vpdpbusd.256",
+                accT, {acc, groups(), bv});
   case Dot::Sdot:
     return call("llvm.aarch64.neon.sdot.v4i32.v16i8", accT, {acc, groups(), bv});
   case Dot::Pmaddwd: {
@@ -520,9 +523,9 @@ struct IntMatmulKernelsPass
                    .Case("vpdpbusd", Dot::Vpdpbusd)
                    .Case("sdot", Dot::Sdot)
                    .Default(Dot::Generic);
-    // The instructions' widths: vpdpbusd.512 is 16 lanes, sdot 4, pmaddwd
-    // 4, 8 or 16.
-    if ((kind == Dot::Vpdpbusd && lanes != 16) ||
+    // The instructions' widths: vpdpbusd 8 or 16 lanes, sdot 4, pmaddwd 4,
+    // 8 or 16.
+    if ((kind == Dot::Vpdpbusd && lanes != 8 && lanes != 16) ||
         (kind == Dot::Sdot && lanes != 4) ||
         (kind == Dot::Pmaddwd && lanes != 4 && lanes != 8 && lanes != 16))
       kind = Dot::Generic;

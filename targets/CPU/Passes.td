@@ -93,7 +93,8 @@ def IntMatmulKernels : Pass<"dlc-cpu-int-matmul-kernels", "func::FuncOp"> {
     (panel-major, marked `dlc.parallel`) whose tiles hold `mr x nv`
     accumulator vectors of int32 over the whole reduction: per group of k,
     one 32-bit broadcast of each row's group and one `dot` per accumulator.
-    `dot` is `vpdpbusd` (llvm.x86.avx512.vpdpbusd.512, 16 lanes),
+    `dot` is `vpdpbusd` (llvm.x86.avx512.vpdpbusd.512 with 16 lanes, .256
+    with 8: AVX512-VNNI, or AVX-VNNI's VEX form),
     `sdot` (llvm.aarch64.neon.sdot, 4 lanes), `pmaddwd` (SSE2, AVX2 or
     AVX-512BW pmaddwd + add) or `generic` (extsi, muli, deinterleave,
     addi); the 8-bit forms start the accumulators at the init minus

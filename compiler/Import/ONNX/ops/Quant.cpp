@@ -134,11 +134,12 @@ LogicalResult importDynamicQuantizeLinear(ImportContext &c) {
   Value x = c.input(0);
   auto xt = cast<RankedTensorType>(x.getType());
   int64_t rank = xt.getRank();
+  // Over the tensor seen as one row: a contiguous, vectorized reduction
+  // (reducing dimension by dimension read the outer ones with a stride).
   auto reduceAll = [&](bool isMax) {
-    Value v = x;
-    for (int64_t d = 0; d < rank; ++d)
-      v = isMax ? c.reduceMax(v, d) : c.reduceMin(v, d);
-    return v;
+    Value flat = c.reshape(x, {1, xt.getNumElements()});
+    Value v = isMax ? c.reduceMax(flat, 1) : c.reduceMin(flat, 1);
+    return c.reshape(v, SmallVector<int64_t>(rank, 1));
   };
   auto one = RankedTensorType::get(SmallVector<int64_t>(rank, 1), c.b.getF32Type());
   Value hi = tosa::MaximumOp::create(c.b, one, reduceAll(true), c.splat(one, 0));

@@ -159,27 +159,10 @@ struct WinogradVariant {
 /// more than the arithmetic saved.
 const WinogradVariant *winogradVariant(const Contraction &c);
 
-/// Emits one contraction with its epilogue (and pad) as a register-tiled loop
-/// nest on tensors; `lanes` and `registers` come from the target.
-class KernelEmitter {
-public:
-  KernelEmitter(OpBuilder &b, Location loc, const Contraction &c,
-                std::optional<Epilogue> epi, std::optional<PadTarget> pad,
-                int64_t lanes, int64_t registers, int64_t rowGroups)
-      : b(b), loc(loc), c(c), epi(epi), pad(pad), lanes(lanes),
-        registers(registers), rowGroups(std::max<int64_t>(rowGroups, 1)) {}
-
-  /// Emits the kernel and returns the value replacing the epilogue's result
-  /// (or the contraction's when there is none).
-  Value emit(StringRef blobPrefix, unsigned &blobCounter);
-  /// Computes the convolution as Winograd `variant` (winogradVariant) with
-  /// `filter`, its constant values as [F][3][3][C].
-  void useWinograd(const WinogradVariant &variant, std::vector<float> filter) {
-    wino = &variant;
-    winogradFilter = std::move(filter);
-  }
-
-private:
+/// Index arithmetic and scf.for loops on tensors, for the kernel emitters.
+class LoopBuilder {
+protected:
+  LoopBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
   Value mul(Value x, int64_t k) {
@@ -191,6 +174,7 @@ private:
   Value rem(Value x, int64_t k) {
     return arith::RemUIOp::create(b, loc, x, idx(k));
   }
+  /// A loop from 0 to `ub` by `step`; the builder moves into its body.
   scf::ForOp beginFor(int64_t ub, int64_t step, ValueRange inits) {
     auto f = scf::ForOp::create(b, loc, idx(0), idx(ub), idx(step), inits);
     b.setInsertionPointToStart(f.getBody());
@@ -210,6 +194,32 @@ private:
     }
     return out;
   }
+
+  OpBuilder &b;
+  Location loc;
+};
+
+/// Emits one contraction with its epilogue (and pad) as a register-tiled loop
+/// nest on tensors; `lanes` and `registers` come from the target.
+class KernelEmitter : LoopBuilder {
+public:
+  KernelEmitter(OpBuilder &b, Location loc, const Contraction &c,
+                std::optional<Epilogue> epi, std::optional<PadTarget> pad,
+                int64_t lanes, int64_t registers, int64_t rowGroups)
+      : LoopBuilder(b, loc), c(c), epi(epi), pad(pad), lanes(lanes),
+        registers(registers), rowGroups(std::max<int64_t>(rowGroups, 1)) {}
+
+  /// Emits the kernel and returns the value replacing the epilogue's result
+  /// (or the contraction's when there is none).
+  Value emit(StringRef blobPrefix, unsigned &blobCounter);
+  /// Computes the convolution as Winograd `variant` (winogradVariant) with
+  /// `filter`, its constant values as [F][3][3][C].
+  void useWinograd(const WinogradVariant &variant, std::vector<float> filter) {
+    wino = &variant;
+    winogradFilter = std::move(filter);
+  }
+
+private:
   std::string describe(int64_t epiOps) const {
     std::string d;
     llvm::raw_string_ostream os(d);
@@ -283,8 +293,6 @@ private:
   /// Elements of one batch's packed weights.
   int64_t packedPerBatch = 0;
 
-  OpBuilder &b;
-  Location loc;
   const Contraction &c;
   std::optional<Epilogue> epi;
   std::optional<PadTarget> pad;

@@ -126,54 +126,26 @@ std::optional<IntMatmul> matchIntMatmul(Operation *op) {
   return m;
 }
 
-class IntMatmulEmitter {
+class IntMatmulEmitter : LoopBuilder {
 public:
   IntMatmulEmitter(OpBuilder &b, Location loc, const IntMatmul &m, Dot dot,
                    int64_t lanes, int64_t registers,
                    std::optional<Epilogue> epi)
-      : b(b), loc(loc), m(m), dot(dot), lanes(lanes), registers(registers),
+      : LoopBuilder(b, loc), m(m), dot(dot), lanes(lanes), registers(registers),
         epi(std::move(epi)) {}
 
   Value emit(StringRef blobName);
 
 private:
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value mul(Value x, int64_t k) {
-    return k == 1 ? x : arith::MulIOp::create(b, loc, x, idx(k)).getResult();
-  }
   Value intConst(Type t, int64_t v) {
     return arith::ConstantOp::create(b, loc, b.getIntegerAttr(t, v));
-  }
-  scf::ForOp beginFor(int64_t lb, int64_t ub, int64_t step, ValueRange inits) {
-    auto f = scf::ForOp::create(b, loc, idx(lb), idx(ub), idx(step), inits);
-    b.setInsertionPointToStart(f.getBody());
-    return f;
-  }
-  void endFor(scf::ForOp f, ValueRange yields) {
-    scf::YieldOp::create(b, loc, yields);
-    b.setInsertionPointAfter(f);
   }
   Value prepareLhs(Value lhs2d);
   Value packRhs(StringRef name);
   /// acc + the group products of `a` (one group broadcast to every lane)
   /// and `bv` (a group per lane).
   Value dotStep(Value acc, Value a, Value bv);
-  /// Row-major indices of `flat` over `shape`.
-  SmallVector<Value> delinearize(Value flat, ArrayRef<int64_t> shape) {
-    SmallVector<Value> out(shape.size());
-    for (int64_t i = shape.size() - 1; i >= 0; --i) {
-      out[i] = i == 0 ? flat
-                      : arith::RemUIOp::create(b, loc, flat, idx(shape[i]))
-                            .getResult();
-      if (i > 0)
-        flat = arith::DivUIOp::create(b, loc, flat, idx(shape[i]));
-    }
-    return out;
-  }
 
-  OpBuilder &b;
-  Location loc;
   const IntMatmul &m;
   Dot dot;
   int64_t lanes, registers;
@@ -206,7 +178,7 @@ Value IntMatmulEmitter::prepareLhs(Value lhs2d) {
                                      i8v, b.getIntegerAttr(b.getI8Type(), -128)))
                    : Value();
   Value out = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m.rows, kp}, elt);
-  auto rowLoop = beginFor(0, m.rows, 1, out);
+  auto rowLoop = beginFor(m.rows, 1, out);
   rowLoop->setAttr(kParallelAttr, b.getUnitAttr());
   Value row = rowLoop.getInductionVar();
   auto step = [&](Value o, Value col, bool inBounds) {
@@ -226,7 +198,7 @@ Value IntMatmulEmitter::prepareLhs(Value lhs2d) {
   Value o = rowLoop.getRegionIterArgs()[0];
   int64_t whole = m.k / chunk * chunk;
   if (whole) {
-    auto colLoop = beginFor(0, whole, chunk, o);
+    auto colLoop = beginFor(whole, chunk, o);
     Value w = step(colLoop.getRegionIterArgs()[0], colLoop.getInductionVar(),
                    true);
     endFor(colLoop, w);
@@ -394,7 +366,7 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
   // Tiles panel-major: a panel's weights (K x nr) stay in L1 while every
   // row block reuses them; a thread's share is a range of columns.
   int64_t blocks = (m.rows + mr - 1) / mr;
-  auto tLoop = beginFor(0, panels * blocks, 1, out);
+  auto tLoop = beginFor(panels * blocks, 1, out);
   tLoop->setAttr(kParallelAttr, b.getUnitAttr());
   tLoop->setAttr("dlc.flops", b.getI64IntegerAttr(2 * m.rows * m.n * m.k));
   static const char *names[] = {"generic", "pmaddwd", "vpdpbusd", "sdot"};
@@ -404,8 +376,8 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
                                  Twine(m.n) + " (" +
                                  names[static_cast<int>(dot)] + ")"));
   Value t = tLoop.getInductionVar();
-  Value panel = arith::DivUIOp::create(b, loc, t, idx(blocks));
-  Value block = arith::RemUIOp::create(b, loc, t, idx(blocks));
+  Value panel = div(t, blocks);
+  Value block = rem(t, blocks);
   Value col0 = mul(panel, nr);
   SmallVector<Value> rows, cols;
   for (int64_t r = 0; r < mr; ++r) // A partial block recomputes the last row.
@@ -442,7 +414,7 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
       accs.push_back(acc);
     }
   Value panelBase = mul(panel, groups * nr * group);
-  auto kLoop = beginFor(0, groups, 1, accs);
+  auto kLoop = beginFor(groups, 1, accs);
   Value g = kLoop.getInductionVar();
   SmallVector<Value> acc(kLoop.getRegionIterArgs());
   Value zeroElt = intConst(elt, 0), zeroStored = intConst(stored, 0);

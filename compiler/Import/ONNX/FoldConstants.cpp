@@ -29,6 +29,19 @@
 using namespace mlir::dlc;
 using onnx::TensorProto;
 
+const onnx::AttributeProto *mlir::dlc::attr(const onnx::NodeProto &n,
+                                            const char *name) {
+  for (const auto &a : n.attribute())
+    if (a.name() == name)
+      return &a;
+  return nullptr;
+}
+int64_t mlir::dlc::attrInt(const onnx::NodeProto &n, const char *name,
+                           int64_t d) {
+  auto *a = attr(n, name);
+  return a ? a->i() : d;
+}
+
 namespace {
 
 constexpr int64_t kMaxFoldElements = 1 << 16;
@@ -184,16 +197,6 @@ TensorProto toProto(const HT &t, const std::string &name) {
   return p;
 }
 
-const onnx::AttributeProto *attr(const onnx::NodeProto &n, const char *name) {
-  for (const auto &a : n.attribute())
-    if (a.name() == name)
-      return &a;
-  return nullptr;
-}
-int64_t attrInt(const onnx::NodeProto &n, const char *name, int64_t d) {
-  auto *a = attr(n, name);
-  return a ? a->i() : d;
-}
 std::vector<int64_t> attrInts(const onnx::NodeProto &n, const char *name) {
   auto *a = attr(n, name);
   return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end())

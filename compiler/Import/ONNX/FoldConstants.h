@@ -13,7 +13,9 @@
 #include <string>
 
 namespace onnx {
+class AttributeProto;
 class ModelProto;
+class NodeProto;
 } // namespace onnx
 
 namespace mlir::dlc {
@@ -26,6 +28,10 @@ namespace mlir::dlc {
 /// values of unknown shape the static shape of their shape-preserving
 /// consumer's output (inference runs only forward) and goes on. Returns the number of
 /// nodes folded; on an evaluation error sets `error` and returns -1.
+/// Node `n`'s attribute `name`, or null; its integer value, or `d`.
+const onnx::AttributeProto *attr(const onnx::NodeProto &n, const char *name);
+int64_t attrInt(const onnx::NodeProto &n, const char *name, int64_t d);
+
 int foldConstantSubgraphs(onnx::ModelProto &model, std::string &error,
                           int64_t maxUnrolledNodes);
 

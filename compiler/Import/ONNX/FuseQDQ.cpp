@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNX/FuseQDQ.h"
+#include "compiler/Import/ONNX/FoldConstants.h"
 #include "compiler/Import/ONNX/ImportContext.h"
 
 #include "onnx/onnx_pb.h"
@@ -116,20 +117,6 @@ bool is8Bit(int32_t t) {
   return t == TensorProto::INT8 || t == TensorProto::UINT8;
 }
 
-int64_t attrInt(const onnx::NodeProto &n, const char *name, int64_t dflt) {
-  for (const auto &a : n.attribute())
-    if (a.name() == name)
-      return a.i();
-  return dflt;
-}
-
-bool hasAttr(const onnx::NodeProto &n, const char *name) {
-  for (const auto &a : n.attribute())
-    if (a.name() == name)
-      return true;
-  return false;
-}
-
 /// The (scale, zero point) of a DequantizeLinear/QuantizeLinear node when
 /// both are constants with `count` elements (1: per tensor), float scales
 /// and 8-bit zero points of the data's type; a missing zero point gets a
@@ -140,8 +127,8 @@ struct QParams {
 
 QParams quantParams(Graph &gr, const onnx::NodeProto &n, int32_t dataType,
                     int64_t count, bool create) {
-  if (n.input_size() < 2 || hasAttr(n, "block_size") ||
-      hasAttr(n, "output_dtype") || !is8Bit(dataType))
+  if (n.input_size() < 2 || attr(n, "block_size") ||
+      attr(n, "output_dtype") || !is8Bit(dataType))
     return {};
   const TensorProto *s = gr.constant(n.input(1));
   if (!s || s->data_type() != TensorProto::FLOAT || elements(*s) != count ||

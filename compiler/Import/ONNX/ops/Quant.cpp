@@ -223,7 +223,7 @@ IntMatmulOperands intMatmulOperands(ImportContext &c, unsigned ai,
   // 8-bit with a zero point of 0 in the product, and the zero point's share
   // is subtracted after it.
   std::optional<ConstTensor> bConst =
-      eightBit(bi) && c.constInput(bi) ? c.constInput(bi) : std::nullopt;
+      eightBit(bi) ? c.constInput(bi) : std::nullopt;
   bool dynamicA = !az && eightBit(ai) && bz && bConst &&
                   bConst->shape.size() == 2 &&
                   cast<RankedTensorType>(c.input(azi).getType())

@@ -43,7 +43,8 @@ static void addPipeline(OpPassManager &pm, llvm::StringRef text) {
 
 void mlir::dlc::buildGraphPipeline(OpPassManager &pm) {
   // Cancels the NCHW<->NHWC transposes the importer wraps around windowed ops.
-  addPipeline(pm, "func.func(canonicalize,cse,tosa-reduce-transposes,"
+  addPipeline(pm, "func.func(canonicalize,cse,dlc-sink-transposes,"
+                  "tosa-reduce-transposes,"
                   "canonicalize,cse)");
 }
 

@@ -146,6 +146,7 @@ struct NarrowF64Transcendental : RewritePattern {
 
 struct ApproximateMathPass
     : dlc::impl::ApproximateMathBase<ApproximateMathPass> {
+  using Base::Base;
   void runOnOperation() override {
     RewritePatternSet narrow(&getContext());
     narrow.add<NarrowF64Transcendental>(&getContext());
@@ -156,10 +157,16 @@ struct ApproximateMathPass
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     RewritePatternSet fma(&getContext());
-    fma.add<FmaToContractedMulAdd, ExpandRounding<math::TruncOp>,
-            ExpandRounding<math::FloorOp>>(&getContext());
-    // The approximations may round; these expand to trunc, handled above.
-    math::populateExpansionPatterns(fma, {"ceil", "round", "roundeven"});
+    fma.add<FmaToContractedMulAdd>(&getContext());
+    if (!nativeRounding) {
+      fma.add<ExpandRounding<math::TruncOp>, ExpandRounding<math::FloorOp>>(
+          &getContext());
+      // The approximations may round; these expand to trunc, handled above.
+      math::populateExpansionPatterns(fma, {"ceil", "round", "roundeven"});
+    } else {
+      // round (half away from zero) has no instruction; it expands to trunc.
+      math::populateExpansionPatterns(fma, {"round"});
+    }
     if (failed(applyPatternsGreedily(getOperation(), std::move(fma))))
       signalPassFailure();
   }

@@ -60,7 +60,14 @@ def ApproximateMath : Pass<"dlc-approximate-math", "func::FuncOp"> {
 
     Postcondition: nothing needs libm: no math.fma (fmaf on CPUs without
     FMA), no floor/trunc (floorf/truncf before SSE4.1), no f64 exp/log/...
+    With `native-rounding` (a CPU with rounding instructions: SSE4.1's
+    roundps, Arm's frint*), floor/trunc/ceil/roundeven stay: LLVM lowers
+    them to one instruction each.
   }];
+  let options = [
+    Option<"nativeRounding", "native-rounding", "bool", /*default=*/"false",
+           "Keep floor/trunc/ceil/roundeven for the CPU's rounding instructions">
+  ];
   let dependentDialects = ["arith::ArithDialect", "math::MathDialect",
                            "vector::VectorDialect"];
 }
@@ -245,6 +252,25 @@ def FlattenEmptyBuffers : Pass<"dlc-flatten-empty-buffers", "ModuleOp"> {
     other than one. No data moves: the buffers hold nothing.
   }];
   let dependentDialects = ["memref::MemRefDialect"];
+}
+
+def SinkTransposes : Pass<"dlc-sink-transposes", "func::FuncOp"> {
+  let summary = "Moves layout transposes below elementwise ops";
+  let description = [{
+    Matches: an elementwise op (TOSA's elementwise ops, tosa.mul,
+    tosa.cast, dlc.div, dlc.unary) on statically shaped tensors whose data
+    operands are all results of one `tosa.transpose` permutation or
+    broadcasts (at most one dimension that is not 1).
+
+    Produces: the op on the transposes' inputs (broadcast operands
+    reshaped to the inverse permutation) followed by one `tosa.transpose`
+    of its result. Applied repeatedly, transposes move down elementwise
+    chains until they meet their inverse, which the transpose
+    canonicalizations fold.
+
+    Postcondition: the same values; no op reads more data than before.
+  }];
+  let dependentDialects = ["tosa::TosaDialect"];
 }
 
 #endif // DLC_PASSES_TRANSFORMS_PASSES_TD

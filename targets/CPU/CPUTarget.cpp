@@ -56,6 +56,13 @@ public:
     return !llvm::Triple(desc_.triple).isX86() || hasFeatures("+f16c");
   }
 
+  /// Whether the CPU rounds floats to integral values in one instruction
+  /// (all AArch64: frint*; x86 with SSE4.1: roundps). Without it LLVM would
+  /// call libm's floorf/roundevenf, so the rounding ops expand to converts.
+  bool hasNativeRounding() const {
+    return !llvm::Triple(desc_.triple).isX86() || hasFeatures("+sse4.1");
+  }
+
   /// The vector registers the kernels are tiled for: AVX-512 has 32 of 512
   /// bits, AVX/AVX2 16 of 256, SSE2 16 of 128; AArch64 NEON 32 of 128.
   std::pair<int64_t, int64_t> vectorRegisters() const {
@@ -116,10 +123,19 @@ public:
             : "math-extend-to-supported-types{target-type=f32},"
               "arith-emulate-unsupported-floats{source-types=f16,bf16 "
               "target-type=f32},dlc-expand-half-conversions,";
+    // Every upstream math expansion, except that rounding ops stay for
+    // CPUs that have instructions for them.
+    std::string expand =
+        hasNativeRounding()
+            ? "math-expand-ops{ops=ctlz,sinh,cosh,tan,tanh,asinh,acosh,atanh,"
+              "fma,exp2,powf,fpowi,round,rsqrt,clampf},"
+            : "math-expand-ops,";
     std::string pipeline =
         "dlc-flatten-empty-buffers,"
-        "func.func(convert-linalg-to-loops,math-expand-ops," + half +
-        "dlc-approximate-math,lower-affine,convert-scf-to-cf,"
+        "func.func(convert-linalg-to-loops," + expand + half +
+        "dlc-approximate-math{native-rounding=" +
+        (hasNativeRounding() ? "1" : "0") +
+        "},lower-affine,convert-scf-to-cf,"
         "canonicalize),"
         "func.func(convert-vector-to-scf{full-unroll=1},lower-affine,"
         "convert-scf-to-cf),"

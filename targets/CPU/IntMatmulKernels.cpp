@@ -47,6 +47,10 @@ namespace {
 
 enum class Dot { Generic, Pmaddwd, Vpdpbusd, Sdot };
 
+/// Packed weights up to this size run row-block-major (a quarter of a
+/// typical 512 KiB-2 MiB L2, leaving room for the rows and the output).
+constexpr int64_t kRowMajorWeightBytes = 128 * 1024;
+
 /// One matched integer product: out[r, n] = init[r, n] + sum_k (A[r, k] -
 /// za) * (B[k, n] - zb) over the rows r of every batch.
 struct IntMatmul {
@@ -55,6 +59,12 @@ struct IntMatmul {
   std::vector<int8_t> rhs; // [K][N]
   int64_t rhsZp = 0;
   int64_t rows = 0, k = 0, n = 0;
+  // A convolution (linalg.conv_2d_nhwc_fhwc(_q)): lhs is the (padded) NHWC
+  // input [nb, h, w, c], the rows are the output pixels (b, oy, ox) and k
+  // runs over the window as (ky, kx, c), the filter's FHWC order.
+  bool conv = false;
+  int64_t h = 0, w = 0, c = 0, kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1,
+          oh = 0, ow = 0;
 };
 
 std::optional<int64_t> constantInt(Value v) {
@@ -64,7 +74,80 @@ std::optional<int64_t> constantInt(Value v) {
   return attr ? std::optional<int64_t>(attr.getInt()) : std::nullopt;
 }
 
+/// `v` in [-255, 255] (an 8-bit zero point, possibly shifted by a flip).
+bool zeroPointRange(std::optional<int64_t> v) {
+  return v && *v >= -255 && *v <= 255;
+}
+
+/// An int8 convolution with a constant filter: linalg.conv_2d_nhwc_fhwc_q
+/// (what tosa.conv2d with zero points lowers to) or conv_2d_nhwc_fhwc on
+/// int8 (zero points of 0), accumulating in int32.
+std::optional<IntMatmul> matchIntConv(Operation *op) {
+  bool quantized = isa<linalg::Conv2DNhwcFhwcQOp>(op);
+  if (!quantized && !isa<linalg::Conv2DNhwcFhwcOp>(op))
+    return std::nullopt;
+  auto lop = cast<linalg::LinalgOp>(op);
+  IntMatmul m;
+  m.op = lop;
+  m.conv = true;
+  m.lhs = lop.getDpsInputs()[0];
+  m.init = lop.getDpsInits()[0];
+  Value filter = lop.getDpsInputs()[1];
+  auto it = dyn_cast<RankedTensorType>(m.lhs.getType());
+  auto ft = dyn_cast<RankedTensorType>(filter.getType());
+  auto ot = dyn_cast<RankedTensorType>(m.init.getType());
+  if (!it || !ft || !ot || !it.hasStaticShape() || !ft.hasStaticShape() ||
+      !ot.hasStaticShape() || !it.getElementType().isInteger(8) ||
+      !ft.getElementType().isInteger(8) || !ot.getElementType().isInteger(32))
+    return std::nullopt;
+  std::optional<int64_t> zb = std::optional<int64_t>(0);
+  if (quantized) {
+    m.lhsZp = lop.getDpsInputs()[2];
+    if (!m.lhsZp.getType().isInteger(32))
+      return std::nullopt;
+    zb = constantInt(lop.getDpsInputs()[3]);
+  }
+  std::vector<int8_t> fhwc;
+  if (!zeroPointRange(zb) ||
+      !zeroPointRange(m.lhsZp ? constantInt(m.lhsZp) : std::optional<int64_t>(0)) ||
+      !constantValues(filter, fhwc))
+    return std::nullopt;
+  m.rhsZp = *zb;
+  auto attrAt = [](DenseIntElementsAttr a, int64_t i) {
+    return (*(a.getValues<int64_t>().begin() + i));
+  };
+  auto st = op->getAttrOfType<DenseIntElementsAttr>("strides");
+  auto dl = op->getAttrOfType<DenseIntElementsAttr>("dilations");
+  if (!st || !dl)
+    return std::nullopt;
+  ArrayRef<int64_t> in = it.getShape(), f = ft.getShape(), o = ot.getShape();
+  m.h = in[1];
+  m.w = in[2];
+  m.c = in[3];
+  m.kh = f[1];
+  m.kw = f[2];
+  m.sh = attrAt(st, 0);
+  m.sw = attrAt(st, 1);
+  m.dh = attrAt(dl, 0);
+  m.dw = attrAt(dl, 1);
+  m.oh = o[1];
+  m.ow = o[2];
+  m.rows = o[0] * o[1] * o[2];
+  m.k = f[1] * f[2] * f[3];
+  m.n = f[0];
+  if (m.rows == 0 || m.k == 0 || m.n == 0)
+    return std::nullopt;
+  // The filter [N][K] as the kernels' right-hand side [K][N].
+  m.rhs.resize(m.k * m.n);
+  for (int64_t nn = 0; nn < m.n; ++nn)
+    for (int64_t kk = 0; kk < m.k; ++kk)
+      m.rhs[kk * m.n + nn] = fhwc[nn * m.k + kk];
+  return m;
+}
+
 std::optional<IntMatmul> matchIntMatmul(Operation *op) {
+  if (std::optional<IntMatmul> conv = matchIntConv(op))
+    return conv;
   auto lop = dyn_cast<linalg::LinalgOp>(op);
   // The quantized ops, or plain ones (what zero points of 0 lower to) with
   // signed extension of int8 operands.
@@ -110,12 +193,11 @@ std::optional<IntMatmul> matchIntMatmul(Operation *op) {
   std::optional<int64_t> zb =
       quantized ? constantInt(lop.getDpsInputs()[3]) : std::optional<int64_t>(0);
   // B - zb is packed as int16 at the widest: zero points of 8-bit data.
-  if (!zb || *zb < -255 || *zb > 255 ||
-      !constantValues(lop.getDpsInputs()[1], m.rhs))
+  if (!zeroPointRange(zb) || !constantValues(lop.getDpsInputs()[1], m.rhs))
     return std::nullopt;
   if (std::optional<int64_t> za =
           m.lhsZp ? constantInt(m.lhsZp) : std::optional<int64_t>(0);
-      za && (*za < -255 || *za > 255))
+      za && !zeroPointRange(za))
     return std::nullopt;
   m.rhsZp = *zb;
   m.rows = at.getDimSize(at.getRank() - 2);
@@ -124,6 +206,25 @@ std::optional<IntMatmul> matchIntMatmul(Operation *op) {
   if (m.rows == 0 || m.k == 0 || m.n == 0)
     return std::nullopt;
   return m;
+}
+
+/// The 1-D tensor of `n` values that `init` broadcasts along every
+/// dimension but the last (what a convolution's bias becomes), or null.
+Value rowBroadcastSource(Value init, int64_t n) {
+  auto g = init.getDefiningOp<linalg::GenericOp>();
+  if (!g || g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1)
+    return Value();
+  Block *body = g.getBody();
+  if (body->getTerminator()->getOperand(0) != body->getArgument(0))
+    return Value();
+  Value src = g.getDpsInputOperand(0)->get();
+  auto st = dyn_cast<RankedTensorType>(src.getType());
+  AffineMap in = g.getIndexingMapsArray()[0], out = g.getIndexingMapsArray()[1];
+  if (!st || st.getRank() != 1 || st.getDimSize(0) != n ||
+      !out.isIdentity() || in.getNumResults() != 1 ||
+      in.getResult(0) != getAffineDimExpr(in.getNumDims() - 1, g.getContext()))
+    return Value();
+  return src;
 }
 
 class IntMatmulEmitter : LoopBuilder {
@@ -140,7 +241,7 @@ private:
   Value intConst(Type t, int64_t v) {
     return arith::ConstantOp::create(b, loc, b.getIntegerAttr(t, v));
   }
-  Value prepareLhs(Value lhs2d);
+  Value prepareLhs(Value lhs);
   Value packRhs(StringRef name);
   /// acc + the group products of `a` (one group broadcast to every lane)
   /// and `bv` (a group per lane).
@@ -162,7 +263,7 @@ private:
 /// A as the instruction takes it, [rows, Kp] with K padded to whole groups:
 /// a - za in int16, the int8 value itself (sdot), or a + 128 as u8
 /// (vpdpbusd). Padding contributes nothing: it meets zero-padded weights.
-Value IntMatmulEmitter::prepareLhs(Value lhs2d) {
+Value IntMatmulEmitter::prepareLhs(Value lhs) {
   int64_t chunk = lanes * 4; // int8 elements per step.
   auto i8v = VectorType::get({chunk}, b.getI8Type());
   auto outV = VectorType::get({chunk}, elt);
@@ -177,37 +278,65 @@ Value IntMatmulEmitter::prepareLhs(Value lhs2d) {
                          b, loc, DenseElementsAttr::get(
                                      i8v, b.getIntegerAttr(b.getI8Type(), -128)))
                    : Value();
-  Value out = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m.rows, kp}, elt);
-  auto rowLoop = beginFor(m.rows, 1, out);
-  rowLoop->setAttr(kParallelAttr, b.getUnitAttr());
-  Value row = rowLoop.getInductionVar();
-  auto step = [&](Value o, Value col, bool inBounds) {
-    // Past K the read gives za, which centres to zero.
-    Value v = vector::TransferReadOp::create(b, loc, i8v, lhs2d,
-                                             ValueRange{row, col}, za8,
-                                             ArrayRef<bool>{inBounds});
-    if (group == 2)
-      v = arith::SubIOp::create(b, loc,
-                                arith::ExtSIOp::create(b, loc, outV, v), zaV);
-    else if (flip)
-      v = arith::XOrIOp::create(b, loc, v, flip);
-    return vector::TransferWriteOp::create(b, loc, v, o, ValueRange{row, col},
-                                           ArrayRef<bool>{inBounds})
-        .getResult();
+  // Copies `len` elements of `lhs` from `at` (the last index runs) into row
+  // `row` of `o` from column `col`. The tail step reads past `len` as za
+  // and writes a whole chunk: what lands past the segment is overwritten by
+  // the next segment, or lies in the padding past K (or past Kp, masked).
+  auto copy = [&](Value o, SmallVector<Value> at, Value row, int64_t col,
+                  int64_t len) {
+    auto step = [&](Value o, Value off, bool inBounds) {
+      at.back() = off;
+      Value v = vector::TransferReadOp::create(b, loc, i8v, lhs, at, za8,
+                                               ArrayRef<bool>{inBounds});
+      if (group == 2)
+        v = arith::SubIOp::create(b, loc,
+                                  arith::ExtSIOp::create(b, loc, outV, v), zaV);
+      else if (flip)
+        v = arith::XOrIOp::create(b, loc, v, flip);
+      return vector::TransferWriteOp::create(
+                 b, loc, v, o, ValueRange{row, add(off, idx(col))},
+                 ArrayRef<bool>{inBounds && col + len <= kp})
+          .getResult();
+    };
+    int64_t whole = len / chunk * chunk;
+    if (whole) {
+      auto loop = beginFor(whole, chunk, o);
+      Value w = step(loop.getRegionIterArgs()[0], loop.getInductionVar(), true);
+      endFor(loop, w);
+      o = loop.getResult(0);
+    }
+    if (whole < len || col + len < kp) // The tail, masked to the source.
+      o = step(o, idx(whole), false);
+    return o;
   };
-  Value o = rowLoop.getRegionIterArgs()[0];
-  int64_t whole = m.k / chunk * chunk;
-  if (whole) {
-    auto colLoop = beginFor(whole, chunk, o);
-    Value w = step(colLoop.getRegionIterArgs()[0], colLoop.getInductionVar(),
-                   true);
-    endFor(colLoop, w);
-    o = colLoop.getResult(0);
+  Value out = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m.rows, kp}, elt);
+  if (!m.conv) {
+    auto rowLoop = beginFor(m.rows, 1, out);
+    rowLoop->setAttr(kParallelAttr, b.getUnitAttr());
+    Value row = rowLoop.getInductionVar();
+    endFor(rowLoop, copy(rowLoop.getRegionIterArgs()[0], {row, idx(0)}, row,
+                         0, m.k));
+    return rowLoop.getResult(0);
   }
-  if (whole < kp) // The tail, masked to the row.
-    o = step(o, idx(whole), false);
-  endFor(rowLoop, o);
-  return rowLoop.getResult(0);
+  // A convolution's rows gather its window (im2col): one segment of c
+  // channels per tap, in the filter's (ky, kx, c) order.
+  auto lineLoop = beginFor(m.rows / m.ow, 1, out); // (image, oy)
+  lineLoop->setAttr(kParallelAttr, b.getUnitAttr());
+  Value line = lineLoop.getInductionVar();
+  Value img = div(line, m.oh), oy = rem(line, m.oh);
+  auto xLoop = beginFor(m.ow, 1, lineLoop.getRegionIterArgs()[0]);
+  Value ox = xLoop.getInductionVar();
+  Value row = add(mul(line, m.ow), ox);
+  Value o = xLoop.getRegionIterArgs()[0];
+  for (int64_t ky = 0; ky < m.kh; ++ky)
+    for (int64_t kx = 0; kx < m.kw; ++kx)
+      o = copy(o,
+               {img, add(mul(oy, m.sh), idx(ky * m.dh)),
+                add(mul(ox, m.sw), idx(kx * m.dw)), idx(0)},
+               row, (ky * m.kw + kx) * m.c, m.c);
+  endFor(xLoop, o);
+  endFor(lineLoop, xLoop.getResult(0));
+  return lineLoop.getResult(0);
 }
 
 /// B - zb packed as [panel][K / group][nr][group] (nr = nv * lanes columns
@@ -303,16 +432,20 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
   mr = std::min(mr, m.rows);
   int64_t groups = kp / group;
 
+  // [lead..., last] as [rows, last].
+  auto rowsByLast = [](int64_t rank) {
+    ReassociationIndices lead, last{rank - 1};
+    for (int64_t d = 0; d + 1 < rank; ++d)
+      lead.push_back(d);
+    return SmallVector<ReassociationIndices>{lead, last};
+  };
   auto lhsT = cast<RankedTensorType>(m.lhs.getType());
-  ReassociationIndices lead, last{lhsT.getRank() - 1};
-  for (int64_t d = 0; d + 1 < lhsT.getRank(); ++d)
-    lead.push_back(d);
-  Value lhs2d = lhsT.getRank() == 2
+  Value lhs2d = lhsT.getRank() == 2 || m.conv
                     ? m.lhs
                     : tensor::CollapseShapeOp::create(
                           b, loc,
                           RankedTensorType::get({m.rows, m.k}, b.getI8Type()),
-                          m.lhs, SmallVector<ReassociationIndices>{lead, last})
+                          m.lhs, rowsByLast(lhsT.getRank()))
                           .getResult();
   auto initT = cast<RankedTensorType>(m.init.getType());
   Value init2d = initT.getRank() == 2
@@ -320,8 +453,7 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
                      : tensor::CollapseShapeOp::create(
                            b, loc,
                            RankedTensorType::get({m.rows, m.n}, b.getI32Type()),
-                           m.init,
-                           SmallVector<ReassociationIndices>{lead, last})
+                           m.init, rowsByLast(initT.getRank()))
                            .getResult();
   Value packed = packRhs(blobName);
   Value ap = prepareLhs(lhs2d);
@@ -363,21 +495,35 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
   }
   Value out = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m.rows, m.n},
                                       outElt);
-  // Tiles panel-major: a panel's weights (K x nr) stay in L1 while every
-  // row block reuses them; a thread's share is a range of columns.
+  // Tile order. Weights that fit in L2 with room to spare go row-block
+  // major: a block's rows stay in L1 across every panel, and the output
+  // (and the epilogue's other operands) is written and read row by row,
+  // each cache line once. Larger weights go panel-major: a panel's weights
+  // (K x nr) stay in L1 while every row block reuses them. A thread's
+  // share is a range of tiles either way.
   int64_t blocks = (m.rows + mr - 1) / mr;
+  int64_t weightBytes =
+      panels * groups * nr * group * (stored.isInteger(8) ? 1 : 2);
+  bool rowMajor = weightBytes <= kRowMajorWeightBytes;
   auto tLoop = beginFor(panels * blocks, 1, out);
   tLoop->setAttr(kParallelAttr, b.getUnitAttr());
   tLoop->setAttr("dlc.flops", b.getI64IntegerAttr(2 * m.rows * m.n * m.k));
   static const char *names[] = {"generic", "pmaddwd", "vpdpbusd", "sdot"};
+  std::string what =
+      m.conv ? ("int8 conv " + Twine(m.kh) + "x" + Twine(m.kw) + "/" +
+                Twine(m.sh) + " " + Twine(m.h) + "x" + Twine(m.w) + "x" +
+                Twine(m.c) + " -> " + Twine(m.oh) + "x" + Twine(m.ow) + "x" +
+                Twine(m.n))
+                   .str()
+             : ("int8 matmul " + Twine(m.rows) + "x" + Twine(m.k) + " * " +
+                Twine(m.k) + "x" + Twine(m.n))
+                   .str();
   tLoop->setAttr("dlc.kernel",
-                 b.getStringAttr("int8 matmul " + Twine(m.rows) + "x" +
-                                 Twine(m.k) + " * " + Twine(m.k) + "x" +
-                                 Twine(m.n) + " (" +
-                                 names[static_cast<int>(dot)] + ")"));
+                 b.getStringAttr(what + " (" + names[static_cast<int>(dot)] +
+                                 ")"));
   Value t = tLoop.getInductionVar();
-  Value panel = div(t, blocks);
-  Value block = rem(t, blocks);
+  Value panel = rowMajor ? rem(t, panels) : div(t, blocks);
+  Value block = rowMajor ? div(t, panels) : rem(t, blocks);
   Value col0 = mul(panel, nr);
   SmallVector<Value> rows, cols;
   for (int64_t r = 0; r < mr; ++r) // A partial block recomputes the last row.
@@ -387,10 +533,19 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
     cols.push_back(add(col0, idx(j * lanes)));
   bool inBounds = m.n % nr == 0;
   Value zero32 = intConst(b.getI32Type(), 0);
-  // The accumulators start from the op's init: a fill's value, or read.
-  Value fillValue;
+  // The accumulators start from the op's init: a fill's value, a bias
+  // broadcast along the rows read per column (a convolution's: the
+  // broadcast is never materialized), or read.
+  Value fillValue, colInit;
   if (auto fill = m.init.getDefiningOp<linalg::FillOp>())
     fillValue = fill.getInputs()[0];
+  else
+    colInit = rowBroadcastSource(m.init, m.n);
+  SmallVector<Value> colInits;
+  for (int64_t j = 0; colInit && j < nv; ++j)
+    colInits.push_back(vector::TransferReadOp::create(
+        b, loc, vt, colInit, ValueRange{cols[j]}, zero32,
+        ArrayRef<bool>{inBounds}));
   // The 8-bit forms' correction per column vector, shared by the rows.
   SmallVector<Value> corr;
   for (int64_t j = 0; sums && j < nv; ++j)
@@ -403,9 +558,10 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
   for (int64_t r = 0; r < mr; ++r)
     for (int64_t j = 0; j < nv; ++j) {
       Value acc =
-          fillValue
-              ? vector::BroadcastOp::create(b, loc, vt, fillValue).getResult()
-              : vector::TransferReadOp::create(
+          fillValue ? vector::BroadcastOp::create(b, loc, vt, fillValue)
+                          .getResult()
+          : colInit ? colInits[j]
+                    : vector::TransferReadOp::create(
                     b, loc, vt, init2d, ValueRange{rows[r], cols[j]}, zero32,
                     ArrayRef<bool>{inBounds})
                     .getResult();
@@ -504,7 +660,8 @@ struct IntMatmulKernelsPass
     SmallVector<Operation *> ops;
     func.walk([&](Operation *op) {
       if (isa<linalg::QuantizedMatmulOp, linalg::QuantizedBatchMatmulOp,
-              linalg::MatmulOp, linalg::BatchMatmulOp>(op))
+              linalg::MatmulOp, linalg::BatchMatmulOp, linalg::Conv2DNhwcFhwcOp,
+              linalg::Conv2DNhwcFhwcQOp>(op))
         ops.push_back(op);
     });
     unsigned counter = 0;

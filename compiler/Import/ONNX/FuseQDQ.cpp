@@ -237,6 +237,35 @@ onnx::NodeProto makeNode(const char *op, std::vector<std::string> inputs,
   return n;
 }
 
+/// Whether the constant bias of `dqc` (DequantizeLinear of `n` int32
+/// values) is what quantizers write for an integer product: zero points 0
+/// and the scale a_scale * b_scale[j] exactly, so it adds to the int32 sum.
+bool int32Bias(Graph &gr, const onnx::NodeProto &dqc, int64_t n, float aScale,
+               const std::vector<float> &bScale) {
+  const TensorProto *bias = gr.constant(dqc.input(0));
+  if (!bias || bias->data_type() != TensorProto::INT32 ||
+      elements(*bias) != n || dqc.input_size() < 2)
+    return false;
+  const TensorProto *cs = gr.constant(dqc.input(1));
+  if (!cs || cs->data_type() != TensorProto::FLOAT ||
+      (elements(*cs) != 1 && elements(*cs) != n))
+    return false;
+  std::vector<float> cScale = view(cs).floats();
+  for (int64_t j = 0; j < n; ++j)
+    if (cScale[cScale.size() > 1 ? j : 0] !=
+        aScale * bScale[bScale.size() > 1 ? j : 0])
+      return false;
+  if (dqc.input_size() > 2 && !dqc.input(2).empty()) {
+    const TensorProto *cz = gr.constant(dqc.input(2));
+    if (!cz)
+      return false;
+    std::vector<int64_t> z = view(cz).ints();
+    if (llvm::any_of(z, [](int64_t v) { return v != 0; }))
+      return false;
+  }
+  return true;
+}
+
 /// DQ(a) -> Gemm(DQ(constant B), DQ(int32 bias)) -> Q, with alpha = beta =
 /// 1 and no transA, as standard integer operators (no QGemm in ai.onnx):
 ///   acc = MatMulInteger(a, B as [K, N], za, zb) + bias
@@ -283,29 +312,8 @@ bool fuseGemm(Graph &gr, int qIndex, std::set<int> &dead,
   std::vector<float> bScale = view(gr.constant(dqb->input(1))).floats();
   float yScale = view(gr.constant(q.input(1))).floats()[0];
   auto bScaleAt = [&](int64_t j) { return bScale[bScale.size() > 1 ? j : 0]; };
-  // The bias: int32 with zero points 0 and the scale a_scale * b_scale.
-  const TensorProto *bias = hasBias ? gr.constant(dqc->input(0)) : nullptr;
-  if (hasBias) {
-    if (!bias || bias->data_type() != TensorProto::INT32 ||
-        elements(*bias) != n || dqc->input_size() < 2)
-      return false;
-    const TensorProto *cs = gr.constant(dqc->input(1));
-    if (!cs || cs->data_type() != TensorProto::FLOAT ||
-        (elements(*cs) != 1 && elements(*cs) != n))
-      return false;
-    std::vector<float> cScale = view(cs).floats();
-    for (int64_t j = 0; j < n; ++j)
-      if (cScale[cScale.size() > 1 ? j : 0] != aScale * bScaleAt(j))
-        return false;
-    if (dqc->input_size() > 2 && !dqc->input(2).empty()) {
-      const TensorProto *cz = gr.constant(dqc->input(2));
-      if (!cz)
-        return false;
-      std::vector<int64_t> z = view(cz).ints();
-      if (llvm::any_of(z, [](int64_t v) { return v != 0; }))
-        return false;
-    }
-  }
+  if (hasBias && !int32Bias(gr, *dqc, n, aScale, bScale))
+    return false;
   auto [pa, pb, py] = patternParams(gr, *dqa, *dqb, *b, bCount, q, true);
   std::string base = q.output(0);
   // B as [K, N] (int8/uint8 raw bytes, transposed here when transB).
@@ -365,6 +373,77 @@ bool fuseGemm(Graph &gr, int qIndex, std::set<int> &dead,
   return true;
 }
 
+/// DQ(x) -> Conv(DQ(constant w, per tensor or per output channel),
+/// DQ(int32 bias)) [-> Relu] -> Q becomes QLinearConv, whose arithmetic is
+/// exactly the integer form of the pattern. A Relu before the Q is
+/// max(QLinearConv, y_zero_point): quantization is monotonic and maps 0 to
+/// the zero point (a Max node, dropped when the zero point is the type's
+/// minimum, where saturation already does it).
+bool fuseConv(Graph &gr, int qIndex, std::set<int> &dead,
+              std::vector<onnx::NodeProto> &after) {
+  const onnx::NodeProto &q = gr.g.node(qIndex);
+  if (q.output_size() != 1 || gr.uses[q.input(0)] != 1)
+    return false;
+  const onnx::NodeProto *relu = gr.producerOf(q.input(0), "Relu");
+  std::string convOut = relu ? relu->input(0) : q.input(0);
+  const onnx::NodeProto *conv = gr.producerOf(convOut, "Conv");
+  if (!conv || gr.uses[convOut] != 1 || conv->input_size() < 2)
+    return false;
+  const onnx::NodeProto *dqa = gr.producerOf(conv->input(0), "DequantizeLinear");
+  const onnx::NodeProto *dqb = gr.producerOf(conv->input(1), "DequantizeLinear");
+  bool hasBias = conv->input_size() > 2 && !conv->input(2).empty();
+  const onnx::NodeProto *dqc =
+      hasBias ? gr.producerOf(conv->input(2), "DequantizeLinear") : nullptr;
+  if (!dqa || !dqb || (hasBias && !dqc))
+    return false;
+  const TensorProto *w = gr.constant(dqb->input(0));
+  if (!w || w->dims_size() < 3 || !is8Bit(w->data_type()) ||
+      gr.rank(dqa->input(0)) != w->dims_size())
+    return false;
+  int64_t cout = w->dims(0);
+  // Per output channel: axis 0 of the weights.
+  int64_t wCount = 1;
+  if (const TensorProto *ws = gr.constant(dqb->input(1));
+      ws && elements(*ws) > 1) {
+    if (attrInt(*dqb, "axis", 1) != 0)
+      return false;
+    wCount = cout;
+  }
+  if (!patternQualifies(gr, *dqa, *dqb, *w, wCount, q))
+    return false;
+  float xScale = view(gr.constant(dqa->input(1))).floats()[0];
+  if (hasBias && !int32Bias(gr, *dqc, cout, xScale,
+                            view(gr.constant(dqb->input(1))).floats()))
+    return false;
+  auto [px, pw, py] = patternParams(gr, *dqa, *dqb, *w, wCount, q, true);
+  onnx::NodeProto fused;
+  fused.set_op_type("QLinearConv");
+  fused.set_name(q.name().empty() ? conv->name() : q.name());
+  for (const std::string &in :
+       {dqa->input(0), px.scale, px.zeroPoint, dqb->input(0), pw.scale,
+        pw.zeroPoint, py.scale, py.zeroPoint})
+    fused.add_input(in);
+  if (hasBias)
+    fused.add_input(dqc->input(0));
+  for (const auto &a : conv->attribute())
+    *fused.add_attribute() = a;
+  fused.add_output(q.output(0));
+  if (relu) {
+    const TensorProto *z = gr.constant(py.zeroPoint);
+    int64_t zy = z ? view(z).ints()[0] : 0;
+    int64_t lowest = gr.type(py.zeroPoint) == TensorProto::INT8 ? -128 : 0;
+    if (zy > lowest) {
+      std::string pre = gr.fresh(q.output(0) + "_pre_relu");
+      after.push_back(makeNode("Max", {pre, py.zeroPoint}, q.output(0)));
+      fused.set_output(0, pre);
+    }
+    dead.insert(gr.producer[relu->output(0)]);
+  }
+  dead.insert(gr.producer[convOut]);
+  *gr.g.mutable_node(qIndex) = std::move(fused);
+  return true;
+}
+
 } // namespace
 
 int fuseQDQ(onnx::GraphProto &g) {
@@ -372,17 +451,20 @@ int fuseQDQ(onnx::GraphProto &g) {
   std::set<int> dead;
   // Nodes that go before node i (a pattern's integer form, ending in the
   // node that replaced its QuantizeLinear).
-  std::map<int, std::vector<onnx::NodeProto>> before;
+  std::map<int, std::vector<onnx::NodeProto>> before, afterNode;
   int fused = 0;
   for (int i = 0; i < g.node_size(); ++i) {
     const onnx::NodeProto &n = g.node(i);
     if ((n.domain().empty() || n.domain() == "ai.onnx") &&
         n.op_type() == "QuantizeLinear" && n.input_size() >= 2) {
-      std::vector<onnx::NodeProto> extra;
-      if (fuseMatMul(gr, i, dead) || fuseGemm(gr, i, dead, extra))
+      std::vector<onnx::NodeProto> extra, next;
+      if (fuseMatMul(gr, i, dead) || fuseGemm(gr, i, dead, extra) ||
+          fuseConv(gr, i, dead, next))
         ++fused;
       if (!extra.empty())
         before[i] = std::move(extra);
+      if (!next.empty())
+        afterNode[i] = std::move(next);
     }
   }
   if (!fused)
@@ -393,6 +475,8 @@ int fuseQDQ(onnx::GraphProto &g) {
       *kept.Add() = std::move(e);
     if (!dead.count(i))
       *kept.Add() = std::move(*g.mutable_node(i));
+    for (onnx::NodeProto &e : afterNode[i])
+      *kept.Add() = std::move(e);
   }
   g.mutable_node()->Swap(&kept);
   return fused;

@@ -16,6 +16,13 @@ within one quantization step of it (the two round differently near ties).
   gemm-bias-transb   Gemm with transB and an int32 bias (a Linear layer as
                      quantize_static writes it), per-column weights
   gemm-no-bias       Gemm without bias, per-tensor weights, int8 output
+  conv-relu-chain    three Conv layers as quantize_static writes them
+                     (per-channel int8 weights, int32 biases, uint8
+                     activations); the first two with a Relu before the Q,
+                     one with a stride of 2 (QLinearConv chain)
+  conv-s8-relu-zp    int8 activations whose output zero point is above the
+                     type's minimum, so the Relu stays as Max(y, zero point);
+                     per-tensor weights without bias, a 1-D convolution
 """
 import os
 import sys
@@ -122,6 +129,57 @@ def gemm_case(name, x, w, w_scale, a_scale, a_zp, y_scale, y_zp, bias):
     save(name, model(nodes, inits), model(int_nodes, inits_int), x, y_scale)
 
 
+def conv_case(name, x, a_scale, a_zp, layers):
+    """Q(x) then per layer DQ -> Conv(DQ(w, axis 0), DQ(int32 bias)) [->
+    Relu] -> Q, then DQ; against the integer form: QLinearConv per layer
+    [-> Max(y, zero point) for a Relu], then DQ. layers: (w, w_scale, bias,
+    relu, y_scale, y_zp, attrs)."""
+    inits = [nh.from_array(np.asarray(a_scale, np.float32), "a_s"), nh.from_array(a_zp, "a_z")]
+    nodes = [h.make_node("QuantizeLinear", ["x", "a_s", "a_z"], ["q0"])]
+    int_nodes = list(nodes)
+    prev_s, prev_z, prev = "a_s", "a_z", "q0"
+    for i, (w, w_scale, bias, relu, y_scale, y_zp, attrs) in enumerate(layers):
+        n = w.shape[0]
+        w_zp = np.zeros(np.shape(w_scale), np.int8)
+        L = f"l{i}"
+        inits += [nh.from_array(w, L + "_w"), nh.from_array(np.asarray(w_scale, np.float32), L + "_ws"),
+                  nh.from_array(w_zp, L + "_wz"), nh.from_array(np.asarray(y_scale, np.float32), L + "_ys"),
+                  nh.from_array(y_zp, L + "_yz")]
+        in_scale = np.float32(a_scale) if i == 0 else np.float32(layers[i - 1][4])
+        nodes += [h.make_node("DequantizeLinear", [prev, prev_s, prev_z], [L + "_xf"]),
+                  h.make_node("DequantizeLinear", [L + "_w", L + "_ws", L + "_wz"], [L + "_wf"], axis=0)]
+        conv_in = [L + "_xf", L + "_wf"]
+        int_in = [prev, prev_s, prev_z, L + "_w", L + "_ws", L + "_wz", L + "_ys", L + "_yz"]
+        if bias is not None:
+            b_scale = (in_scale * np.asarray(w_scale, np.float32)).astype(np.float32)
+            inits += [nh.from_array(bias, L + "_b"), nh.from_array(b_scale, L + "_bs"),
+                      nh.from_array(np.zeros(b_scale.shape, np.int32), L + "_bz")]
+            nodes.append(h.make_node("DequantizeLinear", [L + "_b", L + "_bs", L + "_bz"], [L + "_bf"], axis=0))
+            conv_in.append(L + "_bf")
+            int_in.append(L + "_b")
+        nodes.append(h.make_node("Conv", conv_in, [L + "_yf"], **attrs))
+        yf = L + "_yf"
+        if relu:
+            nodes.append(h.make_node("Relu", [yf], [L + "_r"]))
+            yf = L + "_r"
+        nodes.append(h.make_node("QuantizeLinear", [yf, L + "_ys", L + "_yz"], [L + "_q"]))
+        if relu and y_zp > np.iinfo(y_zp.dtype).min:
+            int_nodes += [h.make_node("QLinearConv", int_in, [L + "_pre"], **attrs),
+                          h.make_node("Max", [L + "_pre", L + "_yz"], [L + "_q"])]
+        else:
+            int_nodes.append(h.make_node("QLinearConv", int_in, [L + "_q"], **attrs))
+        prev_s, prev_z, prev = L + "_ys", L + "_yz", L + "_q"
+    tail = [h.make_node("DequantizeLinear", [prev, prev_s, prev_z], ["y"])]
+
+    def model(ns):
+        g = h.make_graph(ns + tail, name, [h.make_tensor_value_info("x", T.FLOAT, x.shape)],
+                         [h.make_tensor_value_info("y", T.FLOAT, None)], inits)
+        m = h.make_model(g, opset_imports=[h.make_opsetid("", 21)])
+        m.ir_version = 10
+        return m
+    save(name, model(nodes), model(int_nodes), x, layers[-1][4])
+
+
 def save(name, qdq, fused, x, y_scale):
     """Writes the QDQ model with the integer form's outputs as reference,
     after checking the float form is within one step of them."""
@@ -157,3 +215,18 @@ gemm_case("gemm-bias-transb", rng.uniform(-1, 1, (5, 72)).astype(np.float32),
 gemm_case("gemm-no-bias", rng.uniform(0, 2, (3, 40)).astype(np.float32),
           rng.integers(-127, 128, (16, 40)).astype(i8), 0.01, 2 / 255, np.array(0, u8), 0.08,
           np.array(-4, i8), None)
+
+def weights(shape):
+    return rng.integers(-127, 128, shape).astype(i8)
+
+
+conv_case("conv-relu-chain", rng.uniform(-1, 1, (1, 8, 12, 12)).astype(np.float32), 2 / 255, np.array(128, u8), [
+    (weights((16, 8, 3, 3)), rng.uniform(0.002, 0.006, 16).astype(np.float32),
+     rng.integers(-2000, 2000, 16).astype(np.int32), True, 0.02, np.array(0, u8), dict(pads=[1, 1, 1, 1])),
+    (weights((24, 16, 3, 3)), rng.uniform(0.001, 0.004, 24).astype(np.float32),
+     rng.integers(-2000, 2000, 24).astype(np.int32), True, 0.03, np.array(0, u8),
+     dict(pads=[1, 1, 1, 1], strides=[2, 2])),
+    (weights((10, 24, 1, 1)), rng.uniform(0.002, 0.008, 10).astype(np.float32),
+     rng.integers(-500, 500, 10).astype(np.int32), False, 0.05, np.array(128, u8), {})])
+conv_case("conv-s8-relu-zp", rng.uniform(-1, 1, (2, 12, 20)).astype(np.float32), 1 / 127, np.array(0, i8), [
+    (weights((20, 12, 5)), np.float32(0.004), None, True, 0.02, np.array(-20, i8), dict(pads=[2, 2]))])

@@ -81,6 +81,27 @@ Value wrapSmallInt(ImportContext &c, Value x, int32_t dtype);
 Value castValue(ImportContext &c, Value x, int32_t from, int32_t to,
                 RankedTensorType type, bool saturate);
 
+/// Input `i`'s zero point if it is absent (0) or constant with one value
+/// throughout (per-row or per-channel zero points that are all equal: a
+/// per-channel quantizer's symmetric zeros); Quant.cpp.
+std::optional<int64_t> scalarZeroPoint(ImportContext &c, unsigned i);
+
+/// 8-bit input `i` as int8 for the integer kernels, `zp` its zero point:
+/// uint8 becomes int8 by flipping the top bit (a - 128) and its zero point
+/// moves by the same 128, which leaves a - zp unchanged (constants flip on
+/// the host); Quant.cpp.
+Value int8Operand(ImportContext &c, unsigned i, int64_t &zp);
+
+/// QLinearConv's and QLinearMatMul's requantization multiplier
+/// a_scale * b_scale / y_scale (inputs ai, bi, yi), b_scale along `axis` of
+/// a rank-`rank` result; a_scale and y_scale per tensor. Computed in f32 in
+/// the reference's order, at compile time when the three are constants (as
+/// quantizers write them), so the kernel's epilogue multiplies by a
+/// constant instead of dividing per element. Null if a_scale or y_scale is
+/// not per tensor (the caller builds the general form); Quant.cpp.
+Value requantMultiplier(ImportContext &c, unsigned ai, unsigned bi,
+                        unsigned yi, int64_t rank, int64_t axis);
+
 } // namespace mlir::dlc
 
 #endif // DLC_COMPILER_IMPORT_ONNX_OPS_KERNELS_H

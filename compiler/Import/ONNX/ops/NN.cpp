@@ -492,9 +492,65 @@ LogicalResult importGlobalAveragePool(ImportContext &c) {
   return importGlobalPool(c, false);
 }
 
-/// ConvInteger and QLinearConv: the zero-point-centred operands convolve in
-/// f32 through dlc.conv (exact for 8-bit data while sums stay below 2^24);
-/// QLinearConv then adds the int32 bias and requantizes.
+/// ConvInteger/QLinearConv as int8 x int8 accumulated exactly in int32 by
+/// tosa.conv2d, channels-last like Conv (the int8 kernels run it): 8-bit
+/// data, one group, 1-D or 2-D, scalar constant zero points (uint8 flipped
+/// to int8, see int8Operand); QLinearConv's int32 bias is the conv's bias.
+/// The int32 result in channels-last layout ([N, H, W, F]; 1-D lifted),
+/// null where the form does not apply, or failure after an error.
+FailureOr<Value> int8Conv(ImportContext &c, bool qlinear, WindowAttrs win,
+               RankedTensorType outType) {
+  unsigned xi = 0, wi = qlinear ? 3 : 1, xzi = 2, wzi = qlinear ? 5 : 3;
+  auto eightBit = [&](unsigned i) {
+    int32_t dt = c.inputDType(i);
+    return dt == onnx::TensorProto::INT8 || dt == onnx::TensorProto::UINT8;
+  };
+  auto xType = cast<RankedTensorType>(c.input(xi).getType());
+  auto wType = cast<RankedTensorType>(c.input(wi).getType());
+  std::optional<int64_t> xz = scalarZeroPoint(c, xzi),
+                         wz = scalarZeroPoint(c, wzi);
+  int64_t rank = xType.getRank();
+  if (c.attrInt("group", 1) != 1 || (rank != 3 && rank != 4) || !xz || !wz ||
+      !eightBit(xi) || !eightBit(wi) || wType.getRank() != rank ||
+      (qlinear && c.hasInput(8) &&
+       c.inputDType(8) != onnx::TensorProto::INT32))
+    return Value();
+  if (failed(win.fit(c, spatial(xType), spatial(outType))))
+    return failure();
+  Value x = int8Operand(c, xi, *xz), w = int8Operand(c, wi, *wz);
+  Value xl = toChannelsLast(c, x, win);
+  SmallVector<int64_t> wShape(wType.getShape());
+  if (rank == 3)
+    wShape.push_back(1);
+  Value wl = c.transpose(c.reshape(w, wShape), {0, 2, 3, 1});
+  int64_t cout = wType.getDimSize(0);
+  auto i32 = c.b.getI32Type(), i8 = c.b.getI8Type();
+  Value bias =
+      qlinear && c.hasInput(8)
+          ? c.input(8)
+          : tosa::ConstOp::create(
+                c.b, RankedTensorType::get({cout}, i32),
+                DenseElementsAttr::get(RankedTensorType::get({cout}, i32),
+                                       c.b.getI32IntegerAttr(0)));
+  auto zpConst = [&](int64_t v) -> Value {
+    auto t = RankedTensorType::get({1}, i8);
+    return tosa::ConstOp::create(
+        c.b, t, DenseElementsAttr::get(t, c.b.getIntegerAttr(i8, v)));
+  };
+  auto i32Out = RankedTensorType::get(outType.getShape(), i32);
+  Value y = tosa::Conv2DOp::create(
+      c.b, channelsLastType(i32Out), xl, wl, bias, zpConst(*xz), zpConst(*wz),
+      c.b.getDenseI64ArrayAttr(tosaPads(win)),
+      c.b.getDenseI64ArrayAttr(perDim(win, &Window::stride)),
+      c.b.getDenseI64ArrayAttr(perDim(win, &Window::dilation)),
+      TypeAttr::get(i32));
+  return y;
+}
+
+/// ConvInteger and QLinearConv: int8 data runs as an integer convolution
+/// (int8Conv); other forms (groups, 3-D, per-channel zero points) convolve
+/// the zero-point-centred operands in f32 through dlc.conv, exact while
+/// every partial sum stays below 2^24. QLinearConv then requantizes.
 LogicalResult quantConv(ImportContext &c, bool qlinear) {
   RankedTensorType outType = c.outputType(0);
   unsigned xi = 0, wi = qlinear ? 3 : 1;
@@ -507,15 +563,49 @@ LogicalResult quantConv(ImportContext &c, bool qlinear) {
                         SmallVector<int64_t>(xType.getShape().drop_front(2)));
   if (failed(win))
     return failure();
+  // QLinearConv's requantization of the f32 sums `acc` (channels along
+  // `axis`): acc * (x_scale * w_scale / y_scale), w_scale per channel,
+  // rounded half to even, + y_zero_point, saturated.
+  auto requantize = [&](Value acc, int64_t axis, RankedTensorType type) {
+    int64_t r = type.getRank();
+    Value mult = requantMultiplier(c, 1, 4, 6, r, axis);
+    if (!mult) {
+      (void)c.fail("x_scale and y_scale must be scalars");
+      return Value();
+    }
+    Value y = c.mul(acc, mult, cast<RankedTensorType>(acc.getType()));
+    Value zp = c.hasInput(7) ? c.alongAxis(c.inputAsF32(7), r, axis) : Value();
+    return c.saturateCast(y, zp, c.outputDType(0), type);
+  };
+  FailureOr<Value> exact = int8Conv(c, qlinear, *win, outType);
+  if (failed(exact))
+    return failure();
+  if (*exact) {
+    // Requantized in channels-last, so that the layout transposes between
+    // consecutive convolutions meet on the int8 values and cancel, and the
+    // requantization follows the convolution (the kernel's epilogue).
+    auto lt = cast<RankedTensorType>(exact->getType());
+    Value y = *exact;
+    if (qlinear)
+      y = requantize(
+          tosa::CastOp::create(
+              c.b, RankedTensorType::get(lt.getShape(), c.b.getF32Type()), y),
+          lt.getRank() - 1,
+          RankedTensorType::get(lt.getShape(), outType.getElementType()));
+    if (!y)
+      return failure();
+    c.setOutput(0, fromChannelsLast(c, y, outType));
+    return success();
+  }
   int64_t group = c.attrInt("group", 1), cout = wType.getDimSize(0);
   auto centred = [&](unsigned v, unsigned zp, int64_t axis) {
     Value f = c.inputAsF32(v);
     if (!c.hasInput(zp))
       return f;
-    return Value(tosa::SubOp::create(c.b, f.getType(), f,
-                                     c.alongAxis(c.inputAsF32(zp), rank, axis)));
+    return Value(tosa::SubOp::create(
+        c.b, f.getType(), f, c.alongAxis(c.inputAsF32(zp), rank, axis)));
   };
-  Value x = centred(xi, qlinear ? 2 : 2, 1);
+  Value x = centred(xi, 2, 1);
   Value w = centred(wi, qlinear ? 5 : 3, 0);
   SmallVector<int64_t> strides, dilations, lo, hi;
   win->arrays(strides, dilations, lo, hi);
@@ -529,20 +619,11 @@ LogicalResult quantConv(ImportContext &c, bool qlinear) {
                              c.b.getDenseI64ArrayAttr(dilations),
                              c.b.getDenseI64ArrayAttr(lo),
                              c.b.getDenseI64ArrayAttr(hi));
-  if (!qlinear) {
-    c.setOutput(0, tosa::CastOp::create(c.b, outType, acc));
-    return success();
-  }
-  // acc * (x_scale * w_scale / y_scale), w_scale per output channel.
-  Value xs = c.alongAxis(c.inputAsF32(1), rank, 1);
-  Value ws = c.alongAxis(c.inputAsF32(4), rank, 1);
-  auto wsT = cast<RankedTensorType>(ws.getType());
-  Value mult = c.mul(xs, ws, wsT);
-  mult = DivOp::create(c.b, wsT, mult,
-                       c.alongAxis(c.inputAsF32(6), rank, 1));
-  Value y = c.mul(acc, mult, accType);
-  Value zp = c.hasInput(7) ? c.alongAxis(c.inputAsF32(7), rank, 1) : Value();
-  c.setOutput(0, c.saturateCast(y, zp, c.outputDType(0), outType));
+  Value y = qlinear ? requantize(acc, 1, outType)
+                    : Value(tosa::CastOp::create(c.b, outType, acc));
+  if (!y)
+    return failure();
+  c.setOutput(0, y);
   return success();
 }
 LogicalResult importConvInteger(ImportContext &c) { return quantConv(c, false); }

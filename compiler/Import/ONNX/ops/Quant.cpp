@@ -194,21 +194,6 @@ struct IntMatmulOperands {
   std::vector<int32_t> colSums;
 };
 
-/// Input `i`'s value if it is an absent zero point or a constant one with
-/// one value throughout (per-row or per-column zero points that are all
-/// equal: a per-channel quantizer's symmetric zeros).
-std::optional<int64_t> scalarZeroPoint(ImportContext &c, unsigned i) {
-  if (!c.hasInput(i))
-    return 0;
-  auto zp = c.constInput(i);
-  if (!zp || zp->numElements() < 1)
-    return std::nullopt;
-  std::vector<int64_t> v = zp->ints();
-  if (v.empty() || llvm::any_of(v, [&](int64_t x) { return x != v[0]; }))
-    return std::nullopt;
-  return v[0];
-}
-
 IntMatmulOperands intMatmulOperands(ImportContext &c, unsigned ai,
                                     unsigned azi, unsigned bi, unsigned bzi) {
   auto eightBit = [&](unsigned i) {
@@ -231,30 +216,10 @@ IntMatmulOperands intMatmulOperands(ImportContext &c, unsigned ai,
   if (dynamicA)
     az = 0;
   if (eightBit(ai) && eightBit(bi) && az && bz) {
-    auto asInt8 = [&](unsigned i, int64_t zp, Value &v, int64_t &z) {
-      v = c.input(i);
-      z = zp;
-      if (c.inputDType(i) != onnx::TensorProto::UINT8)
-        return;
-      auto t = cast<RankedTensorType>(v.getType());
-      z -= 128;
-      // Constant weights flip here, so the kernels see a constant.
-      if (std::optional<ConstTensor> k = c.constInput(i)) {
-        std::vector<int8_t> flipped;
-        flipped.reserve(t.getNumElements());
-        for (int64_t u : k->ints())
-          flipped.push_back(static_cast<int8_t>(u - 128));
-        if (static_cast<int64_t>(flipped.size()) == t.getNumElements()) {
-          v = tosa::ConstOp::create(
-              c.b, t, DenseElementsAttr::get(t, ArrayRef<int8_t>(flipped)));
-          return;
-        }
-      }
-      v = tosa::BitwiseXorOp::create(
-          c.b, t, v, c.splat(t, c.b.getIntegerAttr(t.getElementType(), -128)));
-    };
-    asInt8(ai, *az, r.a, r.aZp);
-    asInt8(bi, *bz, r.b, r.bZp);
+    r.aZp = *az;
+    r.a = int8Operand(c, ai, r.aZp);
+    r.bZp = *bz;
+    r.b = int8Operand(c, bi, r.bZp);
     if (dynamicA) {
       // The flip moved A's constant zero point (0 or -128); the run-time
       // one moves with it.
@@ -373,6 +338,13 @@ LogicalResult importQLinearMatMul(ImportContext &c) {
   Value acc = tosa::CastOp::create(c.b, ft, c.reshape(*accOr, type.getShape()));
   int64_t rank = type.getRank();
   // acc * (a_scale * b_scale / y_scale), as the reference computes it.
+  if (Value m = requantMultiplier(c, 1, 4, 6, rank, rank - 1)) {
+    c.setOutput(0, c.saturateCast(
+                       c.mul(acc, m, ft),
+                       c.alongAxis(c.inputAsF32(7), rank, rank - 1),
+                       c.outputDType(0), type));
+    return success();
+  }
   Value mult = mulBroadcast(c, c.alongAxis(c.inputAsF32(1), rank, rank - 2),
                             c.alongAxis(c.inputAsF32(4), rank, rank - 1));
   Value ys = c.alongAxis(c.inputAsF32(6), rank, rank - 1);
@@ -389,6 +361,69 @@ LogicalResult importQLinearMatMul(ImportContext &c) {
 }
 
 } // namespace
+
+std::optional<int64_t> mlir::dlc::scalarZeroPoint(ImportContext &c,
+                                                  unsigned i) {
+  if (!c.hasInput(i))
+    return 0;
+  auto zp = c.constInput(i);
+  if (!zp || zp->numElements() < 1)
+    return std::nullopt;
+  std::vector<int64_t> v = zp->ints();
+  if (v.empty() || llvm::any_of(v, [&](int64_t x) { return x != v[0]; }))
+    return std::nullopt;
+  return v[0];
+}
+
+Value mlir::dlc::int8Operand(ImportContext &c, unsigned i, int64_t &zp) {
+  Value v = c.input(i);
+  if (c.inputDType(i) != onnx::TensorProto::UINT8)
+    return v;
+  auto t = cast<RankedTensorType>(v.getType());
+  zp -= 128;
+  // Constant weights flip here, so the kernels see a constant.
+  if (std::optional<ConstTensor> k = c.constInput(i)) {
+    std::vector<int8_t> flipped;
+    flipped.reserve(t.getNumElements());
+    for (int64_t u : k->ints())
+      flipped.push_back(static_cast<int8_t>(u - 128));
+    if (static_cast<int64_t>(flipped.size()) == t.getNumElements())
+      return tosa::ConstOp::create(
+          c.b, t, DenseElementsAttr::get(t, ArrayRef<int8_t>(flipped)));
+  }
+  return tosa::BitwiseXorOp::create(
+      c.b, t, v, c.splat(t, c.b.getIntegerAttr(t.getElementType(), -128)));
+}
+
+Value mlir::dlc::requantMultiplier(ImportContext &c, unsigned ai, unsigned bi,
+                                   unsigned yi, int64_t rank, int64_t axis) {
+  auto perTensor = [&](unsigned i) {
+    auto t = cast<RankedTensorType>(c.input(i).getType());
+    return t.getNumElements() == 1;
+  };
+  if (!perTensor(ai) || !perTensor(yi))
+    return Value();
+  std::optional<ConstTensor> as = c.constInput(ai), bs = c.constInput(bi),
+                             ys = c.constInput(yi);
+  if (as && bs && ys && as->numElements() == 1 && ys->numElements() == 1 &&
+      bs->numElements() >= 1) {
+    // f32 arithmetic, correctly rounded step by step, as numpy evaluates
+    // the reference's expression.
+    float a = as->floats()[0], y = ys->floats()[0];
+    std::vector<float> m;
+    for (float v : bs->floats())
+      m.push_back(a * v / y);
+    SmallVector<int64_t> shape(rank, 1);
+    if (m.size() > 1)
+      shape[axis] = static_cast<int64_t>(m.size());
+    return c.constF32(shape, m);
+  }
+  Value bt = c.alongAxis(c.inputAsF32(bi), rank, axis);
+  auto t = cast<RankedTensorType>(bt.getType());
+  return DivOp::create(
+      c.b, t, c.mul(c.alongAxis(c.inputAsF32(ai), rank, axis), bt, t),
+      c.alongAxis(c.inputAsF32(yi), rank, axis));
+}
 
 void mlir::dlc::appendQuantHandlers(std::vector<OpHandler> &t) {
   t.push_back({"QuantizeLinear", 10, importQuantizeLinear});

@@ -1,0 +1,125 @@
+#!/usr/bin/python3
+"""Writes OUT/<case>: ConvInteger and QLinearConv whose int32 sums pass 2^24
+(8-bit values near their extremes over up to 1,152 products), where float
+accumulation would round; outputs from ONNX's reference evaluator (int64
+arithmetic for ConvInteger). Cases cover int8 and uint8 operands, constant
+and run-time weights, strides, dilations, asymmetric and automatic pads,
+1-D and 2-D, 1x1 and 7x7 windows, batches, output channels that fill no
+whole vector, per-channel weight scales, weight zero points that take the
+centred weights out of int8, and a grouped convolution (the f32 form)."""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto as T
+from onnx import helper as h
+from onnx import numpy_helper as nh
+from onnx.reference import ReferenceEvaluator
+
+out = sys.argv[1]
+rng = np.random.default_rng(11)
+ONNX_TYPE = {np.uint8: T.UINT8, np.int8: T.INT8, np.int32: T.INT32, np.float32: T.FLOAT}
+u8, i8, f32 = np.uint8, np.int8, np.float32
+
+
+def extreme(dtype, shape, high):
+    """Values near one end of the type's range, so products stay large."""
+    info = np.iinfo(dtype)
+    lo, hi = (info.max - 40, info.max) if high else (info.min, info.min + 40)
+    return rng.integers(lo, hi + 1, size=shape, dtype=np.int64).astype(dtype)
+
+
+def full(dtype, shape):
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, info.max + 1, size=shape, dtype=np.int64).astype(dtype)
+
+
+def scalar(v, t):
+    return np.array(v, t)
+
+
+ORDER = {"ConvInteger": ["x", "w", "x_zp", "w_zp"],
+         "QLinearConv": ["x", "x_scale", "x_zp", "w", "w_scale", "w_zp", "y_scale", "y_zp", "b"]}
+
+
+def case(name, op, inputs, consts, out_type, **attrs):
+    """inputs: run-time (name, array) pairs; consts: initializers."""
+    d = os.path.join(out, name)
+    os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
+    arrays = dict(inputs + consts)
+    names = ORDER[op]
+    while names[-1] not in arrays:
+        names = names[:-1]
+    node = h.make_node(op, [n if n in arrays else "" for n in names], ["y"], **attrs)
+    vi = lambda n, a: h.make_tensor_value_info(n, ONNX_TYPE[a.dtype.type], a.shape)
+    g = h.make_graph([node], name, [vi(n, a) for n, a in inputs], [h.make_tensor_value_info("y", out_type, None)],
+                     [nh.from_array(a, n) for n, a in consts])
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
+    m.ir_version = 8
+    (y,) = ReferenceEvaluator(m).run(None, dict(inputs))
+    if op == "ConvInteger":
+        # The exact sums, whatever the reference accumulates in.
+        xc = arrays["x"].astype(np.int64) - arrays.get("x_zp", np.zeros(1, np.int64)).astype(np.int64)
+        wc = arrays["w"].astype(np.int64) - arrays.get("w_zp", np.zeros(1, np.int64)).astype(np.int64)
+        ref = onnx.reference.ReferenceEvaluator(h.make_model(h.make_graph(
+            [h.make_node("Conv", ["x", "w"], ["y"], **attrs)], "c",
+            [h.make_tensor_value_info("x", T.DOUBLE, None), h.make_tensor_value_info("w", T.DOUBLE, None)],
+            [h.make_tensor_value_info("y", T.DOUBLE, None)]), opset_imports=[h.make_opsetid("", 13)]))
+        (yd,) = ref.run(None, {"x": xc.astype(np.float64), "w": wc.astype(np.float64)})
+        assert np.array_equal(yd, np.round(yd)) and np.abs(yd).max() < 2**31
+        y = yd.astype(np.int32)
+    m.graph.output[0].CopyFrom(h.make_tensor_value_info("y", out_type, y.shape))
+    onnx.save(m, os.path.join(d, "model.onnx"))
+    for i, (_, a) in enumerate(inputs):
+        with open(os.path.join(d, "test_data_set_0", f"input_{i}.pb"), "wb") as f:
+            f.write(nh.from_array(a).SerializeToString())
+    with open(os.path.join(d, "test_data_set_0", "output_0.pb"), "wb") as f:
+        f.write(nh.from_array(np.ascontiguousarray(y)).SerializeToString())
+
+
+# uint8 x int8, 3x3, pad 1: sums reach 3.7e7.
+case("u8-s8-3x3-c128", "ConvInteger", [("x", extreme(u8, (1, 128, 9, 9), True))],
+     [("w", extreme(i8, (32, 128, 3, 3), True)), ("x_zp", scalar(3, u8)), ("w_zp", scalar(0, i8))],
+     T.INT32, pads=[1, 1, 1, 1])
+# int8 x int8, stride 2, dilation 2, asymmetric pads, a batch of 2, 40
+# output channels (no whole 16-lane vector after the first two).
+case("s8-s8-strided-dilated", "ConvInteger", [("x", extreme(i8, (2, 96, 11, 13), False))],
+     [("w", extreme(i8, (40, 96, 3, 3), False)), ("x_zp", scalar(5, i8)), ("w_zp", scalar(-7, i8))],
+     T.INT32, strides=[2, 2], dilations=[2, 2], pads=[1, 0, 2, 1])
+# A run-time weight (exact, not the packed kernel).
+case("u8-u8-runtime-weight", "ConvInteger",
+     [("x", extreme(u8, (1, 64, 6, 6), True)), ("w", extreme(u8, (8, 64, 3, 3), True))],
+     [("x_zp", scalar(0, u8)), ("w_zp", scalar(1, u8))], T.INT32)
+# 1x1, uint8 weights with a zero point of 3: w - 3 leaves int8 (16-bit form).
+case("u8-u8-pointwise-wide", "ConvInteger", [("x", extreme(u8, (1, 256, 7, 7), True))],
+     [("w", extreme(u8, (19, 256, 1, 1), True)), ("w_zp", scalar(3, u8))], T.INT32)
+# QLinearConv, uint8 in and out, per-channel weight scales and all-zero
+# per-channel zero points, int32 bias, pad 1.
+cout = 48
+case("qlinear-u8-per-channel", "QLinearConv", [("x", full(u8, (1, 64, 8, 8)))],
+     [("x_scale", scalar(0.02, f32)), ("x_zp", scalar(128, u8)),
+      ("w", rng.integers(-127, 128, (cout, 64, 3, 3), dtype=np.int64).astype(i8)),
+      ("w_scale", rng.uniform(0.001, 0.004, cout).astype(f32)), ("w_zp", np.zeros(cout, i8)),
+      ("y_scale", scalar(0.5, f32)), ("y_zp", scalar(100, u8)),
+      ("b", rng.integers(-20000, 20000, cout, dtype=np.int64).astype(np.int32))],
+     T.UINT8, pads=[1, 1, 1, 1])
+# QLinearConv as a first layer: 3 channels, 7x7, stride 2, pad 3, batch 2,
+# 19 output channels.
+case("qlinear-s8-first-layer", "QLinearConv", [("x", full(i8, (2, 3, 23, 23)))],
+     [("x_scale", scalar(0.05, f32)), ("x_zp", scalar(-3, i8)),
+      ("w", full(i8, (19, 3, 7, 7))), ("w_scale", scalar(0.01, f32)), ("w_zp", scalar(0, i8)),
+      ("y_scale", scalar(3.0, f32)), ("y_zp", scalar(-10, i8))],
+     T.INT8, strides=[2, 2], pads=[3, 3, 3, 3])
+# 1-D with automatic padding.
+case("qlinear-s8-1d-same", "QLinearConv", [("x", full(i8, (1, 80, 30)))],
+     [("x_scale", scalar(0.05, f32)), ("x_zp", scalar(0, i8)),
+      ("w", full(i8, (16, 80, 5))), ("w_scale", scalar(0.01, f32)), ("w_zp", scalar(0, i8)),
+      ("y_scale", scalar(2.0, f32)), ("y_zp", scalar(0, i8))],
+     T.INT8, strides=[3], auto_pad="SAME_UPPER")
+# Two groups: the zero-point-centred f32 form (sums well below 2^24).
+case("qlinear-u8-grouped", "QLinearConv", [("x", full(u8, (1, 8, 6, 6)))],
+     [("x_scale", scalar(0.02, f32)), ("x_zp", scalar(120, u8)),
+      ("w", full(i8, (6, 4, 3, 3))), ("w_scale", scalar(0.01, f32)), ("w_zp", scalar(0, i8)),
+      ("y_scale", scalar(0.1, f32)), ("y_zp", scalar(128, u8))],
+     T.UINT8, group=2)

@@ -123,3 +123,17 @@ case("qlinear-u8-grouped", "QLinearConv", [("x", full(u8, (1, 8, 6, 6)))],
       ("w", full(i8, (6, 4, 3, 3))), ("w_scale", scalar(0.01, f32)), ("w_zp", scalar(0, i8)),
       ("y_scale", scalar(0.1, f32)), ("y_zp", scalar(128, u8))],
      T.UINT8, group=2)
+# Depthwise (MobileNet's): per-channel weight scales, stride 2, asymmetric
+# pads, int32 bias; the centred f32 form in channels-last, constant weights
+# centred at compile time (the f32 depthwise kernels).
+case("qlinear-u8-depthwise", "QLinearConv", [("x", full(u8, (1, 24, 13, 13)))],
+     [("x_scale", scalar(0.02, f32)), ("x_zp", scalar(110, u8)),
+      ("w", full(i8, (24, 1, 3, 3))), ("w_scale", rng.uniform(0.002, 0.02, 24).astype(f32)),
+      ("w_zp", np.zeros(24, i8)), ("y_scale", scalar(0.05, f32)), ("y_zp", scalar(90, u8)),
+      ("b", rng.integers(-3000, 3000, 24, dtype=np.int64).astype(np.int32))],
+     T.UINT8, group=24, strides=[2, 2], pads=[1, 0, 1, 1])
+# ConvInteger depthwise with a channel multiplier of 2 and a weight zero
+# point.
+case("u8-u8-depthwise-mult2", "ConvInteger", [("x", extreme(u8, (1, 16, 9, 9), True))],
+     [("w", extreme(u8, (32, 1, 3, 3), True)), ("x_zp", scalar(7, u8)), ("w_zp", scalar(2, u8))],
+     T.INT32, group=16, pads=[1, 1, 1, 1])

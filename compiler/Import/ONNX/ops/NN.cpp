@@ -166,11 +166,11 @@ RankedTensorType channelsLastType(RankedTensorType t) {
   return RankedTensorType::get(shape, t.getElementType());
 }
 
-/// Permutes a constant float tensor of `shape` on the host.
-Value permutedConstant(ImportContext &c, const ConstTensor &k,
+/// Permutes constant float values of `shape` on the host.
+Value permutedConstant(ImportContext &c, const std::vector<float> &src,
                        ArrayRef<int64_t> shape, ArrayRef<int32_t> perm,
                        llvm::StringRef name) {
-  std::vector<float> src = k.floats(), dst(src.size());
+  std::vector<float> dst(src.size());
   size_t rank = shape.size();
   SmallVector<int64_t> inStride(rank, 1), outShape(rank), idx(rank, 0);
   for (int64_t i = rank - 2; i >= 0; --i)
@@ -196,8 +196,56 @@ Value layoutWeight(ImportContext &c, unsigned input, ArrayRef<int64_t> shape,
                    ArrayRef<int32_t> perm) {
   auto k = c.constInput(input);
   if (k && k->dtype == onnx::TensorProto::FLOAT)
-    return permutedConstant(c, *k, shape, perm, c.node->input(input));
+    return permutedConstant(c, k->floats(), shape, perm, c.node->input(input));
   return c.transpose(c.reshape(c.input(input), shape), perm);
+}
+
+/// A group-1 or depthwise convolution of f32 `x` ([N, C, S...], 1-D to
+/// 3-D) as TOSA in channels-last; `weight(shape, perm)` gives the kernel
+/// reshaped to `shape` and permuted by `perm` (on the host where constant).
+/// Returns the channels-last result, which the caller takes back to ONNX's
+/// layout (after requantizing, for the quantized forms).
+FailureOr<Value> channelsLastConv(
+    ImportContext &c, Value x, int64_t cout, ArrayRef<int64_t> kernel,
+    WindowAttrs &win, int64_t group, Value bias, RankedTensorType outType,
+    llvm::function_ref<Value(ArrayRef<int64_t>, ArrayRef<int32_t>)> weight) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  int64_t cin = xType.getDimSize(1);
+  if (failed(win.fit(c, spatial(xType), spatial(outType))))
+    return failure();
+
+  Value xl = toChannelsLast(c, x, win);
+  // The kernel as [O, I/g, S...] (1-D lifted to 2-D) and its channels-last
+  // permutation [O, S..., I/g].
+  SmallVector<int64_t> wShape{cout, cin / group};
+  wShape.append(kernel.begin(), kernel.end());
+  if (kernel.size() == 1)
+    wShape.push_back(1);
+  int32_t wRank = wShape.size();
+  SmallVector<int32_t> ohwi{0};
+  for (int32_t i = 2; i < wRank; ++i)
+    ohwi.push_back(i);
+  ohwi.push_back(1);
+  auto pad = c.b.getDenseI64ArrayAttr(tosaPads(win));
+  auto stride = c.b.getDenseI64ArrayAttr(perDim(win, &Window::stride));
+  auto dilation = c.b.getDenseI64ArrayAttr(perDim(win, &Window::dilation));
+  auto acc = TypeAttr::get(c.b.getF32Type());
+  RankedTensorType yType = channelsLastType(outType);
+  bool is3D = wRank == 5;
+  auto conv = [&](RankedTensorType t, Value in, Value w, Value b) -> Value {
+    if (is3D)
+      return tosa::Conv3DOp::create(c.b, t, in, w, b, pad, stride, dilation,
+                                    acc);
+    return tosa::Conv2DOp::create(c.b, t, in, w, b, pad, stride, dilation,
+                                  acc);
+  };
+  if (group == 1)
+    return conv(yType, xl, weight(wShape, ohwi), bias);
+  // Depthwise: [C*M, 1, KH, KW] -> [KH, KW, C, M].
+  int64_t m = cout / cin;
+  Value wt = weight({cin, m, wShape[2], wShape[3]}, {2, 3, 0, 1});
+  return Value(tosa::DepthwiseConv2DOp::create(c.b, yType, xl, wt, bias, pad,
+                                               stride, dilation, acc));
 }
 
 LogicalResult importConv(ImportContext &c) {
@@ -241,48 +289,16 @@ LogicalResult importConv(ImportContext &c) {
                                   c.b.getDenseI64ArrayAttr(hi)));
     return success();
   }
-  if (failed(win->fit(c, spatial(xType), spatial(outType))))
-    return failure();
-
-  Value xl = toChannelsLast(c, x, *win);
-  // The kernel as [O, I/g, S...] (1-D lifted to 2-D) and its channels-last
-  // permutation [O, S..., I/g].
-  SmallVector<int64_t> wShape{cout, cin / group};
-  wShape.append(kernel.begin(), kernel.end());
-  if (kernel.size() == 1)
-    wShape.push_back(1);
-  int32_t wRank = wShape.size();
-  SmallVector<int32_t> ohwi{0};
-  for (int32_t i = 2; i < wRank; ++i)
-    ohwi.push_back(i);
-  ohwi.push_back(1);
   Value bias = c.hasInput(2) ? c.input(2)
                              : c.constF32({cout}, std::vector<float>(cout, 0));
-  auto pad = c.b.getDenseI64ArrayAttr(tosaPads(*win));
-  auto stride = c.b.getDenseI64ArrayAttr(perDim(*win, &Window::stride));
-  auto dilation = c.b.getDenseI64ArrayAttr(perDim(*win, &Window::dilation));
-  auto acc = TypeAttr::get(c.b.getF32Type());
-  RankedTensorType yType = channelsLastType(outType);
-  bool is3D = wRank == 5;
-  auto conv = [&](RankedTensorType t, Value in, Value w, Value b) -> Value {
-    if (is3D)
-      return tosa::Conv3DOp::create(c.b, t, in, w, b, pad, stride, dilation,
-                                    acc);
-    return tosa::Conv2DOp::create(c.b, t, in, w, b, pad, stride, dilation,
-                                  acc);
-  };
-  Value y;
-  if (group == 1) {
-    y = conv(yType, xl, layoutWeight(c, 1, wShape, ohwi), bias);
-  } else {
-    // Depthwise: [C*M, 1, KH, KW] -> [KH, KW, C, M].
-    int64_t m = cout / cin;
-    Value wt =
-        layoutWeight(c, 1, {cin, m, wShape[2], wShape[3]}, {2, 3, 0, 1});
-    y = tosa::DepthwiseConv2DOp::create(c.b, yType, xl, wt, bias, pad, stride,
-                                        dilation, acc);
-  }
-  c.setOutput(0, fromChannelsLast(c, y, outType));
+  FailureOr<Value> y = channelsLastConv(
+      c, x, cout, kernel, *win, group, bias, outType,
+      [&](ArrayRef<int64_t> shape, ArrayRef<int32_t> perm) {
+        return layoutWeight(c, 1, shape, perm);
+      });
+  if (failed(y))
+    return failure();
+  c.setOutput(0, fromChannelsLast(c, *y, outType));
   return success();
 }
 
@@ -606,12 +622,60 @@ LogicalResult quantConv(ImportContext &c, bool qlinear) {
         c.b, f.getType(), f, c.alongAxis(c.inputAsF32(zp), rank, axis)));
   };
   Value x = centred(xi, 2, 1);
-  Value w = centred(wi, qlinear ? 5 : 3, 0);
-  SmallVector<int64_t> strides, dilations, lo, hi;
-  win->arrays(strides, dilations, lo, hi);
+  // Constant weights (and zero points) are centred here, exactly (small
+  // integers), so the f32 convolution kernels get constant weights to pack.
+  unsigned wzi = qlinear ? 5 : 3;
+  std::optional<std::vector<float>> hostW;
+  if (std::optional<ConstTensor> k = c.constInput(wi)) {
+    std::optional<ConstTensor> z =
+        c.hasInput(wzi) ? c.constInput(wzi) : std::nullopt;
+    std::vector<int64_t> w = k->ints();
+    std::vector<int64_t> zs = z ? z->ints() : std::vector<int64_t>{0};
+    int64_t n = static_cast<int64_t>(w.size());
+    if ((z || !c.hasInput(wzi)) && n == wType.getNumElements() &&
+        n % cout == 0 &&
+        (zs.size() == 1 || static_cast<int64_t>(zs.size()) == cout)) {
+      hostW.emplace(n);
+      for (int64_t i = 0; i < n; ++i)
+        (*hostW)[i] = static_cast<float>(
+            w[i] - zs[zs.size() == 1 ? 0 : i / (n / cout)]);
+    }
+  }
   Value bias = qlinear && c.hasInput(8)
                    ? c.inputAsF32(8)
                    : c.constF32({cout}, std::vector<float>(cout, 0));
+  int64_t cin = xType.getDimSize(1);
+  if (group < 1 || cin % group || cout % group ||
+      wType.getDimSize(1) != cin / group)
+    return c.fail("channel counts do not match group=" +
+                  std::to_string(group));
+  bool depthwise = group == cin && rank <= 4;
+  if (hostW && (group == 1 || depthwise)) {
+    // In channels-last like Conv (the f32 depthwise and convolution
+    // kernels), requantized there so the layout transposes cancel.
+    FailureOr<Value> acc = channelsLastConv(
+        c, x, cout, SmallVector<int64_t>(wType.getShape().drop_front(2)), *win,
+        group, bias,
+        RankedTensorType::get(outType.getShape(), c.b.getF32Type()),
+        [&](ArrayRef<int64_t> shape, ArrayRef<int32_t> perm) {
+          return permutedConstant(c, *hostW, shape, perm, "centred_weights");
+        });
+    if (failed(acc))
+      return failure();
+    auto lt = cast<RankedTensorType>(acc->getType());
+    auto yt = RankedTensorType::get(lt.getShape(), outType.getElementType());
+    Value y = qlinear ? requantize(*acc, lt.getRank() - 1, yt)
+                      : Value(tosa::CastOp::create(c.b, yt, *acc));
+    if (!y)
+      return failure();
+    c.setOutput(0, fromChannelsLast(c, y, outType));
+    return success();
+  }
+  Value w = hostW ? c.constBlob(wType.getShape(), std::move(*hostW),
+                                "centred_weights")
+                  : centred(wi, wzi, 0);
+  SmallVector<int64_t> strides, dilations, lo, hi;
+  win->arrays(strides, dilations, lo, hi);
   auto accType = RankedTensorType::get(outType.getShape(), c.b.getF32Type());
   Value acc = ConvOp::create(c.b, accType, x, w, bias,
                              c.b.getI64IntegerAttr(group),

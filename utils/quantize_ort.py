@@ -50,6 +50,7 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--samples", type=int, default=8)
     a = ap.parse_args()
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     pre = a.out + ".pre.onnx"
     quant_pre_process(a.model, pre, skip_symbolic_shape=True)
     model = onnx.load(pre)

@@ -57,8 +57,28 @@ struct FuseElementwisePass
       return producer && producer->hasOneUse() &&
              bodySize(producer) + bodySize(fused->getOwner()) <= limit;
     };
+    // Reshapes do not fold into integer matmuls and convolutions: folding
+    // one generalizes the named op, and the int8 kernel strategy
+    // (dlc-cpu-int-matmul-kernels) matches named ops (an int8 matmul behind
+    // a Reshape ran as a plain loop nest). Float ones fold as upstream's do.
+    linalg::ControlFusionFn reshapeFold = [](OpOperand *fused) {
+      Operation *producer = fused->get().getDefiningOp();
+      if (!producer || !producer->hasOneUse())
+        return false;
+      Operation *linalgSide = isa<linalg::LinalgOp>(fused->getOwner())
+                                  ? fused->getOwner()
+                                  : producer;
+      auto named = dyn_cast<linalg::LinalgOp>(linalgSide);
+      if (!named || isa<linalg::GenericOp>(linalgSide) ||
+          !isa<linalg::ContractionOpInterface, linalg::ConvolutionOpInterface,
+               linalg::QuantizedMatmulOp, linalg::QuantizedBatchMatmulOp>(
+              linalgSide))
+        return true;
+      return !getElementTypeOrSelf(named.getDpsInputs()[0].getType())
+                  .isInteger();
+    };
     linalg::populateElementwiseOpsFusionPatterns(patterns, bounded);
-    linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, oneUse);
+    linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, reshapeFold);
     tensor::populateBubbleUpExpandShapePatterns(patterns);
     affine::AffineApplyOp::getCanonicalizationPatterns(patterns, context);
     linalg::GenericOp::getCanonicalizationPatterns(patterns, context);

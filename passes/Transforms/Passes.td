@@ -113,7 +113,10 @@ def FuseElementwise : Pass<"dlc-fuse-elementwise", "func::FuncOp"> {
     Produces: the same fused generics, except that two generics fuse only
     while the fused body has at most `max-body-ops` operations, so that long
     elementwise chains (unrolled loops) fuse in linear time into several
-    bounded kernels instead of one body that grows quadratically.
+    bounded kernels instead of one body that grows quadratically, and that
+    reshapes do not fold into integer matmuls and convolutions: the named
+    op (quantized_matmul, an i8 matmul or conv) keeps its reshaped operand,
+    so the int8 kernel strategy, which matches named ops, still sees it.
   }];
   let options = [Option<"maxBodyOps", "max-body-ops", "int64_t",
                         /*default=*/"256",

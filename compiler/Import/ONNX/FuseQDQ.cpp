@@ -13,6 +13,7 @@
 #include "llvm/ADT/STLExtras.h"
 
 #include <array>
+#include <cmath>
 
 #include <map>
 #include <set>
@@ -444,6 +445,100 @@ bool fuseConv(Graph &gr, int qIndex, std::set<int> &dead,
   return true;
 }
 
+/// DQ(x) [-> a data-movement op] -> Q with the same per-tensor scale and
+/// zero point, which quantizers write around Reshape, Transpose, Slice...
+/// (240 such pairs in a QDQ BERT), is the op on x itself. Exact: for 8-bit
+/// q and a normal scale, (q - z) * s / s lies within a few ulp of the
+/// integer q - z, so rounding returns it and Q(DQ(q)) = q.
+bool dropQDQPair(Graph &gr, int qIndex, std::set<int> &dead) {
+  static const std::set<std::string> moves = {
+      "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Slice"};
+  const onnx::NodeProto &q = gr.g.node(qIndex);
+  auto it = gr.producer.find(q.input(0));
+  if (q.output_size() != 1 || it == gr.producer.end())
+    return false;
+  const onnx::NodeProto &p = gr.g.node(it->second);
+  const onnx::NodeProto *mid = nullptr;
+  std::string dqOut = q.input(0);
+  if ((p.domain().empty() || p.domain() == "ai.onnx") &&
+      moves.count(p.op_type())) {
+    if (gr.uses[q.input(0)] != 1 || p.input_size() < 1 || p.output_size() != 1)
+      return false;
+    mid = &p;
+    dqOut = p.input(0);
+  }
+  const onnx::NodeProto *dq = gr.producerOf(dqOut, "DequantizeLinear");
+  if (!dq)
+    return false;
+  int32_t type = gr.type(dq->input(0));
+  int32_t qType = q.input_size() > 2 && !q.input(2).empty()
+                      ? gr.type(q.input(2))
+                      : TensorProto::UINT8;
+  if (type != qType)
+    return false;
+  QParams a = quantParams(gr, *dq, type, 1, false);
+  QParams b = quantParams(gr, q, type, 1, false);
+  if (a.scale.empty() || b.scale.empty())
+    return false;
+  float sa = view(gr.constant(a.scale)).floats()[0];
+  float sb = view(gr.constant(b.scale)).floats()[0];
+  auto zeroPoint = [&](const QParams &qp) -> int64_t {
+    const TensorProto *z = gr.constant(qp.zeroPoint);
+    return z ? view(z).ints()[0] : 0;
+  };
+  if (sa != sb || !std::isnormal(sa) || zeroPoint(a) != zeroPoint(b))
+    return false;
+  onnx::NodeProto replacement =
+      mid ? *mid : makeNode("Identity", {dq->input(0)}, q.output(0));
+  replacement.set_input(0, dq->input(0));
+  replacement.set_output(0, q.output(0));
+  ++gr.uses[dq->input(0)];
+  if (mid)
+    dead.insert(gr.producer[q.input(0)]);
+  if (--gr.uses[dqOut] == 0)
+    dead.insert(gr.producer[dqOut]);
+  *gr.g.mutable_node(qIndex) = std::move(replacement);
+  return true;
+}
+
+/// Gather(DQ(x)) with a per-tensor DequantizeLinear becomes DQ(Gather(x)):
+/// the two commute (DQ is elementwise with one scale and zero point), and
+/// the gather then reads the 8-bit table instead of a dequantized copy of
+/// all of it (a quantized embedding: 30,522 x 768 values dequantized per run
+/// for 128 rows). The DQ stays where something else reads its output.
+bool sinkGatherDQ(Graph &gr, int gatherIndex, std::set<int> &dead,
+                  std::vector<onnx::NodeProto> &after) {
+  const onnx::NodeProto &gather = gr.g.node(gatherIndex);
+  if (gather.input_size() != 2 || gather.output_size() != 1)
+    return false;
+  const onnx::NodeProto *dq =
+      gr.producerOf(gather.input(0), "DequantizeLinear");
+  if (!dq || dq->input_size() < 2 || attrInt(*dq, "block_size", 0) != 0)
+    return false;
+  auto perTensor = [&](int i) {
+    if (dq->input_size() <= i || dq->input(i).empty())
+      return i == 2; // The zero point may be absent.
+    const TensorProto *t = gr.constant(dq->input(i));
+    return t && elements(*t) == 1;
+  };
+  if (!perTensor(1) || !perTensor(2))
+    return false;
+  std::string out = gather.output(0);
+  std::string raw = gr.fresh(out + "_quantized");
+  std::vector<std::string> dqIn(dq->input().begin(), dq->input().end());
+  dqIn[0] = raw;
+  onnx::NodeProto moved = makeNode("DequantizeLinear", dqIn, out);
+  for (const auto &a : dq->attribute())
+    *moved.add_attribute() = a;
+  if (gr.uses[gather.input(0)] == 1)
+    dead.insert(gr.producer[gather.input(0)]);
+  onnx::NodeProto &g = *gr.g.mutable_node(gatherIndex);
+  g.set_input(0, dq->input(0));
+  g.set_output(0, raw);
+  after.push_back(std::move(moved));
+  return true;
+}
+
 } // namespace
 
 int fuseQDQ(onnx::GraphProto &g) {
@@ -459,12 +554,19 @@ int fuseQDQ(onnx::GraphProto &g) {
         n.op_type() == "QuantizeLinear" && n.input_size() >= 2) {
       std::vector<onnx::NodeProto> extra, next;
       if (fuseMatMul(gr, i, dead) || fuseGemm(gr, i, dead, extra) ||
-          fuseConv(gr, i, dead, next))
+          fuseConv(gr, i, dead, next) || dropQDQPair(gr, i, dead))
         ++fused;
       if (!extra.empty())
         before[i] = std::move(extra);
       if (!next.empty())
         afterNode[i] = std::move(next);
+    } else if ((n.domain().empty() || n.domain() == "ai.onnx") &&
+               n.op_type() == "Gather") {
+      std::vector<onnx::NodeProto> next;
+      if (sinkGatherDQ(gr, i, dead, next)) {
+        ++fused;
+        afterNode[i] = std::move(next);
+      }
     }
   }
   if (!fused)

@@ -11,6 +11,11 @@
 //   DQ(a) -> MatMul <- DQ(constant 2-D b)  -> Q   =>   QLinearMatMul
 //   DQ(a) -> Gemm <- DQ(constant b), DQ(int32 bias) -> Q
 //       =>   MatMulInteger + Add + Cast + Mul + QuantizeLinear
+//   DQ(x) -> Conv <- DQ(constant w), DQ(int32 bias) [-> Relu] -> Q
+//       =>   QLinearConv [-> Max(y, y_zero_point)]
+//   Gather(DQ(x), indices), DQ per tensor  =>  DQ(Gather(x, indices))
+//   DQ(x) [-> Reshape/Transpose/Slice/...] -> Q, same scale and zero point
+//       =>   x [-> the same op]
 //
 // The integer form rounds once (the int32 sum times a_scale * b_scale /
 // y_scale, half to even) where the float form rounds the float sum; the two

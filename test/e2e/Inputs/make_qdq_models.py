@@ -23,6 +23,12 @@ within one quantization step of it (the two round differently near ties).
   conv-s8-relu-zp    int8 activations whose output zero point is above the
                      type's minimum, so the Relu stays as Max(y, zero point);
                      per-tensor weights without bias, a 1-D convolution
+  gather-dq          a quantized embedding: Gather of a per-tensor
+                     DequantizeLinear'd uint8 table (gathered first, then
+                     dequantized), the table's DequantizeLinear also read by
+                     a ReduceMax (it stays for that reader)
+  qdq-pairs          DQ -> Transpose -> Q and DQ -> Q with equal scales and
+                     zero points, which become the Transpose on int8 values
 """
 import os
 import sys
@@ -230,3 +236,40 @@ conv_case("conv-relu-chain", rng.uniform(-1, 1, (1, 8, 12, 12)).astype(np.float3
      rng.integers(-500, 500, 10).astype(np.int32), False, 0.05, np.array(128, u8), {})])
 conv_case("conv-s8-relu-zp", rng.uniform(-1, 1, (2, 12, 20)).astype(np.float32), 1 / 127, np.array(0, i8), [
     (weights((20, 12, 5)), np.float32(0.004), None, True, 0.02, np.array(-20, i8), dict(pads=[2, 2]))])
+
+
+# A quantized embedding table; int64 token ids as input.
+table = rng.integers(0, 256, (40, 24)).astype(u8)
+g = h.make_graph(
+    [h.make_node("DequantizeLinear", ["t", "t_s", "t_z"], ["tf"]),
+     h.make_node("Gather", ["tf", "x"], ["y"]),
+     h.make_node("ReduceMax", ["tf"], ["m"], keepdims=1)],
+    "gather-dq", [h.make_tensor_value_info("x", T.INT64, (2, 5))],
+    [h.make_tensor_value_info("y", T.FLOAT, None), h.make_tensor_value_info("m", T.FLOAT, None)],
+    [nh.from_array(table, "t"), nh.from_array(np.float32(0.013), "t_s"), nh.from_array(np.array(121, u8), "t_z")])
+gm = h.make_model(g, opset_imports=[h.make_opsetid("", 21)])
+gm.ir_version = 10
+save("gather-dq", gm, gm, rng.integers(0, 40, (2, 5)).astype(np.int64), 0.013)
+
+# DQ -> Transpose -> Q and DQ -> Q with the same scale and zero point (as
+# quantizers write around data-movement ops): the integer form moves the
+# int8 values (the pairs are dropped, exactly).
+xs = rng.uniform(-1, 1, (2, 3, 4)).astype(np.float32)
+p_inits = [nh.from_array(np.float32(0.009), "s"), nh.from_array(np.array(-3, i8), "z")]
+def pair_model(nodes):
+    g = h.make_graph(nodes, "qdq-pairs", [h.make_tensor_value_info("x", T.FLOAT, xs.shape)],
+                     [h.make_tensor_value_info("y", T.FLOAT, None)], p_inits)
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 21)])
+    m.ir_version = 10
+    return m
+save("qdq-pairs", pair_model([
+    h.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
+    h.make_node("DequantizeLinear", ["q", "s", "z"], ["d"]),
+    h.make_node("Transpose", ["d"], ["t"], perm=[2, 0, 1]),
+    h.make_node("QuantizeLinear", ["t", "s", "z"], ["q2"]),
+    h.make_node("DequantizeLinear", ["q2", "s", "z"], ["d2"]),
+    h.make_node("QuantizeLinear", ["d2", "s", "z"], ["q3"]),
+    h.make_node("DequantizeLinear", ["q3", "s", "z"], ["y"])]), pair_model([
+    h.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
+    h.make_node("Transpose", ["q"], ["q3"], perm=[2, 0, 1]),
+    h.make_node("DequantizeLinear", ["q3", "s", "z"], ["y"])]), xs, 0.009)

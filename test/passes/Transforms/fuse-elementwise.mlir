@@ -50,3 +50,22 @@ func.func @chain(%x: tensor<8xf32>) -> tensor<8xf32> {
 // BOUND-NEXT:      arith.divf
 // BOUND-NEXT:      linalg.yield
 // BOUND-NOT:     linalg.generic
+
+// Tests that a reshape feeding a named op stays: folding it by expansion
+// would generalize the quantized_matmul, and the int8 kernel strategy
+// matches the named op (an int8 matmul behind a Reshape ran as a plain loop
+// nest).
+func.func @reshape_into_named(%a: tensor<4x2x3xi8>, %b: tensor<6x5xi8>) -> tensor<4x5xi32> {
+  %c0 = arith.constant 0 : i32
+  %z = arith.constant 0 : i32
+  %flat = tensor.collapse_shape %a [[0], [1, 2]] : tensor<4x2x3xi8> into tensor<4x6xi8>
+  %e = tensor.empty() : tensor<4x5xi32>
+  %init = linalg.fill ins(%c0 : i32) outs(%e : tensor<4x5xi32>) -> tensor<4x5xi32>
+  %r = linalg.quantized_matmul ins(%flat, %b, %z, %z : tensor<4x6xi8>, tensor<6x5xi8>, i32, i32) outs(%init : tensor<4x5xi32>) -> tensor<4x5xi32>
+  return %r : tensor<4x5xi32>
+}
+// CHECK-LABEL: func.func @reshape_into_named
+// CHECK:         tensor.collapse_shape
+// CHECK:         linalg.quantized_matmul
+// BOUND-LABEL: func.func @reshape_into_named
+// BOUND:         linalg.quantized_matmul

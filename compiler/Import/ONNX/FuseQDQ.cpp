@@ -154,6 +154,26 @@ QParams quantParams(Graph &gr, const onnx::NodeProto &n, int32_t dataType,
   return {n.input(1), name};
 }
 
+/// The QLinear operator `op` (QLinearMatMul, QLinearConv) of a DQ(a),
+/// DQ(b) -> `anchor` -> Q pattern: named after the Q (or the anchor),
+/// reading a, b and their (scale, zero point) pairs and the output's, and
+/// writing the Q's output.
+onnx::NodeProto qlinearNode(const char *op, const onnx::NodeProto &q,
+                            const onnx::NodeProto &anchor,
+                            const onnx::NodeProto &dqa, const QParams &pa,
+                            const onnx::NodeProto &dqb, const QParams &pb,
+                            const QParams &py) {
+  onnx::NodeProto n;
+  n.set_op_type(op);
+  n.set_name(q.name().empty() ? anchor.name() : q.name());
+  for (const std::string &in :
+       {dqa.input(0), pa.scale, pa.zeroPoint, dqb.input(0), pb.scale,
+        pb.zeroPoint, py.scale, py.zeroPoint})
+    n.add_input(in);
+  n.add_output(q.output(0));
+  return n;
+}
+
 /// The (scale, zero point) pairs of a DQ(a), DQ(constant b) -> Q pattern:
 /// a's and the output's per tensor, b's with `bCount` entries. Zero points
 /// are created (`create`) only once all three qualify.
@@ -205,14 +225,8 @@ bool fuseMatMul(Graph &gr, int qIndex, std::set<int> &dead) {
       !patternQualifies(gr, *dqa, *dqb, *b, bCount, q))
     return false;
   auto [pa, pb, py] = patternParams(gr, *dqa, *dqb, *b, bCount, q, true);
-  onnx::NodeProto fused;
-  fused.set_op_type("QLinearMatMul");
-  fused.set_name(q.name().empty() ? mm->name() : q.name());
-  for (const std::string &in :
-       {dqa->input(0), pa.scale, pa.zeroPoint, dqb->input(0), pb.scale,
-        pb.zeroPoint, py.scale, py.zeroPoint})
-    fused.add_input(in);
-  fused.add_output(q.output(0));
+  onnx::NodeProto fused =
+      qlinearNode("QLinearMatMul", q, *mm, *dqa, pa, *dqb, pb, py);
   // The MatMul goes; the DequantizeLinear nodes stay for other readers
   // (unread ones import as dead code, which is dropped).
   dead.insert(gr.producer[q.input(0)]);
@@ -417,18 +431,12 @@ bool fuseConv(Graph &gr, int qIndex, std::set<int> &dead,
                             view(gr.constant(dqb->input(1))).floats()))
     return false;
   auto [px, pw, py] = patternParams(gr, *dqa, *dqb, *w, wCount, q, true);
-  onnx::NodeProto fused;
-  fused.set_op_type("QLinearConv");
-  fused.set_name(q.name().empty() ? conv->name() : q.name());
-  for (const std::string &in :
-       {dqa->input(0), px.scale, px.zeroPoint, dqb->input(0), pw.scale,
-        pw.zeroPoint, py.scale, py.zeroPoint})
-    fused.add_input(in);
+  onnx::NodeProto fused =
+      qlinearNode("QLinearConv", q, *conv, *dqa, px, *dqb, pw, py);
   if (hasBias)
     fused.add_input(dqc->input(0));
   for (const auto &a : conv->attribute())
     *fused.add_attribute() = a;
-  fused.add_output(q.output(0));
   if (relu) {
     const TensorProto *z = gr.constant(py.zeroPoint);
     int64_t zy = z ? view(z).ints()[0] : 0;

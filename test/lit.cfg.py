@@ -61,7 +61,7 @@ def has_module(mod):
     return subprocess.call([python, "-c", "import " + mod],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0
 
-for mod in ("torch", "torchvision"):
+for mod in ("torch", "torchvision", "sklearn"):
     if has_module(mod):
         config.available_features.add(mod)
 # Artifacts built for -target=x86-64-avx512 run only where the CPU has

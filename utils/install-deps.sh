@@ -13,7 +13,7 @@ PACKAGES=(
   libclang-rt-22-dev
   libprotobuf-dev protobuf-compiler libonnx-testdata curl ca-certificates
   python3-venv
-  python3-onnx python3-numpy python3-torch python3-torchvision
+  python3-onnx python3-numpy python3-torch python3-torchvision python3-sklearn
   qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 )
 missing=()

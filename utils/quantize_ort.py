@@ -6,6 +6,11 @@ QDQ model. Calibration samples are seeded standard-normal inputs (or the
 model's test_data_set_*/input_*.pb beside it, when present).
 
   python utils/quantize_ort.py model.onnx model_int8.onnx [--samples N]
+      [--save-calibration DIR]
+
+--save-calibration writes the same samples as DIR/sample_K/input_J.pb, for
+dlc's own post-training quantization (dlc --quantize=int8 --calibration=DIR),
+so both quantizers see the same calibration data.
 
 Runs in the benchmark environment (utils/bench-env.sh), never in tests."""
 import argparse
@@ -49,12 +54,21 @@ def main():
     ap.add_argument("model")
     ap.add_argument("out")
     ap.add_argument("--samples", type=int, default=8)
+    ap.add_argument("--save-calibration", metavar="DIR")
     a = ap.parse_args()
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     pre = a.out + ".pre.onnx"
     quant_pre_process(a.model, pre, skip_symbolic_shape=True)
     model = onnx.load(pre)
-    quantize_static(pre, a.out, Reader(model, a.samples), quant_format=QuantFormat.QDQ,
+    reader = Reader(model, a.samples)
+    if a.save_calibration:
+        for k, feed in enumerate(reader.batches):
+            d = os.path.join(a.save_calibration, "sample_%03d" % k)
+            os.makedirs(d, exist_ok=True)
+            for j, (name, value) in enumerate(feed.items()):
+                with open(os.path.join(d, "input_%d.pb" % j), "wb") as f:
+                    f.write(numpy_helper.from_array(value, name).SerializeToString())
+    quantize_static(pre, a.out, reader, quant_format=QuantFormat.QDQ,
                     per_channel=True, activation_type=QuantType.QUInt8,
                     weight_type=QuantType.QInt8)
     os.remove(pre)

@@ -43,6 +43,24 @@ struct ImportLimits {
   int64_t maxUnrolledNodes = 20000;
 };
 
+/// Post-training quantization (docs/quantization.md): --quantize=int8 with
+/// --calibration=DIR builds an instrumented float model, runs it in-process
+/// over the samples, and compiles the model with integer kernels.
+struct QuantizeOptions {
+  /// --quantize: empty (off) or "int8".
+  std::string mode;
+  /// --calibration=DIR: the samples (backend-test layout or .npy files).
+  std::string calibrationDir;
+  /// --calibrate=minmax|percentile=P|entropy.
+  enum class Method { MinMax, Percentile, Entropy } method = Method::MinMax;
+  double percentile = 99.99;
+  /// --accuracy-check=DIR: held-out samples for the accuracy table.
+  std::string accuracyDir;
+  /// --accuracy-budget=<dB>: the least SQNR of every output; layers go back
+  /// to float, most sensitive first, until it holds. 0 means no budget.
+  double accuracyBudgetDb = 0;
+};
+
 struct CompilerOptions {
   std::string target = "host";
   std::string cpu;      // -mcpu= override.
@@ -65,6 +83,7 @@ struct CompilerOptions {
   uint64_t maxRam = 0;
   uint64_t maxFlash = 0;
   ImportLimits limits;
+  QuantizeOptions quantize;
 };
 
 } // namespace mlir::dlc

@@ -8,6 +8,7 @@
 #include "compiler/Pipeline/Pipeline.h"
 
 #include "compiler/Import/ONNX/Importer.h"
+#include "compiler/Quant/PTQ.h"
 #include "targets/LLVMCommon/Emit.h"
 #include "targets/ModelSignature.h"
 #include "targets/Target.h"
@@ -75,22 +76,18 @@ static LogicalResult printModule(ModuleOp module, llvm::StringRef outputPath) {
   return writeOutputFile(module.getLoc(), outputPath, text);
 }
 
-LogicalResult mlir::dlc::compileModel(MLIRContext &context,
-                                      const CompilerOptions &options,
-                                      llvm::StringRef inputPath,
-                                      llvm::StringRef outputPath) {
-  Location loc = FileLineColLoc::get(&context, inputPath, 0, 0);
+/// Phases 1 (import, from the loaded model) to 7.
+static LogicalResult compileLoaded(MLIRContext &context,
+                                   const CompilerOptions &options,
+                                   OnnxModel &model,
+                                   llvm::StringRef outputPath) {
+  Location loc = FileLineColLoc::get(&context, model.path, 0, 0);
   std::string error;
   std::unique_ptr<Target> target =
       createTarget(options.target, options.cpu, options.features, error);
   if (!target)
     return emitError(loc) << error;
-
-  // 1. import
-  std::unique_ptr<OnnxModel> model = loadOnnxModel(inputPath, options, error);
-  if (!model)
-    return emitError(loc) << error;
-  OwningOpRef<ModuleOp> module = importOnnxModel(&context, *model, options);
+  OwningOpRef<ModuleOp> module = importOnnxModel(&context, model, options);
   if (!module || failed(verify(*module)))
     return failure();
   if (options.emit == Phase::Import)
@@ -148,4 +145,45 @@ LogicalResult mlir::dlc::compileModel(MLIRContext &context,
       options.emit == Phase::Library)
     kind = ArtifactKind::Object;
   return target->emit(*module, signature, options, kind, outputPath);
+}
+
+LogicalResult mlir::dlc::compileModel(MLIRContext &context,
+                                      const CompilerOptions &options,
+                                      llvm::StringRef inputPath,
+                                      llvm::StringRef outputPath) {
+  Location loc = FileLineColLoc::get(&context, inputPath, 0, 0);
+  std::string error;
+  if (!createTarget(options.target, options.cpu, options.features, error))
+    return emitError(loc) << error;
+  // 1. load: checker, shape inference, folding, QDQ patterns.
+  std::unique_ptr<OnnxModel> model = loadOnnxModel(inputPath, options, error);
+  if (!model)
+    return emitError(loc) << error;
+  if (options.quantize.mode.empty())
+    return compileLoaded(context, options, *model, outputPath);
+
+  // 3. quantize (post-training): the float model's calibration builds run
+  // through the same pipeline, for the host, before the artifact's.
+  quant::QuantReport report;
+  auto compile = [&](OnnxModel &m, const CompilerOptions &o,
+                     llvm::StringRef out) {
+    return compileLoaded(context, o, m, out);
+  };
+  // A host .so with no report or budgets is byte for byte the build that
+  // quantization measures: it is written from there, not compiled again.
+  bool hostSo = options.target == "host" && options.cpu.empty() &&
+                options.features.empty() && options.emit == Phase::Library &&
+                options.reportPath.empty() && !options.maxRam &&
+                !options.maxFlash && outputPath != "-" &&
+                !outputPath.ends_with(".o") && !outputPath.ends_with(".a");
+  bool written = false;
+  if (failed(quant::quantizeModel(loc, options, *model, compile, report,
+                                  hostSo ? outputPath : llvm::StringRef(),
+                                  &written)) ||
+      (!written && failed(compileLoaded(context, options, *model, outputPath))))
+    return failure();
+  quant::printReport(report, outputPath == "-" ? llvm::errs() : llvm::outs());
+  if (!options.reportPath.empty())
+    return quant::addReportSection(loc, report, options.reportPath);
+  return success();
 }

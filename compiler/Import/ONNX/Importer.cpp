@@ -572,6 +572,29 @@ loadOnnxModelUnguarded(llvm::StringRef bytes, llvm::StringRef path,
   return model;
 }
 
+bool mlir::dlc::finishRewrittenModel(OnnxModel &model, std::string &error) {
+  onnx::ModelProto &proto = *model.proto;
+  try {
+    // The rewrite reads the new values' types; it adds values of its own.
+    onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*error_mode=*/0,
+                                     /*data_prop=*/!hasLongVector(proto.graph()));
+    onnx::shape_inference::InferShapes(proto, onnx::OpSchemaRegistry::Instance(),
+                                       opts);
+    if (fuseQDQ(*proto.mutable_graph()) > 0)
+      onnx::shape_inference::InferShapes(
+          proto, onnx::OpSchemaRegistry::Instance(), opts);
+  } catch (const std::exception &e) {
+    error = "'" + model.path + "': shape inference failed after quantizing: " +
+            e.what();
+    return false;
+  }
+  if (!checkNodeTypes(proto, error)) {
+    error = "'" + model.path + "': " + error;
+    return false;
+  }
+  return true;
+}
+
 std::unique_ptr<OnnxModel>
 mlir::dlc::loadOnnxModel(llvm::StringRef path, const CompilerOptions &options,
                          std::string &error) {

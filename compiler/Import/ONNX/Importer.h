@@ -50,6 +50,12 @@ std::unique_ptr<OnnxModel> loadOnnxModelFromBytes(llvm::StringRef bytes,
                                                   const CompilerOptions &options,
                                                   std::string &error);
 
+/// After a pass rewrote a loaded model's graph (post-training quantization
+/// inserts QuantizeLinear/DequantizeLinear pairs): rewrites its QDQ
+/// patterns into integer operators, infers shapes again and checks node
+/// types, as loading does. On failure returns false and sets `error`.
+bool finishRewrittenModel(OnnxModel &model, std::string &error);
+
 /// Imports the model. Reports every problem (all unsupported operators at
 /// once) through MLIR diagnostics and returns null on failure.
 OwningOpRef<ModuleOp> importOnnxModel(MLIRContext *context,

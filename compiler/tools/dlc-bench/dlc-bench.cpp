@@ -3,6 +3,12 @@
 //   dlc-bench model.onnx [-target=host] [--input-shape ...] [--dim ...]
 //             [--threads N] [--runs N] [--min-time S] [--python PATH]
 //             [--dlc-flag=FLAG ...]   (passed to dlc, e.g. --winograd=0)
+//             [--peer-model PATH]     (what onnxruntime runs; default: the
+//                                      model itself)
+//
+// --peer-model compares dlc's own quantization with another tool's: dlc
+// compiles model.onnx with --dlc-flag=--quantize=int8 ..., onnxruntime runs
+// the model its quantizer wrote from the same calibration data.
 //
 // Compiles the model with dlc, makes seeded inputs from the artifact's
 // descriptor, times dlc's artifact and onnxruntime's CPU execution provider on
@@ -83,7 +89,8 @@ int usage() {
   std::fprintf(stderr,
                "usage: dlc-bench model.onnx [-target=T] [--input-shape ...] "
                "[--dim ...] [--threads N] [--runs N] [--min-time S] "
-               "[--python PATH] [--keep DIR] [--dlc-flag=FLAG ...]\n");
+               "[--python PATH] [--keep DIR] [--dlc-flag=FLAG ...] "
+               "[--peer-model PATH]\n");
   return 2;
 }
 
@@ -241,7 +248,7 @@ HostTensor makeInput(const dlc_tensor_desc_t &d, uint64_t seed) {
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string model, target = "host", python, keep;
+  std::string model, target = "host", python, keep, peerModel;
   std::vector<std::string> dlcFlags;
   int threads = 1, runs = 20;
   double minTime = 2.0;
@@ -271,6 +278,8 @@ int main(int argc, char **argv) {
       dlcFlags.push_back(std::string("--input-shape=") + v);
     else if (const char *v = value("--dim"))
       dlcFlags.push_back(std::string("--dim=") + v);
+    else if (const char *v = value("--peer-model"))
+      peerModel = v;
     else if (const char *v = value("--dlc-flag")) // Passed to dlc as is.
       dlcFlags.push_back(v);
     else if (a == "-h" || a == "--help")
@@ -357,7 +366,8 @@ int main(int argc, char **argv) {
   // that both see the same machine when its speed drifts.
   OrtPeer peer;
   std::string version;
-  if (!peer.start({python, "-c", kOrtScript, model, inDir, ortDir,
+  if (!peer.start({python, "-c", kOrtScript,
+                   peerModel.empty() ? model : peerModel, inDir, ortDir,
                    std::to_string(threads)},
                   version))
     return fail("onnxruntime did not start (run utils/bench-env.sh?)");

@@ -106,6 +106,30 @@ static cl::opt<int64_t> maxUnrolledNodes(
     cl::desc("Most nodes that unrolling Loops with a compile-time trip count "
              "and Scans may write, all of them together (default 20000)"),
     cl::init(20000), cl::cat(dlcCategory));
+static cl::opt<std::string> quantizeMode(
+    "quantize",
+    cl::desc("Post-training quantization: int8 (needs --calibration)"),
+    cl::value_desc("int8"), cl::cat(dlcCategory));
+static cl::opt<std::string> calibrationDir(
+    "calibration",
+    cl::desc("Calibration samples: */input_K.pb or .npy per sample, or .npy "
+             "files of stacked samples"),
+    cl::value_desc("dir"), cl::cat(dlcCategory));
+static cl::opt<std::string> calibrateMethod(
+    "calibrate",
+    cl::desc("How activation ranges are picked: minmax (default), "
+             "percentile=P, entropy (KL divergence)"),
+    cl::init("minmax"), cl::cat(dlcCategory));
+static cl::opt<std::string> accuracyDir(
+    "accuracy-check",
+    cl::desc("Held-out samples on which the quantized build is compared "
+             "with the float one"),
+    cl::value_desc("dir"), cl::cat(dlcCategory));
+static cl::opt<double> accuracyBudget(
+    "accuracy-budget",
+    cl::desc("Least SQNR (dB) of every output on the calibration set; the "
+             "most sensitive layers go back to float until it holds"),
+    cl::init(0), cl::value_desc("dB"), cl::cat(dlcCategory));
 static cl::opt<bool> listTargets("list-targets",
                                  cl::desc("Print the known targets and exit"),
                                  cl::cat(dlcCategory));
@@ -289,6 +313,49 @@ int main(int argc, char **argv) {
       return 1;
     }
     options.inputValues[name.str()] = values;
+  }
+
+  options.quantize.mode = quantizeMode;
+  options.quantize.calibrationDir = calibrationDir;
+  options.quantize.accuracyDir = accuracyDir;
+  options.quantize.accuracyBudgetDb = accuracyBudget;
+  {
+    StringRef m = calibrateMethod;
+    double p = 0;
+    if (m == "minmax") {
+      options.quantize.method = dlc::QuantizeOptions::Method::MinMax;
+    } else if (m == "entropy") {
+      options.quantize.method = dlc::QuantizeOptions::Method::Entropy;
+    } else if (m.consume_front("percentile=") && !m.getAsDouble(p) &&
+               p > 50 && p <= 100) {
+      options.quantize.method = dlc::QuantizeOptions::Method::Percentile;
+      options.quantize.percentile = p;
+    } else {
+      errs() << "dlc: error: malformed --calibrate='" << calibrateMethod
+             << "' (expected minmax, percentile=P with 50 < P <= 100, or "
+                "entropy)\n";
+      return 1;
+    }
+  }
+  if (!quantizeMode.empty() && quantizeMode != "int8") {
+    errs() << "dlc: error: --quantize='" << quantizeMode
+           << "' is not supported (expected int8)\n";
+    return 1;
+  }
+  bool quantFlags = !calibrationDir.empty() || !accuracyDir.empty() ||
+                    accuracyBudget != 0 || calibrateMethod != "minmax";
+  if (quantizeMode.empty() && quantFlags) {
+    errs() << "dlc: error: --calibration, --calibrate, --accuracy-check and "
+              "--accuracy-budget need --quantize=int8\n";
+    return 1;
+  }
+  if (!quantizeMode.empty() && calibrationDir.empty()) {
+    errs() << "dlc: error: --quantize=int8 needs --calibration=DIR\n";
+    return 1;
+  }
+  if (accuracyBudget < 0 || accuracyBudget > 200) {
+    errs() << "dlc: error: --accuracy-budget must lie in 0-200 dB\n";
+    return 1;
   }
 
   DialectRegistry registry;

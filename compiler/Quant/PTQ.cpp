@@ -1,0 +1,445 @@
+//===- PTQ.cpp - post-training quantization driver ------------------------===//
+#include "compiler/Quant/PTQ.h"
+#include "compiler/Quant/Calibration.h"
+#include "targets/LLVMCommon/Emit.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include "onnx/onnx_pb.h"
+#include "onnx/version_converter/convert.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::dlc;
+using namespace mlir::dlc::quant;
+
+namespace {
+
+/// A float model loaded for in-process runs, from a temporary .so.
+struct HostBuild {
+  llvm::SmallString<128> path;
+  std::optional<llvm::FileRemover> remover;
+  std::unique_ptr<LoadedModel> loaded;
+  std::map<std::string, size_t> outputIndex;
+};
+
+std::unique_ptr<OnnxModel> copyModel(const OnnxModel &m) {
+  auto c = std::make_unique<OnnxModel>();
+  *c->proto = *m.proto;
+  c->path = m.path;
+  c->inferenceNote = m.inferenceNote;
+  c->unrollBudget = m.unrollBudget;
+  return c;
+}
+
+/// Adds graph outputs for `names` (their inferred types); skips graph
+/// inputs and values already output.
+void addOutputs(onnx::GraphProto &g, const std::vector<std::string> &names) {
+  std::set<std::string> have;
+  for (const auto &o : g.output())
+    have.insert(o.name());
+  for (const auto &i : g.input())
+    have.insert(i.name());
+  std::map<std::string, const onnx::ValueInfoProto *> info;
+  for (const auto &vi : g.value_info())
+    info[vi.name()] = &vi;
+  for (const std::string &n : names)
+    if (!have.count(n) && info.count(n)) {
+      *g.add_output() = *info[n];
+      have.insert(n);
+    }
+}
+
+/// Compiles `m` for this machine into a temporary .so and loads it.
+LogicalResult buildForHost(Location loc, OnnxModel &m,
+                           const CompilerOptions &options,
+                           const CompileFn &compile, HostBuild &out) {
+  CompilerOptions host = options;
+  host.target = "host";
+  host.cpu.clear();
+  host.features.clear();
+  host.emit = Phase::Library;
+  host.reportPath.clear();
+  host.maxRam = host.maxFlash = 0;
+  host.quantize = QuantizeOptions();
+  if (llvm::sys::fs::createTemporaryFile("dlc-quantize", "so", out.path))
+    return emitError(loc) << "cannot create a temporary file";
+  out.remover.emplace(out.path);
+  if (failed(compile(m, host, out.path)))
+    return failure();
+  std::string error;
+  out.loaded = LoadedModel::load(out.path.str().str(), error);
+  if (!out.loaded)
+    return emitError(loc) << error;
+  const dlc_model_desc_t &d = out.loaded->desc();
+  for (uint32_t i = 0; i < d.num_outputs; ++i)
+    out.outputIndex[d.outputs[i].name] = i;
+  return success();
+}
+
+const float *floats(const HostTensor &t) {
+  return reinterpret_cast<const float *>(t.data.data());
+}
+size_t count(const HostTensor &t) { return t.data.size() / 4; }
+
+/// Sums for an SQNR: signal and noise power.
+struct Noise {
+  double signal = 0, noise = 0, maxAbs = 0;
+  void add(const HostTensor &ref, const HostTensor &q) {
+    const float *r = floats(ref), *x = floats(q);
+    for (size_t i = 0, n = std::min(count(ref), count(q)); i < n; ++i) {
+      double e = double(x[i]) - double(r[i]);
+      signal += double(r[i]) * r[i];
+      noise += e * e;
+      maxAbs = std::max(maxAbs, std::fabs(e));
+    }
+  }
+  double db() const {
+    if (noise == 0)
+      return std::numeric_limits<double>::infinity();
+    return signal == 0 ? -std::numeric_limits<double>::infinity()
+                       : 10.0 * std::log10(signal / noise);
+  }
+};
+
+/// Runs `samples` through the float build (`refs` given, or computed) and
+/// the quantized one; fills one OutputMetrics per float model output and,
+/// in `tensorDb`, the SQNR of each quantized tensor's dequantized value.
+LogicalResult evaluate(Location loc, const std::vector<Sample> &samples,
+                       const std::vector<std::vector<HostTensor>> &refs,
+                       HostBuild &floatBuild, HostBuild &quantBuild,
+                       const std::vector<std::string> &outputs,
+                       const std::map<std::string, std::string> &dqNames,
+                       const std::string &set, QuantReport &report,
+                       std::map<std::string, double> *tensorDb) {
+  std::map<std::string, Noise> outNoise, tensorNoise;
+  std::map<std::string, std::pair<int64_t, int64_t>> top1;
+  std::string error;
+  std::vector<HostTensor> ref, got;
+  for (size_t s = 0; s < samples.size(); ++s) {
+    if (!refs.empty())
+      ref = refs[s];
+    else if (!floatBuild.loaded->run(samples[s], ref, error))
+      return emitError(loc) << error;
+    if (!quantBuild.loaded->run(samples[s], got, error))
+      return emitError(loc) << error;
+    for (const std::string &o : outputs) {
+      const HostTensor &r = ref[floatBuild.outputIndex.at(o)];
+      const HostTensor &q = got[quantBuild.outputIndex.at(o)];
+      outNoise[o].add(r, q);
+      int64_t last = r.shape.empty() ? 1 : r.shape.back();
+      if (last > 1)
+        for (size_t row = 0; row + last <= count(r); row += last) {
+          const float *a = floats(r) + row, *b = floats(q) + row;
+          top1[o].first += std::max_element(a, a + last) - a ==
+                           std::max_element(b, b + last) - b;
+          ++top1[o].second;
+        }
+    }
+    if (tensorDb)
+      for (const auto &[t, dq] : dqNames) {
+        // The float value: an output of the instrumented build, or a model
+        // input.
+        const HostTensor *r = nullptr;
+        if (auto fi = floatBuild.outputIndex.find(t);
+            fi != floatBuild.outputIndex.end())
+          r = &ref[fi->second];
+        for (const HostTensor &in : samples[s])
+          if (!r && in.name == t)
+            r = &in;
+        auto qi = quantBuild.outputIndex.find(dq);
+        if (r && qi != quantBuild.outputIndex.end())
+          tensorNoise[t].add(*r, got[qi->second]);
+      }
+  }
+  for (const std::string &o : outputs) {
+    OutputMetrics m{o, set, outNoise[o].db(), outNoise[o].maxAbs,
+                    top1[o].first, top1[o].second};
+    report.outputs.push_back(m);
+  }
+  if (tensorDb)
+    for (const auto &[t, n] : tensorNoise)
+      (*tensorDb)[t] = n.db();
+  return success();
+}
+
+std::string methodName(const QuantizeOptions &q) {
+  switch (q.method) {
+  case QuantizeOptions::Method::MinMax:
+    return "minmax";
+  case QuantizeOptions::Method::Percentile: {
+    std::string s;
+    llvm::raw_string_ostream os(s);
+    os << "percentile=" << llvm::format("%g", q.percentile);
+    return s;
+  }
+  case QuantizeOptions::Method::Entropy:
+    return "entropy";
+  }
+  return "";
+}
+
+} // namespace
+
+LogicalResult mlir::dlc::quant::quantizeModel(Location loc,
+                                              const CompilerOptions &options,
+                                              OnnxModel &model,
+                                              const CompileFn &compile,
+                                              QuantReport &report,
+                                              llvm::StringRef artifactPath,
+                                              bool *wroteArtifact) {
+  const QuantizeOptions &qo = options.quantize;
+  if (qo.mode != "int8")
+    return emitError(loc) << "--quantize=" << qo.mode
+                          << " is not supported (int8 is)";
+  if (qo.calibrationDir.empty())
+    return emitError(loc) << "--quantize=int8 needs --calibration=DIR";
+  report.method = methodName(qo);
+  std::string error;
+
+  // Per-channel DequantizeLinear (axis) needs opset 13: older models go
+  // through ONNX's version converter first.
+  for (const auto &op : model.proto->opset_import())
+    if ((op.domain().empty() || op.domain() == "ai.onnx") &&
+        op.version() < 13) {
+      try {
+        *model.proto =
+            onnx::version_conversion::ConvertVersion(*model.proto, 13);
+      } catch (const std::exception &e) {
+        return emitError(loc)
+               << "quantizing needs opset 13 or later; ONNX's version "
+                  "converter could not convert this opset-"
+               << op.version() << " model: " << e.what();
+      }
+      if (!finishRewrittenModel(model, error))
+        return emitError(loc) << error;
+      break;
+    }
+
+  std::vector<std::string> modelOutputs;
+  for (const auto &o : model.proto->graph().output())
+    if (o.type().tensor_type().elem_type() == onnx::TensorProto::FLOAT)
+      modelOutputs.push_back(o.name());
+
+  // 1. The float build, instrumented: every tensor the plan quantizes is
+  // also an output.
+  QuantPlan full = planInt8(model.proto->graph(), {});
+  std::unique_ptr<OnnxModel> instrumented = copyModel(model);
+  addOutputs(*instrumented->proto->mutable_graph(), full.tensors);
+  HostBuild floatBuild;
+  if (failed(buildForHost(loc, *instrumented, options, compile, floatBuild)))
+    return failure();
+
+  // 2. Calibration: ranges over the samples (a second pass for histograms).
+  std::vector<Sample> samples;
+  if (!readSamples(qo.calibrationDir, floatBuild.loaded->desc(), samples,
+                   error))
+    return emitError(loc) << error;
+  report.calibrationSamples = samples.size();
+  const dlc_model_desc_t &desc = floatBuild.loaded->desc();
+  std::map<std::string, size_t> inputIndex;
+  for (uint32_t i = 0; i < desc.num_inputs; ++i)
+    inputIndex[desc.inputs[i].name] = i;
+  std::map<std::string, TensorStats> stats;
+  std::vector<std::vector<HostTensor>> refs;
+  auto observe = [&](bool histogram) -> LogicalResult {
+    std::vector<HostTensor> outs;
+    for (const Sample &s : samples) {
+      if (!floatBuild.loaded->run(s, outs, error))
+        return emitError(loc) << error;
+      for (const std::string &t : full.tensors) {
+        const HostTensor *v = nullptr;
+        if (auto it = floatBuild.outputIndex.find(t);
+            it != floatBuild.outputIndex.end())
+          v = &outs[it->second];
+        else if (auto it = inputIndex.find(t); it != inputIndex.end())
+          v = &s[it->second];
+        if (!v)
+          continue;
+        if (histogram)
+          stats[t].observeHistogram(floats(*v), count(*v));
+        else
+          stats[t].observeRange(floats(*v), count(*v));
+      }
+      if (!histogram)
+        refs.push_back(outs);
+    }
+    return success();
+  };
+  if (failed(observe(false)))
+    return failure();
+  if (qo.method != QuantizeOptions::Method::MinMax) {
+    for (auto &[t, st] : stats)
+      st.startHistogram(qo.method == QuantizeOptions::Method::Entropy);
+    if (failed(observe(true)))
+      return failure();
+  }
+  std::map<std::string, std::pair<float, float>> ranges;
+  for (const std::string &t : full.tensors)
+    ranges[t] = stats[t].range(qo);
+
+  std::vector<Sample> heldOut;
+  if (!qo.accuracyDir.empty() &&
+      !readSamples(qo.accuracyDir, desc, heldOut, error))
+    return emitError(loc) << error;
+  report.heldOutSamples = heldOut.size();
+
+  // 3. Quantize, measure; under a budget, move the layer that loses the
+  // most SQNR (its output's against its input's) back to float and retry.
+  std::set<std::string> keepFloat;
+  std::unique_ptr<OnnxModel> quantized;
+  for (;;) {
+    QuantPlan plan = planInt8(model.proto->graph(), keepFloat);
+    quantized = copyModel(model);
+    std::map<std::string, std::string> dqNames;
+    insertQDQ(*quantized->proto->mutable_graph(), plan, ranges, dqNames);
+    if (!finishRewrittenModel(*quantized, error))
+      return emitError(loc) << error;
+    bool budget = qo.accuracyBudgetDb > 0;
+    std::unique_ptr<OnnxModel> probe = copyModel(*quantized);
+    if (budget) {
+      std::vector<std::string> dqs;
+      for (const auto &[t, dq] : dqNames)
+        dqs.push_back(dq);
+      addOutputs(*probe->proto->mutable_graph(), dqs);
+    }
+    HostBuild quantBuild;
+    if (failed(buildForHost(loc, *probe, options, compile, quantBuild)))
+      return failure();
+    report.decisions = plan.decisions;
+    report.outputs.clear();
+    std::map<std::string, double> tensorDb;
+    if (failed(evaluate(loc, samples, refs, floatBuild, quantBuild,
+                        modelOutputs, dqNames, "calibration", report,
+                        budget ? &tensorDb : nullptr)))
+      return failure();
+    double worst = std::numeric_limits<double>::infinity();
+    for (const OutputMetrics &m : report.outputs)
+      worst = std::min(worst, m.sqnrDb);
+    const QuantItem *pick = nullptr;
+    if (budget && worst < qo.accuracyBudgetDb) {
+      double bestDrop = -std::numeric_limits<double>::infinity();
+      for (const QuantItem &item : plan.items) {
+        auto in = tensorDb.find(item.input), out = tensorDb.find(item.output);
+        if (in == tensorDb.end() || out == tensorDb.end())
+          continue;
+        // The noise-to-signal power the layer adds (linear, not dB: a drop
+        // from 56 to 32 dB adds far less noise than one from 18 to 12).
+        double drop = std::pow(10.0, -out->second / 10.0) -
+                      std::pow(10.0, -in->second / 10.0);
+        if (drop > bestDrop) {
+          bestDrop = drop;
+          pick = &item;
+        }
+      }
+    }
+    if (pick) {
+      keepFloat.insert(pick->key);
+      report.movedToFloat.push_back(pick->key);
+      continue;
+    }
+    if (!heldOut.empty() &&
+        failed(evaluate(loc, heldOut, {}, floatBuild, quantBuild, modelOutputs,
+                        dqNames, "held-out", report, nullptr)))
+      return failure();
+    if (!artifactPath.empty() && !budget) {
+      auto bytes = llvm::MemoryBuffer::getFile(quantBuild.path);
+      if (!bytes)
+        return emitError(loc) << "cannot read the measured build";
+      if (failed(writeOutputFile(loc, artifactPath, (*bytes)->getBuffer())))
+        return failure();
+      *wroteArtifact = true;
+    }
+    break;
+  }
+  model.proto = std::move(quantized->proto);
+  return success();
+}
+
+void mlir::dlc::quant::printReport(const QuantReport &report,
+                                   llvm::raw_ostream &os) {
+  size_t int8 = 0;
+  for (const NodeDecision &d : report.decisions)
+    int8 += d.int8;
+  os << "dlc: int8 post-training quantization (" << report.method << ", "
+     << report.calibrationSamples << " calibration samples)\n";
+  os << llvm::format("  %-32s %-8s %-9s %s\n", "node", "op", "precision",
+                     "why");
+  for (const NodeDecision &d : report.decisions)
+    os << llvm::format("  %-32s %-8s %-9s %s\n", d.key.c_str(),
+                       d.opType.c_str(), d.int8 ? "int8" : "float",
+                       d.reason.c_str());
+  os << "  " << int8 << " of " << report.decisions.size()
+     << " compute nodes in int8; the others, and every other node, run in "
+        "float\n";
+  if (!report.movedToFloat.empty()) {
+    os << "  --accuracy-budget moved to float:";
+    for (const std::string &k : report.movedToFloat)
+      os << " " << k;
+    os << "\n";
+  }
+  os << llvm::format("  %-24s %-12s %9s %12s  %s\n", "output", "set",
+                     "SQNR dB", "max |err|", "top-1 agreement");
+  for (const OutputMetrics &m : report.outputs) {
+    std::string top1 = "-";
+    if (m.top1Rows)
+      top1 = std::to_string(m.top1Agree) + "/" + std::to_string(m.top1Rows) +
+             llvm::formatv(" ({0:F1}%)", 100.0 * m.top1Agree / m.top1Rows)
+                 .str();
+    os << llvm::format("  %-24s %-12s %9.2f %12.4g  %s\n", m.name.c_str(),
+                       m.set.c_str(), m.sqnrDb, m.maxAbsError, top1.c_str());
+  }
+}
+
+LogicalResult mlir::dlc::quant::addReportSection(Location loc,
+                                                 const QuantReport &report,
+                                                 llvm::StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return emitError(loc) << "cannot read the report '" << path << "'";
+  llvm::Expected<llvm::json::Value> json =
+      llvm::json::parse((*buffer)->getBuffer());
+  if (!json || !json->getAsObject()) {
+    if (!json)
+      llvm::consumeError(json.takeError());
+    return emitError(loc) << "the report '" << path << "' is not a JSON object";
+  }
+  llvm::json::Array nodes, outputs, moved;
+  for (const NodeDecision &d : report.decisions)
+    nodes.push_back(llvm::json::Object{{"node", d.key},
+                                       {"op", d.opType},
+                                       {"precision", d.int8 ? "int8" : "float"},
+                                       {"reason", d.reason}});
+  for (const OutputMetrics &m : report.outputs) {
+    llvm::json::Object o{{"output", m.name},
+                         {"set", m.set},
+                         {"max_abs_error", m.maxAbsError}};
+    // JSON has no infinity: an exact output's SQNR is null.
+    o["sqnr_db"] = std::isfinite(m.sqnrDb) ? llvm::json::Value(m.sqnrDb)
+                                           : llvm::json::Value(nullptr);
+    if (m.top1Rows)
+      o["top1_agreement"] = double(m.top1Agree) / double(m.top1Rows);
+    outputs.push_back(std::move(o));
+  }
+  for (const std::string &k : report.movedToFloat)
+    moved.push_back(k);
+  (*json->getAsObject())["quantization"] = llvm::json::Object{
+      {"mode", "int8"},
+      {"calibration", report.method},
+      {"calibration_samples", int64_t(report.calibrationSamples)},
+      {"held_out_samples", int64_t(report.heldOutSamples)},
+      {"nodes", std::move(nodes)},
+      {"outputs", std::move(outputs)},
+      {"moved_to_float", std::move(moved)}};
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::formatv("{0:2}", *json) << "\n";
+  return writeOutputFile(loc, path, text);
+}

@@ -77,11 +77,13 @@ public:
 
   /// The integer dot-product instruction of the int8 kernels for a vector
   /// width of `bits`: VNNI's vpdpbusd (512-bit with AVX512-VNNI, 256-bit
-  /// with AVX-VNNI), Arm's sdot, x86's pmaddwd (every x86-64 has it at 128
+  /// with AVX-VNNI), Arm's smmla (i8mm) or sdot, x86's pmaddwd (every x86-64 has it at 128
   /// bits; 256 needs AVX2, 512 AVX-512BW), or portable vector code.
   std::string intDot(int64_t bits) const {
     if (!llvm::Triple(desc_.triple).isX86())
-      return hasFeatures("+dotprod") ? "sdot" : "generic";
+      return hasFeatures("+i8mm")      ? "smmla"
+             : hasFeatures("+dotprod") ? "sdot"
+                                       : "generic";
     if (bits == 512)
       return hasFeatures("+avx512vnni,+avx512bw") ? "vpdpbusd"
              : hasFeatures("+avx512bw")           ? "pmaddwd"

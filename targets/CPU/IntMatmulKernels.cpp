@@ -8,6 +8,8 @@
 //
 //   vpdpbusd  (AVX-512 VNNI, AVX-VNNI) 4 products of u8 x s8 per 32-bit lane
 //   sdot      (armv8.2 dotprod) 4 products of s8 x s8 per lane
+//   smmla     (armv8.6 i8mm) a 2x8 by 8x2 s8 product into 2x2 int32: 32
+//             products per instruction, twice sdot's
 //   pmaddwd   (SSE2 / AVX2 / AVX-512BW) 2 products of s16 x s16 per lane
 //   generic   the same pairs as extsi / muli / addi (other CPUs)
 //
@@ -45,7 +47,7 @@ using namespace mlir::dlc::cpu;
 
 namespace {
 
-enum class Dot { Generic, Pmaddwd, Vpdpbusd, Sdot };
+enum class Dot { Generic, Pmaddwd, Vpdpbusd, Sdot, Smmla };
 
 /// Packed weights up to this size run row-block-major (a quarter of a
 /// typical 512 KiB-2 MiB L2, leaving room for the rows and the output).
@@ -246,6 +248,11 @@ private:
   /// acc + the group products of `a` (one group broadcast to every lane)
   /// and `bv` (a group per lane).
   Value dotStep(Value acc, Value a, Value bv);
+  /// smmla's k loop over one tile; returns `init` plus the sums, per (row,
+  /// column vector) as the other forms' accumulators.
+  SmallVector<Value> smmlaLoop(Value ap, Value packed, Value panelBase,
+                               ArrayRef<Value> rows, int64_t nv, int64_t groups,
+                               ArrayRef<Value> init);
 
   const IntMatmul &m;
   Dot dot;
@@ -409,6 +416,64 @@ Value IntMatmulEmitter::dotStep(Value acc, Value a, Value bv) {
   llvm_unreachable("dot kind");
 }
 
+SmallVector<Value> IntMatmulEmitter::smmlaLoop(Value ap, Value packed,
+                                               Value panelBase,
+                                               ArrayRef<Value> rows, int64_t nv,
+                                               int64_t groups,
+                                               ArrayRef<Value> init) {
+  // Accumulator (p, c) holds rows 2p, 2p+1 by columns 2c, 2c+1 as
+  // [r0c0, r0c1, r1c0, r1c1]; they start at 0 and the init joins after the
+  // loop, in row layout.
+  int64_t pairs = rows.size() / 2, colPairs = 2 * nv;
+  auto vt = VectorType::get({4}, b.getI32Type());
+  auto v16 = VectorType::get({16}, b.getI8Type());
+  auto v8 = VectorType::get({8}, b.getI8Type());
+  Value zeroV = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vt, b.getI32IntegerAttr(0)));
+  SmallVector<Value> zeros(pairs * colPairs, zeroV);
+  auto kLoop = beginFor(groups, 1, zeros);
+  Value g = kLoop.getInductionVar();
+  SmallVector<Value> acc(kLoop.getRegionIterArgs());
+  Value zero8 = intConst(b.getI8Type(), 0);
+  SmallVector<Value> bv;
+  for (int64_t c = 0; c < colPairs; ++c)
+    bv.push_back(vector::TransferReadOp::create(
+        b, loc, v16, packed,
+        ValueRange{add(panelBase, add(mul(g, nr * 8), idx(c * 16)))}, zero8,
+        ArrayRef<bool>{true}));
+  SmallVector<int64_t> concat;
+  for (int64_t i = 0; i < 16; ++i)
+    concat.push_back(i);
+  for (int64_t p = 0; p < pairs; ++p) {
+    Value half[2];
+    for (int64_t h = 0; h < 2; ++h)
+      half[h] = vector::TransferReadOp::create(
+          b, loc, v8, ap, ValueRange{rows[2 * p + h], mul(g, 8)}, zero8,
+          ArrayRef<bool>{true});
+    Value a = vector::ShuffleOp::create(b, loc, half[0], half[1], concat);
+    for (int64_t c = 0; c < colPairs; ++c)
+      acc[p * colPairs + c] =
+          LLVM::CallIntrinsicOp::create(
+              b, loc, vt, b.getStringAttr("llvm.aarch64.neon.smmla.v4i32.v16i8"),
+              ValueRange{acc[p * colPairs + c], a, bv[c]})
+              .getOperation()
+              ->getResult(0);
+  }
+  endFor(kLoop, acc);
+  SmallVector<Value> out;
+  for (size_t r = 0; r < rows.size(); ++r)
+    for (int64_t j = 0; j < nv; ++j) {
+      int64_t p = r / 2;
+      Value lo = kLoop.getResult(p * colPairs + 2 * j);
+      Value hi = kLoop.getResult(p * colPairs + 2 * j + 1);
+      Value row = vector::ShuffleOp::create(
+          b, loc, lo, hi,
+          r % 2 ? ArrayRef<int64_t>{2, 3, 6, 7} : ArrayRef<int64_t>{0, 1, 4, 5});
+      out.push_back(arith::AddIOp::create(b, loc, init[r * nv + j], row));
+    }
+  return out;
+}
+
 Value IntMatmulEmitter::emit(StringRef blobName) {
   // The 8-bit forms need B - zb in int8; the 16-bit forms keep it in int8
   // when it fits too (half the bytes, sign-extended as it is loaded).
@@ -416,10 +481,15 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
     int64_t c = int64_t(v) - m.rhsZp;
     return c >= -128 && c <= 127;
   });
-  if (!fits && (dot == Dot::Vpdpbusd || dot == Dot::Sdot))
+  if (!fits && (dot == Dot::Vpdpbusd || dot == Dot::Sdot || dot == Dot::Smmla))
     dot = dot == Dot::Vpdpbusd ? Dot::Pmaddwd : Dot::Generic;
   lhsZp = m.lhsZp ? m.lhsZp : intConst(b.getI32Type(), 0);
-  group = dot == Dot::Vpdpbusd || dot == Dot::Sdot ? 4 : 2;
+  // smmla's groups are 8 k deep: a 16-byte operand holds two rows (or two
+  // columns) of 8, and B's [panel][K / 8][nr][8] packing puts a column
+  // pair's 16 bytes together.
+  group = dot == Dot::Smmla                               ? 8
+          : dot == Dot::Vpdpbusd || dot == Dot::Sdot ? 4
+                                                          : 2;
   elt = group == 2 ? Type(b.getI16Type()) : Type(b.getI8Type());
   stored = fits ? Type(b.getI8Type()) : elt;
   kp = (m.k + group - 1) / group * group;
@@ -430,6 +500,11 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
   // Accumulators, the B vectors, the broadcast group and a product.
   int64_t mr = std::clamp<int64_t>((registers - nv - 2) / nv, 1, 8);
   mr = std::min(mr, m.rows);
+  // smmla: row pairs by column pairs, 2 x 2 per accumulator; 4 row pairs by
+  // 2 nv column pairs (16 accumulators at nv = 2) with their operands fit
+  // the 32 registers.
+  if (dot == Dot::Smmla)
+    mr = 2 * std::min<int64_t>(4, (m.rows + 1) / 2);
   int64_t groups = kp / group;
 
   // [lead..., last] as [rows, last].
@@ -459,14 +534,14 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
   Value ap = prepareLhs(lhs2d);
   auto vt = VectorType::get({lanes}, b.getI32Type());
   Value sums;
-  if (group == 4) {
+  if (group >= 4) {
     auto t = RankedTensorType::get({panels * nr}, b.getI32Type());
     sums = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(t, ArrayRef<int32_t>(colSums)));
   }
   // -(za + 128) or -za per column sum: the 8-bit forms' correction.
   Value corrScale;
-  if (group == 4) {
+  if (group >= 4) {
     Value za = lhsZp;
     if (dot == Dot::Vpdpbusd)
       za = arith::AddIOp::create(b, loc, za, intConst(b.getI32Type(), 128));
@@ -508,7 +583,8 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
   auto tLoop = beginFor(panels * blocks, 1, out);
   tLoop->setAttr(kParallelAttr, b.getUnitAttr());
   tLoop->setAttr("dlc.flops", b.getI64IntegerAttr(2 * m.rows * m.n * m.k));
-  static const char *names[] = {"generic", "pmaddwd", "vpdpbusd", "sdot"};
+  static const char *names[] = {"generic", "pmaddwd", "vpdpbusd", "sdot",
+                                "smmla"};
   std::string what =
       m.conv ? ("int8 conv " + Twine(m.kh) + "x" + Twine(m.kw) + "/" +
                 Twine(m.sh) + " " + Twine(m.h) + "x" + Twine(m.w) + "x" +
@@ -570,43 +646,51 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
       accs.push_back(acc);
     }
   Value panelBase = mul(panel, groups * nr * group);
-  auto kLoop = beginFor(groups, 1, accs);
-  Value g = kLoop.getInductionVar();
-  SmallVector<Value> acc(kLoop.getRegionIterArgs());
-  Value zeroElt = intConst(elt, 0), zeroStored = intConst(stored, 0);
-  SmallVector<Value> bv;
-  for (int64_t j = 0; j < nv; ++j) {
-    Value v = vector::TransferReadOp::create(
-        b, loc, VectorType::get({lanes * group}, stored), packed,
-        ValueRange{add(panelBase, add(mul(g, nr * group), idx(j * lanes * group)))},
-        zeroStored, ArrayRef<bool>{true});
-    if (stored != elt) // int8 weights for the 16-bit products.
-      v = arith::ExtSIOp::create(b, loc, VectorType::get({lanes * group}, elt),
-                                 v);
-    bv.push_back(v);
+  // The sums per (row, column vector), in row layout.
+  SmallVector<Value> sumsOut;
+  if (dot == Dot::Smmla) {
+    sumsOut = smmlaLoop(ap, packed, panelBase, rows, nv, groups, accs);
+  } else {
+    auto kLoop = beginFor(groups, 1, accs);
+    Value g = kLoop.getInductionVar();
+    SmallVector<Value> acc(kLoop.getRegionIterArgs());
+    Value zeroElt = intConst(elt, 0), zeroStored = intConst(stored, 0);
+    SmallVector<Value> bv;
+    for (int64_t j = 0; j < nv; ++j) {
+      Value v = vector::TransferReadOp::create(
+          b, loc, VectorType::get({lanes * group}, stored), packed,
+          ValueRange{add(panelBase, add(mul(g, nr * group), idx(j * lanes * group)))},
+          zeroStored, ArrayRef<bool>{true});
+      if (stored != elt) // int8 weights for the 16-bit products.
+        v = arith::ExtSIOp::create(b, loc, VectorType::get({lanes * group}, elt),
+                                   v);
+      bv.push_back(v);
+    }
+    auto groupT = VectorType::get({group}, elt);
+    for (int64_t r = 0; r < mr; ++r) {
+      Value a = vector::TransferReadOp::create(
+          b, loc, groupT, ap, ValueRange{rows[r], mul(g, group)}, zeroElt,
+          ArrayRef<bool>{true});
+      Value a32 = vector::ExtractOp::create(
+          b, loc,
+          vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
+                                    a),
+          ArrayRef<int64_t>{0});
+      Value av = vector::BroadcastOp::create(b, loc, vt, a32);
+      for (int64_t j = 0; j < nv; ++j)
+        acc[r * nv + j] = dotStep(acc[r * nv + j], av, bv[j]);
+    }
+    endFor(kLoop, acc);
+    for (int64_t i = 0; i < mr * nv; ++i)
+      sumsOut.push_back(kLoop.getResult(i));
   }
-  auto groupT = VectorType::get({group}, elt);
-  for (int64_t r = 0; r < mr; ++r) {
-    Value a = vector::TransferReadOp::create(
-        b, loc, groupT, ap, ValueRange{rows[r], mul(g, group)}, zeroElt,
-        ArrayRef<bool>{true});
-    Value a32 = vector::ExtractOp::create(
-        b, loc,
-        vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
-                                  a),
-        ArrayRef<int64_t>{0});
-    Value av = vector::BroadcastOp::create(b, loc, vt, a32);
-    for (int64_t j = 0; j < nv; ++j)
-      acc[r * nv + j] = dotStep(acc[r * nv + j], av, bv[j]);
-  }
-  endFor(kLoop, acc);
   Value o = tLoop.getRegionIterArgs()[0];
   for (int64_t r = 0; r < mr; ++r) {
     SmallVector<Value> epiRowIdx;
     if (epi)
       epiRowIdx = delinearize(rows[r], epiShape.take_front(epiVd));
     for (int64_t j = 0; j < nv; ++j) {
-      Value v = kLoop.getResult(r * nv + j);
+      Value v = sumsOut[r * nv + j];
       if (epi) {
         Block &body = epi->op.getRegion().front();
         IRMapping map;
@@ -650,11 +734,12 @@ struct IntMatmulKernelsPass
                    .Case("pmaddwd", Dot::Pmaddwd)
                    .Case("vpdpbusd", Dot::Vpdpbusd)
                    .Case("sdot", Dot::Sdot)
+                   .Case("smmla", Dot::Smmla)
                    .Default(Dot::Generic);
     // The instructions' widths: vpdpbusd 8 or 16 lanes, sdot 4, pmaddwd 4,
     // 8 or 16.
     if ((kind == Dot::Vpdpbusd && lanes != 8 && lanes != 16) ||
-        (kind == Dot::Sdot && lanes != 4) ||
+        ((kind == Dot::Sdot || kind == Dot::Smmla) && lanes != 4) ||
         (kind == Dot::Pmaddwd && lanes != 4 && lanes != 8 && lanes != 16))
       kind = Dot::Generic;
     SmallVector<Operation *> ops;

@@ -95,7 +95,10 @@ def IntMatmulKernels : Pass<"dlc-cpu-int-matmul-kernels", "func::FuncOp"> {
     one 32-bit broadcast of each row's group and one `dot` per accumulator.
     `dot` is `vpdpbusd` (llvm.x86.avx512.vpdpbusd.512 with 16 lanes, .256
     with 8: AVX512-VNNI, or AVX-VNNI's VEX form),
-    `sdot` (llvm.aarch64.neon.sdot, 4 lanes), `pmaddwd` (SSE2, AVX2 or
+    `sdot` (llvm.aarch64.neon.sdot, 4 lanes), `smmla`
+    (llvm.aarch64.neon.smmla: groups of 8 k, the tile's accumulators hold
+    2 rows x 2 columns each, A's two 8-byte row halves joined per step, the
+    init added after the loop in row layout), `pmaddwd` (SSE2, AVX2 or
     AVX-512BW pmaddwd + add) or `generic` (extsi, muli, deinterleave,
     addi); the 8-bit forms start the accumulators at the init minus
     (za + 128 | za) times the compile-time column sums, and fall back to the
@@ -117,7 +120,8 @@ def IntMatmulKernels : Pass<"dlc-cpu-int-matmul-kernels", "func::FuncOp"> {
     Option<"registers", "registers", "int64_t", /*default=*/"16",
            "Number of vector registers of the target">,
     Option<"dot", "dot", "std::string", /*default=*/"\"generic\"",
-           "The dot-product instruction: generic, pmaddwd, vpdpbusd, sdot">,
+           "The dot-product instruction: generic, pmaddwd, vpdpbusd, sdot, "
+           "smmla">,
   ];
 }
 

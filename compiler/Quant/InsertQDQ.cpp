@@ -233,6 +233,74 @@ std::pair<float, int> mlir::dlc::quant::uint8Params(float lo, float hi) {
   return {scale, std::clamp(zp, 0, 255)};
 }
 
+int mlir::dlc::quant::foldWeightTransposes(onnx::GraphProto &g) {
+  Values v(g);
+  static const std::set<std::string> readers = {"Conv", "MatMul", "Gemm"};
+  std::set<int> dead;
+  std::vector<TensorProto> made;
+  for (int i = 0; i < g.node_size(); ++i) {
+    const onnx::NodeProto &n = g.node(i);
+    if (!standard(n) || n.op_type() != "Transpose" || n.input_size() != 1 ||
+        n.output_size() != 1 || v.graphOutputs.count(n.output(0)))
+      continue;
+    const TensorProto *w = v.floatConst(n.input(0));
+    auto users = v.consumers.find(n.output(0));
+    if (!w || users == v.consumers.end())
+      continue;
+    bool weightsOnly = llvm::all_of(users->second, [&](int u) {
+      const onnx::NodeProto &r = g.node(u);
+      return standard(r) && readers.count(r.op_type()) && r.input_size() > 1 &&
+             r.input(1) == n.output(0) && r.input(0) != n.output(0);
+    });
+    if (!weightsOnly)
+      continue;
+    ConstTensor c;
+    c.proto = w;
+    c.shape.assign(w->dims().begin(), w->dims().end());
+    c.dtype = w->data_type();
+    int64_t rank = c.shape.size();
+    std::vector<int64_t> perm;
+    if (const onnx::AttributeProto *a = attr(n, "perm"))
+      perm.assign(a->ints().begin(), a->ints().end());
+    else
+      for (int64_t d = rank - 1; d >= 0; --d)
+        perm.push_back(d);
+    if (int64_t(perm.size()) != rank)
+      continue;
+    std::vector<int64_t> outShape(rank), inStride(rank, 1);
+    for (int64_t d = rank - 2; d >= 0; --d)
+      inStride[d] = inStride[d + 1] * c.shape[d + 1];
+    for (int64_t d = 0; d < rank; ++d)
+      outShape[d] = c.shape[perm[d]];
+    std::vector<float> in = c.floats(), out(in.size());
+    std::vector<int64_t> idx(rank, 0);
+    for (size_t o = 0; o < out.size(); ++o) {
+      int64_t src = 0;
+      for (int64_t d = 0; d < rank; ++d)
+        src += idx[d] * inStride[perm[d]];
+      out[o] = in[src];
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        if (++idx[d] < outShape[d])
+          break;
+        idx[d] = 0;
+      }
+    }
+    made.push_back(makeTensor(n.output(0), TensorProto::FLOAT, outShape,
+                              rawOf(out)));
+    dead.insert(i);
+  }
+  if (dead.empty())
+    return 0;
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
+  for (int i = 0; i < g.node_size(); ++i)
+    if (!dead.count(i))
+      *kept.Add() = g.node(i);
+  g.mutable_node()->Swap(&kept);
+  for (TensorProto &t : made)
+    *g.add_initializer() = std::move(t);
+  return static_cast<int>(dead.size());
+}
+
 QuantPlan mlir::dlc::quant::planInt8(const onnx::GraphProto &g,
                                      const std::set<std::string> &keepFloat) {
   Values v(g);

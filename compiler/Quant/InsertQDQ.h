@@ -54,6 +54,13 @@ struct QuantPlan {
   std::vector<std::string> tensors;
 };
 
+/// Replaces each Transpose of a float initializer that only Conv, MatMul or
+/// Gemm read (as their weights) by the transposed initializer, so that the
+/// planner sees constant weights (exporters write PyTorch's Linear as
+/// MatMul(x, Transpose(W))); the folder keeps large tensors as written.
+/// Returns how many.
+int foldWeightTransposes(onnx::GraphProto &g);
+
 /// Decides, for each Conv, MatMul and Gemm of `g`, whether it runs in int8
 /// (keys in `keepFloat` stay float: the accuracy budget moved them back).
 QuantPlan planInt8(const onnx::GraphProto &g,

@@ -223,6 +223,10 @@ LogicalResult mlir::dlc::quant::quantizeModel(Location loc,
       break;
     }
 
+  if (foldWeightTransposes(*model.proto->mutable_graph()) > 0 &&
+      !finishRewrittenModel(model, error))
+    return emitError(loc) << error;
+
   std::vector<std::string> modelOutputs;
   for (const auto &o : model.proto->graph().output())
     if (o.type().tensor_type().elem_type() == onnx::TensorProto::FLOAT)

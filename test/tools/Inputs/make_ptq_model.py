@@ -1,6 +1,6 @@
 """Writes a small CNN for post-training quantization tests (seeded weights):
 Conv+Relu, a depthwise Conv+Clip(0, 6), a MatMul of two activations,
-GlobalAveragePool and a Gemm classifier; and calibration samples in both
+GlobalAveragePool, a MatMul by transposed weights and a Gemm classifier; and calibration samples in both
 layouts dlc reads: OUT/calib/sample_K/input_0.pb and OUT/calib_npy/x.npy.
 
   python make_ptq_model.py OUT [--opset N]"""
@@ -20,9 +20,10 @@ w2 = rng.standard_normal((8, 1, 3, 3)).astype(np.float32) * 0.3
 b2 = rng.standard_normal(8).astype(np.float32) * 0.1
 w3 = rng.standard_normal((4, 8)).astype(np.float32) * 0.5
 b3 = rng.standard_normal(4).astype(np.float32) * 0.1
+w4 = rng.standard_normal((8, 8)).astype(np.float32) * 0.4
 inits = [numpy_helper.from_array(a, n) for a, n in
          [(w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2"), (w3, "w3"),
-          (b3, "b3")]]
+          (b3, "b3"), (w4, "w4")]]
 nodes = [
     helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="conv1",
                      pads=[1, 1, 1, 1]),
@@ -40,7 +41,10 @@ nodes += [
     helper.make_node("MatMul", ["r2", "r2"], ["mm"], name="selfmm"),
     helper.make_node("GlobalAveragePool", ["mm"], ["p"], name="pool"),
     helper.make_node("Flatten", ["p"], ["f"], name="flat"),
-    helper.make_node("Gemm", ["f", "w3", "b3"], ["y"], name="fc", transB=1),
+    # PyTorch's Linear as exported: MatMul(x, Transpose(W)).
+    helper.make_node("Transpose", ["w4"], ["w4t"], name="w4t", perm=[1, 0]),
+    helper.make_node("MatMul", ["f", "w4t"], ["lin"], name="linear"),
+    helper.make_node("Gemm", ["lin", "w3", "b3"], ["y"], name="fc", transB=1),
 ]
 graph = helper.make_graph(
     nodes, "ptq_small",

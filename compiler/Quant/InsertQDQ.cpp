@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 using namespace mlir::dlc;
 using namespace mlir::dlc::quant;
@@ -23,6 +24,21 @@ std::string keyOf(const onnx::NodeProto &n) {
   return !n.name().empty() ? n.name()
          : n.output_size()  ? n.output(0)
                             : n.op_type();
+}
+
+/// Every value name a subgraph's nodes read, nested subgraphs included (a
+/// superset of what it captures from the enclosing scope).
+void subgraphReads(const onnx::GraphProto &g, std::set<std::string> &out) {
+  for (const onnx::NodeProto &n : g.node()) {
+    for (const std::string &in : n.input())
+      out.insert(in);
+    for (const auto &a : n.attribute()) {
+      if (a.has_g())
+        subgraphReads(a.g(), out);
+      for (const auto &sg : a.graphs())
+        subgraphReads(sg, out);
+    }
+  }
 }
 
 /// What the planner knows of the graph's values.
@@ -63,6 +79,17 @@ struct Values {
       for (const std::string &in : n.input())
         if (!in.empty())
           consumers[in].push_back(i);
+      // Values a subgraph (If, Loop, Scan) reads from this scope are read
+      // by its node.
+      std::set<std::string> captured;
+      for (const auto &a : n.attribute()) {
+        if (a.has_g())
+          subgraphReads(a.g(), captured);
+        for (const auto &sg : a.graphs())
+          subgraphReads(sg, captured);
+      }
+      for (const std::string &name : captured)
+        consumers[name].push_back(i);
       // Constant nodes (ONNX's version converter writes Clip's bounds so).
       if (n.op_type() == "Constant" && n.output_size() == 1 &&
           n.attribute_size() == 1 && n.attribute(0).name() == "value" &&
@@ -345,6 +372,29 @@ QuantPlan mlir::dlc::quant::planInt8(const onnx::GraphProto &g,
     }
     plan.decisions.push_back(std::move(d));
   }
+  // Compute nodes in subgraphs (If branches, Loop and Scan bodies) stay
+  // float: calibration sees only the main graph's values.
+  std::function<void(const onnx::GraphProto &)> nested =
+      [&](const onnx::GraphProto &sg) {
+        for (const onnx::NodeProto &n : sg.node()) {
+          if (standard(n) && quantizable.count(n.op_type()))
+            plan.decisions.push_back({keyOf(n), n.op_type(), false,
+                                      "inside a subgraph (If, Loop, Scan)"});
+          for (const auto &a : n.attribute()) {
+            if (a.has_g())
+              nested(a.g());
+            for (const auto &b : a.graphs())
+              nested(b);
+          }
+        }
+      };
+  for (const onnx::NodeProto &n : g.node())
+    for (const auto &a : n.attribute()) {
+      if (a.has_g())
+        nested(a.g());
+      for (const auto &b : a.graphs())
+        nested(b);
+    }
   return plan;
 }
 
@@ -520,17 +570,30 @@ void mlir::dlc::quant::insertQDQ(
   }
   g.mutable_node()->Swap(&nodes);
 
-  // The float weights and biases nothing reads any more (those an old
-  // model also lists as graph inputs stay).
-  std::set<std::string> read(v.graphOutputs.begin(), v.graphOutputs.end());
+  // The float weights and biases that nothing reads any more, in this
+  // graph or its subgraphs (those an old model also lists as graph inputs
+  // stay).
+  std::set<std::string> replaced, read(v.graphOutputs.begin(),
+                                       v.graphOutputs.end());
+  for (const QuantItem &item : plan.items) {
+    replaced.insert(item.weight);
+    replaced.insert(item.bias);
+  }
   for (const auto &i : g.input())
     read.insert(i.name());
-  for (const auto &n : g.node())
+  for (const auto &n : g.node()) {
     for (const auto &in : n.input())
       read.insert(in);
+    for (const auto &a : n.attribute()) {
+      if (a.has_g())
+        subgraphReads(a.g(), read);
+      for (const auto &sg : a.graphs())
+        subgraphReads(sg, read);
+    }
+  }
   google::protobuf::RepeatedPtrField<TensorProto> inits;
   for (auto &t : *g.mutable_initializer())
-    if (read.count(t.name()))
+    if (!replaced.count(t.name()) || read.count(t.name()))
       *inits.Add() = std::move(t);
   g.mutable_initializer()->Swap(&inits);
 }

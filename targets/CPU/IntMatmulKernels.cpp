@@ -52,6 +52,8 @@ enum class Dot { Generic, Pmaddwd, Vpdpbusd, Sdot, Smmla };
 /// Packed weights up to this size run row-block-major (a quarter of a
 /// typical 512 KiB-2 MiB L2, leaving room for the rows and the output).
 constexpr int64_t kRowMajorWeightBytes = 128 * 1024;
+/// Filters with more taps gather their window in a loop over the taps.
+constexpr int64_t kUnrolledTaps = 49;
 
 /// One matched integer product: out[r, n] = init[r, n] + sum_k (A[r, k] -
 /// za) * (B[k, n] - zb) over the rows r of every batch.
@@ -289,8 +291,12 @@ Value IntMatmulEmitter::prepareLhs(Value lhs) {
   // `row` of `o` from column `col`. The tail step reads past `len` as za
   // and writes a whole chunk: what lands past the segment is overwritten by
   // the next segment, or lies in the padding past K (or past Kp, masked).
+  // `col` is the segment's first column: a constant, or (colV) a loop's
+  // value, for a segment that ends at or before K.
   auto copy = [&](Value o, SmallVector<Value> at, Value row, int64_t col,
-                  int64_t len) {
+                  int64_t len, Value colV = {}) {
+    Value colIdx = colV ? colV : idx(col);
+    int64_t end = colV ? m.k : col + len; // A bound of the segment's end.
     auto step = [&](Value o, Value off, bool inBounds) {
       at.back() = off;
       Value v = vector::TransferReadOp::create(b, loc, i8v, lhs, at, za8,
@@ -301,8 +307,8 @@ Value IntMatmulEmitter::prepareLhs(Value lhs) {
       else if (flip)
         v = arith::XOrIOp::create(b, loc, v, flip);
       return vector::TransferWriteOp::create(
-                 b, loc, v, o, ValueRange{row, add(off, idx(col))},
-                 ArrayRef<bool>{inBounds && col + len <= kp})
+                 b, loc, v, o, ValueRange{row, add(off, colIdx)},
+                 ArrayRef<bool>{inBounds && end <= kp})
           .getResult();
     };
     int64_t whole = len / chunk * chunk;
@@ -312,7 +318,7 @@ Value IntMatmulEmitter::prepareLhs(Value lhs) {
       endFor(loop, w);
       o = loop.getResult(0);
     }
-    if (whole < len || col + len < kp) // The tail, masked to the source.
+    if (whole < len || end < kp) // The tail, masked to the source.
       o = step(o, idx(whole), false);
     return o;
   };
@@ -335,12 +341,26 @@ Value IntMatmulEmitter::prepareLhs(Value lhs) {
   Value ox = xLoop.getInductionVar();
   Value row = add(mul(line, m.ow), ox);
   Value o = xLoop.getRegionIterArgs()[0];
-  for (int64_t ky = 0; ky < m.kh; ++ky)
-    for (int64_t kx = 0; kx < m.kw; ++kx)
-      o = copy(o,
-               {img, add(mul(oy, m.sh), idx(ky * m.dh)),
-                add(mul(ox, m.sw), idx(kx * m.dw)), idx(0)},
-               row, (ky * m.kw + kx) * m.c, m.c);
+  if (m.kh * m.kw <= kUnrolledTaps) {
+    for (int64_t ky = 0; ky < m.kh; ++ky)
+      for (int64_t kx = 0; kx < m.kw; ++kx)
+        o = copy(o,
+                 {img, add(mul(oy, m.sh), idx(ky * m.dh)),
+                  add(mul(ox, m.sw), idx(kx * m.dw)), idx(0)},
+                 row, (ky * m.kw + kx) * m.c, m.c);
+  } else {
+    // Long filters (audio front ends: hundreds of taps) loop over the taps
+    // instead of unrolling them: the IR stays small.
+    auto tapLoop = beginFor(m.kh * m.kw, 1, o);
+    Value tap = tapLoop.getInductionVar();
+    Value ky = div(tap, m.kw), kx = rem(tap, m.kw);
+    Value w = copy(tapLoop.getRegionIterArgs()[0],
+                   {img, add(mul(oy, m.sh), mul(ky, m.dh)),
+                    add(mul(ox, m.sw), mul(kx, m.dw)), idx(0)},
+                   row, 0, m.c, mul(tap, m.c));
+    endFor(tapLoop, w);
+    o = tapLoop.getResult(0);
+  }
   endFor(xLoop, o);
   endFor(lineLoop, xLoop.getResult(0));
   return lineLoop.getResult(0);

@@ -117,6 +117,11 @@ case("qlinear-s8-1d-same", "QLinearConv", [("x", full(i8, (1, 80, 30)))],
       ("w", full(i8, (16, 80, 5))), ("w_scale", scalar(0.01, f32)), ("w_zp", scalar(0, i8)),
       ("y_scale", scalar(2.0, f32)), ("y_zp", scalar(0, i8))],
      T.INT8, strides=[3], auto_pad="SAME_UPPER")
+# A long 1-D filter (an audio front end's: 257 taps over 3 channels, stride
+# 64): the window is gathered in a loop over the taps, not unrolled.
+case("u8-s8-1d-long-filter", "ConvInteger", [("x", extreme(u8, (1, 3, 1100), True))],
+     [("w", extreme(i8, (20, 3, 257), True)), ("x_zp", scalar(9, u8)), ("w_zp", scalar(0, i8))],
+     T.INT32, strides=[64], dilations=[2])
 # Two groups: the zero-point-centred f32 form (sums well below 2^24).
 case("qlinear-u8-grouped", "QLinearConv", [("x", full(u8, (1, 8, 6, 6)))],
      [("x_scale", scalar(0.02, f32)), ("x_zp", scalar(120, u8)),

@@ -25,7 +25,8 @@ bench() {
   local m=$1 t=$2
   shift 2
   echo "== $m, $t thread(s)" >&2
-  out=$(build/bin/dlc-bench "$dir/${m%_int8}/model.onnx" --threads "$t" --python "$python" --runs 20 --min-time 10 "$@")
+  # dlc-bench exits 1 when the outputs differ, as two quantizers' do.
+  out=$(build/bin/dlc-bench "$dir/${m%_int8}/model.onnx" --threads "$t" --python "$python" --runs 20 --min-time 10 "$@") || true
   echo "$out" >&2
   line=$(echo "$out" | grep '^dlc .* ms (min')
   agree=$(echo "$out" | grep -q '^outputs agree' && echo yes || echo NO)

@@ -26,18 +26,24 @@ std::string keyOf(const onnx::NodeProto &n) {
                             : n.op_type();
 }
 
+/// Calls `fn` on each subgraph attribute of `n` (If's branches, Loop's and
+/// Scan's bodies).
+template <typename Fn> void forEachSubgraph(const onnx::NodeProto &n, Fn fn) {
+  for (const auto &a : n.attribute()) {
+    if (a.has_g())
+      fn(a.g());
+    for (const auto &sg : a.graphs())
+      fn(sg);
+  }
+}
+
 /// Every value name a subgraph's nodes read, nested subgraphs included (a
 /// superset of what it captures from the enclosing scope).
 void subgraphReads(const onnx::GraphProto &g, std::set<std::string> &out) {
   for (const onnx::NodeProto &n : g.node()) {
     for (const std::string &in : n.input())
       out.insert(in);
-    for (const auto &a : n.attribute()) {
-      if (a.has_g())
-        subgraphReads(a.g(), out);
-      for (const auto &sg : a.graphs())
-        subgraphReads(sg, out);
-    }
+    forEachSubgraph(n, [&](const onnx::GraphProto &sg) { subgraphReads(sg, out); });
   }
 }
 
@@ -82,12 +88,9 @@ struct Values {
       // Values a subgraph (If, Loop, Scan) reads from this scope are read
       // by its node.
       std::set<std::string> captured;
-      for (const auto &a : n.attribute()) {
-        if (a.has_g())
-          subgraphReads(a.g(), captured);
-        for (const auto &sg : a.graphs())
-          subgraphReads(sg, captured);
-      }
+      forEachSubgraph(n, [&](const onnx::GraphProto &sg) {
+        subgraphReads(sg, captured);
+      });
       for (const std::string &name : captured)
         consumers[name].push_back(i);
       // Constant nodes (ONNX's version converter writes Clip's bounds so).
@@ -122,10 +125,7 @@ std::optional<float> scalarInput(const Values &v, const onnx::NodeProto &n,
   const TensorProto *t = v.floatConst(n.input(i));
   if (!t)
     return std::nullopt;
-  ConstTensor c;
-  c.proto = t;
-  c.shape.assign(t->dims().begin(), t->dims().end());
-  c.dtype = t->data_type();
+  ConstTensor c = ConstTensor::of(t);
   std::vector<float> f = c.floats();
   if (f.size() != 1)
     return std::nullopt;
@@ -281,10 +281,7 @@ int mlir::dlc::quant::foldWeightTransposes(onnx::GraphProto &g) {
     });
     if (!weightsOnly)
       continue;
-    ConstTensor c;
-    c.proto = w;
-    c.shape.assign(w->dims().begin(), w->dims().end());
-    c.dtype = w->data_type();
+    ConstTensor c = ConstTensor::of(w);
     int64_t rank = c.shape.size();
     std::vector<int64_t> perm;
     if (const onnx::AttributeProto *a = attr(n, "perm"))
@@ -380,21 +377,11 @@ QuantPlan mlir::dlc::quant::planInt8(const onnx::GraphProto &g,
           if (standard(n) && quantizable.count(n.op_type()))
             plan.decisions.push_back({keyOf(n), n.op_type(), false,
                                       "inside a subgraph (If, Loop, Scan)"});
-          for (const auto &a : n.attribute()) {
-            if (a.has_g())
-              nested(a.g());
-            for (const auto &b : a.graphs())
-              nested(b);
-          }
+          forEachSubgraph(n, nested);
         }
       };
   for (const onnx::NodeProto &n : g.node())
-    for (const auto &a : n.attribute()) {
-      if (a.has_g())
-        nested(a.g());
-      for (const auto &b : a.graphs())
-        nested(b);
-    }
+    forEachSubgraph(n, nested);
   return plan;
 }
 
@@ -473,10 +460,7 @@ void mlir::dlc::quant::insertQDQ(
   std::vector<onnx::NodeProto> constNodes;
   for (const QuantItem &item : plan.items) {
     const TensorProto *w = v.floatConst(item.weight);
-    ConstTensor c;
-    c.proto = w;
-    c.shape.assign(w->dims().begin(), w->dims().end());
-    c.dtype = w->data_type();
+    ConstTensor c = ConstTensor::of(w);
     std::vector<float> data = c.floats();
     int64_t channels = c.shape[item.weightAxis], inner = 1;
     for (size_t d = item.weightAxis + 1; d < c.shape.size(); ++d)
@@ -507,10 +491,7 @@ void mlir::dlc::quant::insertQDQ(
     if (item.bias.empty())
       continue;
     const TensorProto *b = v.floatConst(item.bias);
-    ConstTensor bc;
-    bc.proto = b;
-    bc.shape.assign(b->dims().begin(), b->dims().end());
-    bc.dtype = b->data_type();
+    ConstTensor bc = ConstTensor::of(b);
     std::vector<float> bias = bc.floats();
     float xScale = scales.at(item.input);
     std::vector<float> bScale(channels);
@@ -584,12 +565,7 @@ void mlir::dlc::quant::insertQDQ(
   for (const auto &n : g.node()) {
     for (const auto &in : n.input())
       read.insert(in);
-    for (const auto &a : n.attribute()) {
-      if (a.has_g())
-        subgraphReads(a.g(), read);
-      for (const auto &sg : a.graphs())
-        subgraphReads(sg, read);
-    }
+    forEachSubgraph(n, [&](const onnx::GraphProto &sg) { subgraphReads(sg, read); });
   }
   google::protobuf::RepeatedPtrField<TensorProto> inits;
   for (auto &t : *g.mutable_initializer())

@@ -234,13 +234,7 @@ bool fuseMatMul(Graph &gr, int qIndex, std::set<int> &dead) {
   return true;
 }
 
-ConstTensor view(const TensorProto *t) {
-  ConstTensor c;
-  c.proto = t;
-  c.shape.assign(t->dims().begin(), t->dims().end());
-  c.dtype = t->data_type();
-  return c;
-}
+ConstTensor view(const TensorProto *t) { return ConstTensor::of(t); }
 
 onnx::NodeProto makeNode(const char *op, std::vector<std::string> inputs,
                          const std::string &output) {

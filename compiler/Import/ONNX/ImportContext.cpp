@@ -73,6 +73,14 @@ bool mlir::dlc::isReasonableSize(RankedTensorType type, int64_t maxBytes) {
 // ConstTensor
 //===----------------------------------------------------------------------===//
 
+ConstTensor ConstTensor::of(const onnx::TensorProto *t) {
+  ConstTensor c;
+  c.proto = t;
+  c.shape.assign(t->dims().begin(), t->dims().end());
+  c.dtype = t->data_type();
+  return c;
+}
+
 int64_t ConstTensor::numElements() const {
   int64_t n = 1;
   for (int64_t d : shape)

@@ -47,6 +47,8 @@ inline bool isUnsignedDType(int32_t dtype) {
 
 /// A compile-time tensor: an initializer or the value of a Constant node.
 struct ConstTensor {
+  /// A view of `t` (shape and type from the proto).
+  static ConstTensor of(const onnx::TensorProto *t);
   const onnx::TensorProto *proto = nullptr;
   std::vector<int64_t> shape;
   int32_t dtype = 0;

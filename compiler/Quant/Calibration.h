@@ -66,6 +66,8 @@ public:
   void observeHistogram(const float *data, size_t n);
   /// The range [lo, hi] (lo <= 0 <= hi) the method picks.
   std::pair<float, float> range(const QuantizeOptions &options) const;
+  /// Whether any finite value was observed.
+  bool seen() const { return seen_; }
   float min() const { return min_; }
   float max() const { return max_; }
 

@@ -279,6 +279,11 @@ LogicalResult mlir::dlc::quant::quantizeModel(Location loc,
   };
   if (failed(observe(false)))
     return failure();
+  for (const std::string &t : full.tensors)
+    if (!stats[t].seen())
+      return emitError(loc) << "calibration saw no finite value of '" << t
+                            << "' over " << samples.size()
+                            << " sample(s); are the samples NaN or infinite?";
   if (qo.method != QuantizeOptions::Method::MinMax) {
     for (auto &[t, st] : stats)
       st.startHistogram(qo.method == QuantizeOptions::Method::Entropy);

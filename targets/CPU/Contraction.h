@@ -125,6 +125,9 @@ struct PadTarget {
 
 /// The pad that `result` can be written into (PadTarget), or none.
 std::optional<PadTarget> matchPadTarget(Value result);
+/// The padded tensor with its border filled, for a kernel to write the
+/// interior of (shared by the f32 and int8 emitters).
+Value paddedBuffer(OpBuilder &b, Location loc, const PadTarget &pad);
 
 // Winograd F(m x m, 3x3) (Lavin and Gray, "Fast Algorithms for
 // Convolutional Neural Networks", 2016): a stride-1 3x3 convolution computed

@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "targets/CPU/Contraction.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
@@ -495,6 +497,49 @@ std::optional<PadTarget> matchPadTarget(Value result) {
   t.low.assign(pad.getStaticLow().begin(), pad.getStaticLow().end());
   t.rowShape.assign(type.getShape().begin(), type.getShape().end() - 1);
   return t;
+}
+
+/// The padded tensor a kernel writes into (PadTarget): only its border is
+/// filled, one slab per padded side (extract, fill, insert: in place after
+/// bufferization), each slab restricted to the interior of the dims before
+/// it so that no element is written twice; the kernel writes the interior.
+/// The buffer is an alloc_tensor, not a tensor.empty: CSE would merge
+/// identical empties and their identical border fills across kernels, and
+/// bufferization would then copy the shared padded buffer for the second
+/// writer.
+Value paddedBuffer(OpBuilder &b, Location loc,
+                   const PadTarget &padTarget) {
+  const PadTarget *pad = &padTarget;
+  tensor::PadOp op = pad->op;
+  Value out;
+  RankedTensorType padType = op.getResultType();
+  ArrayRef<int64_t> shape = padType.getShape();
+  ArrayRef<int64_t> lo = op.getStaticLow(), hi = op.getStaticHigh();
+  out = bufferization::AllocTensorOp::create(b, loc, padType, ValueRange{});
+  SmallVector<int64_t> offsets(shape.size(), 0), sizes(shape);
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (size_t d = 0; d < shape.size(); ++d) {
+    for (bool high : {false, true}) {
+      int64_t extent = high ? hi[d] : lo[d];
+      if (extent == 0)
+        continue;
+      SmallVector<int64_t> off(offsets), sz(sizes);
+      off[d] = high ? shape[d] - extent : 0;
+      sz[d] = extent;
+      MLIRContext *ctx = b.getContext();
+      SmallVector<OpFoldResult> o = getAsIndexOpFoldResult(ctx, off),
+                                z = getAsIndexOpFoldResult(ctx, sz),
+                                st = getAsIndexOpFoldResult(ctx, strides);
+      auto slab = tensor::ExtractSliceOp::create(b, loc, out, o, z, st);
+      Value filled =
+          linalg::FillOp::create(b, loc, pad->value, slab.getResult())
+              .getResult(0);
+      out = tensor::InsertSliceOp::create(b, loc, filled, out, o, z, st);
+    }
+    offsets[d] = lo[d];
+    sizes[d] = shape[d] - lo[d] - hi[d];
+  }
+  return out;
 }
 
 OperandReader OperandReader::make(OpBuilder &b, Location loc, Value v,

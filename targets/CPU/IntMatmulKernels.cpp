@@ -235,9 +235,9 @@ class IntMatmulEmitter : LoopBuilder {
 public:
   IntMatmulEmitter(OpBuilder &b, Location loc, const IntMatmul &m, Dot dot,
                    int64_t lanes, int64_t registers,
-                   std::optional<Epilogue> epi)
+                   std::optional<Epilogue> epi, std::optional<PadTarget> pad)
       : LoopBuilder(b, loc), m(m), dot(dot), lanes(lanes), registers(registers),
-        epi(std::move(epi)) {}
+        epi(std::move(epi)), pad(std::move(pad)) {}
 
   Value emit(StringRef blobName);
 
@@ -262,6 +262,8 @@ private:
   /// The elementwise consumer applied to the accumulators before the write
   /// (the requantization, a dynamic scale and bias).
   std::optional<Epilogue> epi;
+  /// The next convolution's pad, written into (as the f32 kernels do).
+  std::optional<PadTarget> pad;
   int64_t group = 2, kp = 0, nr = 0, panels = 0;
   Type elt;    // Of the prepared A and the products: i16 or i8.
   Type stored; // Of the packed B: i8 when B - zb fits, else elt.
@@ -588,8 +590,10 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
                     b, loc, in->get(), epi->op.getMatchingIndexingMap(in),
                     epiVd)));
   }
-  Value out = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m.rows, m.n},
-                                      outElt);
+  Value out = pad ? paddedBuffer(b, loc, *pad)
+                  : tensor::EmptyOp::create(
+                        b, loc, ArrayRef<int64_t>{m.rows, m.n}, outElt)
+                        .getResult();
   // Tile order. Weights that fit in L2 with room to spare go row-block
   // major: a block's rows stay in L1 across every panel, and the output
   // (and the epilogue's other operands) is written and read row by row,
@@ -706,9 +710,15 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
   }
   Value o = tLoop.getRegionIterArgs()[0];
   for (int64_t r = 0; r < mr; ++r) {
-    SmallVector<Value> epiRowIdx;
+    SmallVector<Value> epiRowIdx, outIdx{rows[r]};
     if (epi)
       epiRowIdx = delinearize(rows[r], epiShape.take_front(epiVd));
+    if (pad) { // The row's place inside the padded tensor.
+      outIdx = delinearize(rows[r], pad->rowShape);
+      for (auto [i, v] : llvm::enumerate(outIdx))
+        v = add(v, idx(pad->low[i]));
+    }
+    outIdx.push_back(Value());
     for (int64_t j = 0; j < nv; ++j) {
       Value v = sumsOut[r * nv + j];
       if (epi) {
@@ -723,14 +733,16 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
         v = dlc::lanewiseValue(b, loc, map,
                                body.getTerminator()->getOperand(0), lanes);
       }
-      o = vector::TransferWriteOp::create(b, loc, v, o,
-                                          ValueRange{rows[r], cols[j]},
+      outIdx.back() = cols[j];
+      o = vector::TransferWriteOp::create(b, loc, v, o, outIdx,
                                           ArrayRef<bool>{inBounds})
               .getResult();
     }
   }
   endFor(tLoop, o);
   Value result = tLoop.getResult(0);
+  if (pad)
+    return result;
   auto resT = cast<RankedTensorType>(
       epi ? epi->op.getResult(0).getType() : m.op->getResult(0).getType());
   if (resT.getRank() == 2 && (!epi || epiVd == 1))
@@ -780,12 +792,24 @@ struct IntMatmulKernelsPass
       std::optional<Epilogue> epi =
           matchEpilogue(op->getResult(0), m->rows, m->n);
       Operation *last = epi ? epi->op.getOperation() : op;
+      // A pad of the result's rows (the next depthwise convolution's halo)
+      // is written into, when the columns are the result's last dimension.
+      auto lastT = cast<RankedTensorType>(last->getResult(0).getType());
+      std::optional<PadTarget> pad;
+      if (lastT.getRank() > 2 &&
+          findVecDim(lastT.getShape(), m->n) == lastT.getRank() - 1)
+        pad = matchPadTarget(last->getResult(0));
       OpBuilder b(last);
       IntMatmulEmitter emitter(b, op->getLoc(), *m, kind, lanes, registers,
-                               epi);
+                               epi, pad);
       Value v = emitter.emit(
           (func.getSymName() + "_int8_packed" + Twine(counter++)).str());
-      last->getResult(0).replaceAllUsesWith(v);
+      if (pad) {
+        pad->op.getResult().replaceAllUsesWith(v);
+        pad->op.erase();
+      } else {
+        last->getResult(0).replaceAllUsesWith(v);
+      }
       if (epi) {
         epi->op.erase();
         for (Operation *r : llvm::reverse(epi->reshapes))

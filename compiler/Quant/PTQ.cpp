@@ -109,8 +109,9 @@ struct Noise {
   }
 };
 
-/// Runs `samples` through the float build (`refs` given, or computed) and
-/// the quantized one; fills one OutputMetrics per float model output and,
+/// Runs `samples` through the quantized build and compares it with the
+/// float one: `refs` (the model outputs in `outputs` order, per sample) or,
+/// when empty or when `tensorDb` wants every quantized tensor, a float run; fills one OutputMetrics per float model output and,
 /// in `tensorDb`, the SQNR of each quantized tensor's dequantized value.
 LogicalResult evaluate(Location loc, const std::vector<Sample> &samples,
                        const std::vector<std::vector<HostTensor>> &refs,
@@ -123,15 +124,15 @@ LogicalResult evaluate(Location loc, const std::vector<Sample> &samples,
   std::map<std::string, std::pair<int64_t, int64_t>> top1;
   std::string error;
   std::vector<HostTensor> ref, got;
+  bool stored = !refs.empty() && !tensorDb;
   for (size_t s = 0; s < samples.size(); ++s) {
-    if (!refs.empty())
-      ref = refs[s];
-    else if (!floatBuild.loaded->run(samples[s], ref, error))
+    if (!stored && !floatBuild.loaded->run(samples[s], ref, error))
       return emitError(loc) << error;
     if (!quantBuild.loaded->run(samples[s], got, error))
       return emitError(loc) << error;
-    for (const std::string &o : outputs) {
-      const HostTensor &r = ref[floatBuild.outputIndex.at(o)];
+    for (auto [i, o] : llvm::enumerate(outputs)) {
+      const HostTensor &r =
+          stored ? refs[s][i] : ref[floatBuild.outputIndex.at(o)];
       const HostTensor &q = got[quantBuild.outputIndex.at(o)];
       outNoise[o].add(r, q);
       int64_t last = r.shape.empty() ? 1 : r.shape.back();
@@ -272,8 +273,14 @@ LogicalResult mlir::dlc::quant::quantizeModel(Location loc,
         else
           stats[t].observeRange(floats(*v), count(*v));
       }
-      if (!histogram)
-        refs.push_back(outs);
+      // Only the model outputs are kept: the instrumented ones would hold
+      // every quantized tensor of every sample.
+      if (!histogram) {
+        std::vector<HostTensor> kept;
+        for (const std::string &o : modelOutputs)
+          kept.push_back(std::move(outs[floatBuild.outputIndex.at(o)]));
+        refs.push_back(std::move(kept));
+      }
     }
     return success();
   };

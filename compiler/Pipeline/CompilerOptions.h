@@ -49,6 +49,10 @@ struct ImportLimits {
 struct QuantizeOptions {
   /// --quantize: empty (off) or "int8".
   std::string mode;
+  /// --precision=bf16: every conv and matmul that does not run in int8 runs
+  /// on bf16-rounded operands with f32 accumulation (docs/quantization.md);
+  /// the accuracy budget then moves int8 layers to bf16, not float.
+  bool bf16 = false;
   /// --calibration=DIR: the samples (backend-test layout or .npy files).
   std::string calibrationDir;
   /// --calibrate=minmax|percentile=P|entropy.
@@ -56,8 +60,9 @@ struct QuantizeOptions {
   double percentile = 99.99;
   /// --accuracy-check=DIR: held-out samples for the accuracy table.
   std::string accuracyDir;
-  /// --accuracy-budget=<dB>: the least SQNR of every output; layers go back
-  /// to float, most sensitive first, until it holds. 0 means no budget.
+  /// --accuracy-budget=<dB>: the least SQNR of every output; int8 layers go
+  /// back to float (bf16 with --precision=bf16), most sensitive first,
+  /// until it holds. 0 means no budget.
   double accuracyBudgetDb = 0;
 };
 

@@ -159,11 +159,12 @@ LogicalResult mlir::dlc::compileModel(MLIRContext &context,
   std::unique_ptr<OnnxModel> model = loadOnnxModel(inputPath, options, error);
   if (!model)
     return emitError(loc) << error;
-  if (options.quantize.mode.empty())
+  if (options.quantize.mode.empty() && !options.quantize.bf16)
     return compileLoaded(context, options, *model, outputPath);
 
-  // 3. quantize (post-training): the float model's calibration builds run
-  // through the same pipeline, for the host, before the artifact's.
+  // 3. quantize (post-training int8, bf16): the float model's calibration
+  // and measuring builds run through the same pipeline, for the host,
+  // before the artifact's.
   quant::QuantReport report;
   auto compile = [&](OnnxModel &m, const CompilerOptions &o,
                      llvm::StringRef out) {

@@ -1,5 +1,6 @@
 //===- InsertQDQ.cpp - which nodes run in int8, and their QDQ form --------===//
 #include "compiler/Quant/InsertQDQ.h"
+#include "compiler/Quant/GraphValues.h"
 
 #include "compiler/Import/ONNX/FoldConstants.h"
 #include "compiler/Import/ONNX/ImportContext.h"
@@ -12,110 +13,8 @@
 
 using namespace mlir::dlc;
 using namespace mlir::dlc::quant;
-using onnx::TensorProto;
 
 namespace {
-
-bool standard(const onnx::NodeProto &n) {
-  return n.domain().empty() || n.domain() == "ai.onnx";
-}
-
-std::string keyOf(const onnx::NodeProto &n) {
-  return !n.name().empty() ? n.name()
-         : n.output_size()  ? n.output(0)
-                            : n.op_type();
-}
-
-/// Calls `fn` on each subgraph attribute of `n` (If's branches, Loop's and
-/// Scan's bodies).
-template <typename Fn> void forEachSubgraph(const onnx::NodeProto &n, Fn fn) {
-  for (const auto &a : n.attribute()) {
-    if (a.has_g())
-      fn(a.g());
-    for (const auto &sg : a.graphs())
-      fn(sg);
-  }
-}
-
-/// Every value name a subgraph's nodes read, nested subgraphs included (a
-/// superset of what it captures from the enclosing scope).
-void subgraphReads(const onnx::GraphProto &g, std::set<std::string> &out) {
-  for (const onnx::NodeProto &n : g.node()) {
-    for (const std::string &in : n.input())
-      out.insert(in);
-    forEachSubgraph(n, [&](const onnx::GraphProto &sg) { subgraphReads(sg, out); });
-  }
-}
-
-/// What the planner knows of the graph's values.
-struct Values {
-  std::map<std::string, const TensorProto *> consts;
-  std::map<std::string, int32_t> types;
-  std::map<std::string, int> ranks;
-  std::map<std::string, std::vector<int>> consumers;
-  std::set<std::string> graphOutputs, graphInputs;
-
-  explicit Values(const onnx::GraphProto &g) {
-    for (const TensorProto &t : g.initializer())
-      consts[t.name()] = &t;
-    auto note = [&](const onnx::ValueInfoProto &vi) {
-      if (!vi.type().has_tensor_type())
-        return;
-      const auto &tt = vi.type().tensor_type();
-      types[vi.name()] = tt.elem_type();
-      bool static_ = tt.has_shape() &&
-                     std::all_of(tt.shape().dim().begin(), tt.shape().dim().end(),
-                                 [](const auto &d) { return d.has_dim_value(); });
-      if (static_)
-        ranks[vi.name()] = tt.shape().dim_size();
-    };
-    for (const auto &vi : g.input()) {
-      note(vi);
-      if (!consts.count(vi.name()))
-        graphInputs.insert(vi.name());
-    }
-    for (const auto &vi : g.value_info())
-      note(vi);
-    for (const auto &vi : g.output()) {
-      note(vi);
-      graphOutputs.insert(vi.name());
-    }
-    for (int i = 0; i < g.node_size(); ++i) {
-      const onnx::NodeProto &n = g.node(i);
-      for (const std::string &in : n.input())
-        if (!in.empty())
-          consumers[in].push_back(i);
-      // Values a subgraph (If, Loop, Scan) reads from this scope are read
-      // by its node.
-      std::set<std::string> captured;
-      forEachSubgraph(n, [&](const onnx::GraphProto &sg) {
-        subgraphReads(sg, captured);
-      });
-      for (const std::string &name : captured)
-        consumers[name].push_back(i);
-      // Constant nodes (ONNX's version converter writes Clip's bounds so).
-      if (n.op_type() == "Constant" && n.output_size() == 1 &&
-          n.attribute_size() == 1 && n.attribute(0).name() == "value" &&
-          n.attribute(0).has_t())
-        consts[n.output(0)] = &n.attribute(0).t();
-    }
-  }
-  const TensorProto *floatConst(const std::string &name) const {
-    auto it = consts.find(name);
-    return it != consts.end() && it->second->data_type() == TensorProto::FLOAT
-               ? it->second
-               : nullptr;
-  }
-  /// Rank of a float activation with a static shape, or -1.
-  int floatRank(const std::string &name) const {
-    auto t = types.find(name);
-    auto r = ranks.find(name);
-    return t != types.end() && t->second == TensorProto::FLOAT &&
-                   r != ranks.end()
-               ? r->second
-               : -1;
-  }
-};
 
 /// A constant scalar input `i` of `n` (Clip's bounds), if present.
 std::optional<float> scalarInput(const Values &v, const onnx::NodeProto &n,
@@ -214,38 +113,6 @@ std::string checkNode(const onnx::GraphProto &g, const Values &v,
   return "";
 }
 
-TensorProto makeTensor(const std::string &name, int32_t type,
-                       std::vector<int64_t> dims, std::string raw) {
-  TensorProto t;
-  t.set_name(name);
-  t.set_data_type(type);
-  for (int64_t d : dims)
-    t.add_dims(d);
-  t.set_raw_data(std::move(raw));
-  return t;
-}
-
-template <typename T> std::string rawOf(const std::vector<T> &v) {
-  return std::string(reinterpret_cast<const char *>(v.data()),
-                     v.size() * sizeof(T));
-}
-
-onnx::NodeProto makeNode(const char *op, std::vector<std::string> ins,
-                         const std::string &out, int64_t axis = -100) {
-  onnx::NodeProto n;
-  n.set_op_type(op);
-  for (auto &i : ins)
-    n.add_input(i);
-  n.add_output(out);
-  if (axis != -100) {
-    auto *a = n.add_attribute();
-    a->set_name("axis");
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(axis);
-  }
-  return n;
-}
-
 } // namespace
 
 std::pair<float, int> mlir::dlc::quant::uint8Params(float lo, float hi) {
@@ -342,7 +209,7 @@ QuantPlan mlir::dlc::quant::planInt8(const onnx::GraphProto &g,
     if (!standard(n) ||
         (!quantizable.count(n.op_type()) && !heavy.count(n.op_type())))
       continue;
-    NodeDecision d{keyOf(n), n.op_type(), false, ""};
+    NodeDecision d{keyOf(n), n.op_type(), Precision::Float, ""};
     QuantItem item;
     item.key = d.key;
     if (heavy.count(n.op_type()))
@@ -354,8 +221,8 @@ QuantPlan mlir::dlc::quant::planInt8(const onnx::GraphProto &g,
       d.reason = "moved back to float by --accuracy-budget";
     else
       d.reason = checkNode(g, v, n, item);
-    d.int8 = d.reason.empty();
-    if (d.int8) {
+    if (d.reason.empty()) {
+      d.precision = Precision::Int8;
       bool grouped = n.op_type() == "Conv" && attrInt(n, "group", 1) != 1;
       d.reason = grouped ? "int8, run exactly on the f32 depthwise/grouped "
                            "kernels (no int8 kernel for groups yet)"
@@ -375,7 +242,7 @@ QuantPlan mlir::dlc::quant::planInt8(const onnx::GraphProto &g,
       [&](const onnx::GraphProto &sg) {
         for (const onnx::NodeProto &n : sg.node()) {
           if (standard(n) && quantizable.count(n.op_type()))
-            plan.decisions.push_back({keyOf(n), n.op_type(), false,
+            plan.decisions.push_back({keyOf(n), n.op_type(), Precision::Float,
                                       "inside a subgraph (If, Loop, Scan)"});
           forEachSubgraph(n, nested);
         }
@@ -390,21 +257,7 @@ void mlir::dlc::quant::insertQDQ(
     const std::map<std::string, std::pair<float, float>> &ranges,
     std::map<std::string, std::string> &dqNames) {
   Values v(g);
-  std::set<std::string> names;
-  for (const auto &t : g.initializer())
-    names.insert(t.name());
-  for (const auto &n : g.node())
-    for (const auto &o : n.output())
-      names.insert(o);
-  for (const auto &i : g.input())
-    names.insert(i.name());
-  auto fresh = [&](const std::string &base) {
-    std::string name = base;
-    for (int i = 1; names.count(name); ++i)
-      name = base + "_" + std::to_string(i);
-    names.insert(name);
-    return name;
-  };
+  NameSource fresh(g);
   auto addInit = [&](TensorProto t) { *g.add_initializer() = std::move(t); };
 
   // Activations: Q and DQ after the value's producer. `source` is what the

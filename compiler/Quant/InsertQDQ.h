@@ -27,11 +27,17 @@ class GraphProto;
 
 namespace mlir::dlc::quant {
 
+/// What a compute node's products run in.
+enum class Precision { Float, BF16, Int8 };
+inline const char *precisionName(Precision p) {
+  return p == Precision::Int8 ? "int8" : p == Precision::BF16 ? "bf16" : "float";
+}
+
 /// The precision a compute node runs in, and why.
 struct NodeDecision {
   std::string key;    // The node's name, or its first output's.
   std::string opType;
-  bool int8 = false;
+  Precision precision = Precision::Float;
   std::string reason;
 };
 

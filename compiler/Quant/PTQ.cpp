@@ -1,6 +1,7 @@
 //===- PTQ.cpp - post-training quantization driver ------------------------===//
 #include "compiler/Quant/PTQ.h"
 #include "compiler/Quant/Calibration.h"
+#include "compiler/Quant/InsertBF16.h"
 #include "targets/LLVMCommon/Emit.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -187,24 +188,11 @@ std::string methodName(const QuantizeOptions &q) {
   return "";
 }
 
-} // namespace
-
-LogicalResult mlir::dlc::quant::quantizeModel(Location loc,
-                                              const CompilerOptions &options,
-                                              OnnxModel &model,
-                                              const CompileFn &compile,
-                                              QuantReport &report,
-                                              llvm::StringRef artifactPath,
-                                              bool *wroteArtifact) {
-  const QuantizeOptions &qo = options.quantize;
-  if (qo.mode != "int8")
-    return emitError(loc) << "--quantize=" << qo.mode
-                          << " is not supported (int8 is)";
-  if (qo.calibrationDir.empty())
-    return emitError(loc) << "--quantize=int8 needs --calibration=DIR";
-  report.method = methodName(qo);
+/// Brings `model` to what the rewrites need: opset 13 (per-channel
+/// DequantizeLinear, Cast to BFLOAT16), through ONNX's version converter,
+/// and weights behind a Transpose folded into constants.
+LogicalResult prepareModel(Location loc, OnnxModel &model) {
   std::string error;
-
   // Per-channel DequantizeLinear (axis) needs opset 13: older models go
   // through ONNX's version converter first.
   for (const auto &op : model.proto->opset_import())
@@ -227,6 +215,129 @@ LogicalResult mlir::dlc::quant::quantizeModel(Location loc,
   if (foldWeightTransposes(*model.proto->mutable_graph()) > 0 &&
       !finishRewrittenModel(model, error))
     return emitError(loc) << error;
+
+  return success();
+}
+
+/// Marks the decisions of `bf16` nodes, and rewrites `m` to round their
+/// operands. `moved` are the layers the budget moved out of int8.
+LogicalResult applyBF16(Location loc, OnnxModel &m, const QuantPlan *int8,
+                        const std::set<std::string> &moved,
+                        std::vector<NodeDecision> &decisions) {
+  std::set<std::string> exclude, keys;
+  if (int8)
+    for (const QuantItem &item : int8->items)
+      exclude.insert(item.key);
+  std::map<std::string, std::string> floatReason;
+  for (const NodeDecision &d : decisions)
+    floatReason[d.key] = d.reason;
+  std::vector<NodeDecision> bf16 =
+      planBF16(m.proto->graph(), exclude, "bf16 (--precision=bf16)");
+  for (NodeDecision &d : bf16) {
+    if (d.precision != Precision::BF16)
+      continue;
+    keys.insert(d.key);
+    if (moved.count(d.key))
+      d.reason = "moved from int8 to bf16 by --accuracy-budget";
+    else if (auto it = floatReason.find(d.key);
+             it != floatReason.end() && !it->second.empty())
+      d.reason = "bf16; not int8: " + it->second;
+  }
+  if (!int8) {
+    decisions = std::move(bf16);
+  } else {
+    std::map<std::string, const NodeDecision *> byKey;
+    for (const NodeDecision &d : bf16)
+      byKey[d.key] = &d;
+    for (NodeDecision &d : decisions)
+      if (auto it = byKey.find(d.key);
+          it != byKey.end() && it->second->precision == Precision::BF16)
+        d = *it->second;
+    // Nodes the int8 planner does not list (ConvTranspose is listed).
+    for (const NodeDecision &d : bf16)
+      if (!llvm::any_of(decisions,
+                        [&](const NodeDecision &x) { return x.key == d.key; }))
+        decisions.push_back(d);
+  }
+  std::string error;
+  if (insertBF16(*m.proto->mutable_graph(), keys) > 0 &&
+      !finishRewrittenModel(m, error))
+    return emitError(loc) << error;
+  return success();
+}
+
+/// --precision=bf16 without --quantize: no calibration; with samples, the
+/// bf16 build is measured against the float one.
+LogicalResult bf16Model(Location loc, const CompilerOptions &options,
+                        OnnxModel &model, const CompileFn &compile,
+                        QuantReport &report, llvm::StringRef artifactPath,
+                        bool *wroteArtifact) {
+  const QuantizeOptions &qo = options.quantize;
+  std::unique_ptr<OnnxModel> rounded = copyModel(model);
+  if (failed(applyBF16(loc, *rounded, nullptr, {}, report.decisions)))
+    return failure();
+  if (!qo.calibrationDir.empty() || !qo.accuracyDir.empty()) {
+    HostBuild floatBuild, bf16Build;
+    if (failed(buildForHost(loc, model, options, compile, floatBuild)) ||
+        failed(buildForHost(loc, *rounded, options, compile, bf16Build)))
+      return failure();
+    std::vector<std::string> outputs;
+    for (const auto &o : model.proto->graph().output())
+      if (o.type().tensor_type().elem_type() == onnx::TensorProto::FLOAT)
+        outputs.push_back(o.name());
+    std::string error;
+    for (auto [dir, set, count] :
+         {std::tuple{qo.calibrationDir, "calibration",
+                     &report.calibrationSamples},
+          std::tuple{qo.accuracyDir, "held-out", &report.heldOutSamples}}) {
+      if (dir.empty())
+        continue;
+      std::vector<Sample> samples;
+      if (!readSamples(dir, floatBuild.loaded->desc(), samples, error))
+        return emitError(loc) << error;
+      *count = samples.size();
+      if (failed(evaluate(loc, samples, {}, floatBuild, bf16Build, outputs, {},
+                          set, report, nullptr)))
+        return failure();
+    }
+    if (!artifactPath.empty()) {
+      auto bytes = llvm::MemoryBuffer::getFile(bf16Build.path);
+      if (!bytes)
+        return emitError(loc) << "cannot read the measured build";
+      if (failed(writeOutputFile(loc, artifactPath, (*bytes)->getBuffer())))
+        return failure();
+      *wroteArtifact = true;
+    }
+  }
+  model.proto = std::move(rounded->proto);
+  return success();
+}
+
+} // namespace
+
+LogicalResult mlir::dlc::quant::quantizeModel(Location loc,
+                                              const CompilerOptions &options,
+                                              OnnxModel &model,
+                                              const CompileFn &compile,
+                                              QuantReport &report,
+                                              llvm::StringRef artifactPath,
+                                              bool *wroteArtifact) {
+  const QuantizeOptions &qo = options.quantize;
+  report.int8 = qo.mode == "int8";
+  report.bf16 = qo.bf16;
+  if (!qo.mode.empty() && !report.int8)
+    return emitError(loc) << "--quantize=" << qo.mode
+                          << " is not supported (int8 is)";
+  if (failed(prepareModel(loc, model)))
+    return failure();
+  if (!report.int8)
+    return bf16Model(loc, options, model, compile, report, artifactPath,
+                     wroteArtifact);
+  if (qo.calibrationDir.empty())
+    return emitError(loc) << "--quantize=int8 needs --calibration=DIR";
+  report.method = methodName(qo);
+  report.movedTo = qo.bf16 ? Precision::BF16 : Precision::Float;
+  std::string error;
 
   std::vector<std::string> modelOutputs;
   for (const auto &o : model.proto->graph().output())
@@ -308,7 +419,8 @@ LogicalResult mlir::dlc::quant::quantizeModel(Location loc,
   report.heldOutSamples = heldOut.size();
 
   // 3. Quantize, measure; under a budget, move the layer that loses the
-  // most SQNR (its output's against its input's) back to float and retry.
+  // most SQNR (its output's against its input's) back to float (bf16 with
+  // --precision=bf16) and retry.
   std::set<std::string> keepFloat;
   std::unique_ptr<OnnxModel> quantized;
   for (;;) {
@@ -318,6 +430,10 @@ LogicalResult mlir::dlc::quant::quantizeModel(Location loc,
     insertQDQ(*quantized->proto->mutable_graph(), plan, ranges, dqNames);
     if (!finishRewrittenModel(*quantized, error))
       return emitError(loc) << error;
+    report.decisions = plan.decisions;
+    if (qo.bf16 && failed(applyBF16(loc, *quantized, &plan, keepFloat,
+                                    report.decisions)))
+      return failure();
     bool budget = qo.accuracyBudgetDb > 0;
     std::unique_ptr<OnnxModel> probe = copyModel(*quantized);
     if (budget) {
@@ -329,7 +445,6 @@ LogicalResult mlir::dlc::quant::quantizeModel(Location loc,
     HostBuild quantBuild;
     if (failed(buildForHost(loc, *probe, options, compile, quantBuild)))
       return failure();
-    report.decisions = plan.decisions;
     report.outputs.clear();
     std::map<std::string, double> tensorDb;
     if (failed(evaluate(loc, samples, refs, floatBuild, quantBuild,
@@ -358,7 +473,7 @@ LogicalResult mlir::dlc::quant::quantizeModel(Location loc,
     }
     if (pick) {
       keepFloat.insert(pick->key);
-      report.movedToFloat.push_back(pick->key);
+      report.moved.push_back(pick->key);
       continue;
     }
     if (!heldOut.empty() &&
@@ -381,26 +496,40 @@ LogicalResult mlir::dlc::quant::quantizeModel(Location loc,
 
 void mlir::dlc::quant::printReport(const QuantReport &report,
                                    llvm::raw_ostream &os) {
-  size_t int8 = 0;
+  std::map<Precision, size_t> counts;
   for (const NodeDecision &d : report.decisions)
-    int8 += d.int8;
-  os << "dlc: int8 post-training quantization (" << report.method << ", "
-     << report.calibrationSamples << " calibration samples)\n";
+    ++counts[d.precision];
+  if (report.int8)
+    os << "dlc: int8 post-training quantization" << (report.bf16 ? ", bf16" : "")
+       << " (" << report.method << ", " << report.calibrationSamples
+       << " calibration samples)\n";
+  else
+    os << "dlc: bf16 precision (--precision=bf16)\n";
   os << llvm::format("  %-32s %-8s %-9s %s\n", "node", "op", "precision",
                      "why");
   for (const NodeDecision &d : report.decisions)
     os << llvm::format("  %-32s %-8s %-9s %s\n", d.key.c_str(),
-                       d.opType.c_str(), d.int8 ? "int8" : "float",
+                       d.opType.c_str(), precisionName(d.precision),
                        d.reason.c_str());
-  os << "  " << int8 << " of " << report.decisions.size()
-     << " compute nodes in int8; the others, and every other node, run in "
-        "float\n";
-  if (!report.movedToFloat.empty()) {
-    os << "  --accuracy-budget moved to float:";
-    for (const std::string &k : report.movedToFloat)
+  os << "  ";
+  if (report.int8)
+    os << counts[Precision::Int8] << " of " << report.decisions.size()
+       << " compute nodes in int8" << (report.bf16 ? ", " : "");
+  if (report.bf16)
+    os << counts[Precision::BF16]
+       << (report.int8 ? "" : " of " + std::to_string(report.decisions.size()) +
+                                  " compute nodes")
+       << " in bf16";
+  os << "; the others, and every other node, run in float\n";
+  if (!report.moved.empty()) {
+    os << "  --accuracy-budget moved to " << precisionName(report.movedTo)
+       << ":";
+    for (const std::string &k : report.moved)
       os << " " << k;
     os << "\n";
   }
+  if (report.outputs.empty())
+    return;
   os << llvm::format("  %-24s %-12s %9s %12s  %s\n", "output", "set",
                      "SQNR dB", "max |err|", "top-1 agreement");
   for (const OutputMetrics &m : report.outputs) {
@@ -431,7 +560,7 @@ LogicalResult mlir::dlc::quant::addReportSection(Location loc,
   for (const NodeDecision &d : report.decisions)
     nodes.push_back(llvm::json::Object{{"node", d.key},
                                        {"op", d.opType},
-                                       {"precision", d.int8 ? "int8" : "float"},
+                                       {"precision", precisionName(d.precision)},
                                        {"reason", d.reason}});
   for (const OutputMetrics &m : report.outputs) {
     llvm::json::Object o{{"output", m.name},
@@ -444,16 +573,23 @@ LogicalResult mlir::dlc::quant::addReportSection(Location loc,
       o["top1_agreement"] = double(m.top1Agree) / double(m.top1Rows);
     outputs.push_back(std::move(o));
   }
-  for (const std::string &k : report.movedToFloat)
+  for (const std::string &k : report.moved)
     moved.push_back(k);
-  (*json->getAsObject())["quantization"] = llvm::json::Object{
-      {"mode", "int8"},
-      {"calibration", report.method},
+  llvm::json::Object section{
+      {"mode", report.int8 && report.bf16 ? "int8+bf16"
+               : report.int8              ? "int8"
+                                          : "bf16"},
       {"calibration_samples", int64_t(report.calibrationSamples)},
       {"held_out_samples", int64_t(report.heldOutSamples)},
       {"nodes", std::move(nodes)},
-      {"outputs", std::move(outputs)},
-      {"moved_to_float", std::move(moved)}};
+      {"outputs", std::move(outputs)}};
+  if (report.int8) {
+    section["calibration"] = report.method;
+    section[report.movedTo == Precision::BF16 ? "moved_to_bf16"
+                                              : "moved_to_float"] =
+        std::move(moved);
+  }
+  (*json->getAsObject())["quantization"] = std::move(section);
   std::string text;
   llvm::raw_string_ostream os(text);
   os << llvm::formatv("{0:2}", *json) << "\n";

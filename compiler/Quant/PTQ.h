@@ -7,7 +7,8 @@
 // form, and measures the quantized build against the float one on the
 // calibration set and an optional held-out set. Under an accuracy budget,
 // the layer that loses the most SQNR goes back to float, one at a time,
-// until every output meets it.
+// until every output meets it. --precision=bf16 runs the other convs and
+// matmuls on bf16-rounded operands (InsertBF16.h), alone or beside int8.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DLC_COMPILER_QUANT_PTQ_H
@@ -39,11 +40,14 @@ struct OutputMetrics {
 };
 
 struct QuantReport {
-  std::string method;
+  bool int8 = false, bf16 = false; // What ran: --quantize, --precision.
+  std::string method;              // Calibration (int8 only).
   size_t calibrationSamples = 0, heldOutSamples = 0;
   std::vector<NodeDecision> decisions;
   std::vector<OutputMetrics> outputs;
-  std::vector<std::string> movedToFloat;
+  /// Layers the accuracy budget moved out of int8, to `movedTo`.
+  std::vector<std::string> moved;
+  Precision movedTo = Precision::Float;
 };
 
 /// Rewrites `model` into its quantized form. Errors go to the context's

@@ -110,6 +110,12 @@ static cl::opt<std::string> quantizeMode(
     "quantize",
     cl::desc("Post-training quantization: int8 (needs --calibration)"),
     cl::value_desc("int8"), cl::cat(dlcCategory));
+static cl::opt<std::string> precision(
+    "precision",
+    cl::desc("Precision of the convolutions and matrix products that do not "
+             "run in int8: fp32 (default) or bf16 (bf16 operands, f32 "
+             "accumulation)"),
+    cl::init("fp32"), cl::value_desc("fp32|bf16"), cl::cat(dlcCategory));
 static cl::opt<std::string> calibrationDir(
     "calibration",
     cl::desc("Calibration samples: */input_K.pb or .npy per sample, or .npy "
@@ -316,6 +322,12 @@ int main(int argc, char **argv) {
   }
 
   options.quantize.mode = quantizeMode;
+  if (precision != "fp32" && precision != "bf16") {
+    errs() << "dlc: error: --precision='" << precision
+           << "' is not supported (expected fp32 or bf16)\n";
+    return 1;
+  }
+  options.quantize.bf16 = precision == "bf16";
   options.quantize.calibrationDir = calibrationDir;
   options.quantize.accuracyDir = accuracyDir;
   options.quantize.accuracyBudgetDb = accuracyBudget;
@@ -342,11 +354,13 @@ int main(int argc, char **argv) {
            << "' is not supported (expected int8)\n";
     return 1;
   }
-  bool quantFlags = !calibrationDir.empty() || !accuracyDir.empty() ||
-                    accuracyBudget != 0 || calibrateMethod != "minmax";
-  if (quantizeMode.empty() && quantFlags) {
-    errs() << "dlc: error: --calibration, --calibrate, --accuracy-check and "
-              "--accuracy-budget need --quantize=int8\n";
+  bool measureFlags = !calibrationDir.empty() || !accuracyDir.empty();
+  bool int8Flags = accuracyBudget != 0 || calibrateMethod != "minmax";
+  if (quantizeMode.empty() && (int8Flags || (measureFlags &&
+                                             !options.quantize.bf16))) {
+    errs() << "dlc: error: --calibrate and --accuracy-budget need "
+              "--quantize=int8; --calibration and --accuracy-check need "
+              "--quantize=int8 or --precision=bf16\n";
     return 1;
   }
   if (!quantizeMode.empty() && calibrationDir.empty()) {

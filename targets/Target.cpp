@@ -28,6 +28,11 @@ std::vector<TargetDesc> mlir::dlc::listTargets() {
        "x86-64 with AVX-512 and VNNI int8 dot products (Cascade Lake and "
        "later)",
        512},
+      {"x86-64-sapphirerapids", "x86_64-unknown-linux-gnu", "sapphirerapids",
+       "+avx512f,+avx512bw,+avx512vl,+avx512dq,+avx512vnni,+avx512bf16,"
+       "+amx-tile,+amx-int8,+amx-bf16,+fma",
+       "x86-64 with AVX-512, VNNI, BF16 and AMX (Sapphire Rapids and later)",
+       512},
       {"armv8", "aarch64-unknown-linux-gnu", "generic",
        "+v8a,+fp-armv8,+neon", "64-bit Arm, armv8-a with NEON"},
       {"armv8.2", "aarch64-unknown-linux-gnu", "generic",

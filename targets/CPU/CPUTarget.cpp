@@ -95,6 +95,16 @@ public:
     return "pmaddwd";
   }
 
+  /// The bf16 instruction of --precision=bf16's contractions: AVX512-BF16's
+  /// vdpbf16ps (512-bit), armv8.6's bfmmla (bfdot for single rows and
+  /// odd groups); elsewhere none, and the f32 kernels compute on the rounded
+  /// values (the same products, with the sum's own rounding).
+  std::string bf16Dot(int64_t bits) const {
+    if (!llvm::Triple(desc_.triple).isX86())
+      return hasFeatures("+bf16") ? "bfmmla" : "none";
+    return bits == 512 && hasFeatures("+avx512bf16") ? "vdpbf16ps" : "none";
+  }
+
   void buildKernelPipeline(OpPassManager &pm) const override {
     auto [bits, regs] = vectorRegisters();
     std::string pipeline =
@@ -103,7 +113,8 @@ public:
         " dot=" + intDot(bits) + "},"
         "dlc-cpu-contraction-kernels{vector-bits=" +
         std::to_string(bits) + " registers=" + std::to_string(regs) +
-        " winograd=" + (winogradConvs ? "1" : "0") + "},dlc-cpu-parallelize-kernels,dlc-cpu-vectorize-kernels{vector-bits=" +
+        " winograd=" + (winogradConvs ? "1" : "0") +
+        " bf16-dot=" + bf16Dot(bits) + "},dlc-cpu-parallelize-kernels,dlc-cpu-vectorize-kernels{vector-bits=" +
         std::to_string(bits) + "},canonicalize,cse)";
     if (failed(parsePassPipeline(pipeline, pm)))
       llvm::report_fatal_error("dlc: malformed CPU kernel pipeline");

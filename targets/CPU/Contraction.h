@@ -88,6 +88,12 @@ FailureOr<int64_t> vectorPosition(AffineMap map, ArrayRef<int64_t> shape,
 bool constantValues(Value v, std::vector<float> &out);
 bool constantValues(Value v, std::vector<int8_t> &out);
 
+/// Whether every element of `v` is a bf16 value held in f32: `v` comes,
+/// through reshapes, copies, transposes and zero pads, from an elementwise
+/// op that yields an extension from bf16 (what --precision=bf16's rounding
+/// casts lower to).
+bool isBF16Exact(Value v);
+
 /// A column range of the output processed with `nv` vectors per panel.
 struct Segment {
   int64_t col0, panels, nv, mr;
@@ -221,6 +227,16 @@ public:
     wino = &variant;
     winogradFilter = std::move(filter);
   }
+  /// Computes the products on bf16 values with `dot` ("vdpbf16ps", "bfdot",
+  /// or "bfmmla", which falls back to bfdot where a kernel cannot use it)
+  /// where they are bf16 values: the left-hand side when
+  /// `lhsExact` (the caller knows) or when the contraction's own prologue
+  /// rounds it to bf16; the emitter checks the weights and the shape (see
+  /// bf16Group).
+  void useBF16Pairs(StringRef dot, bool lhsExact) {
+    bf16Dot = dot.str();
+    bf16Lhs = lhsExact;
+  }
 
 private:
   std::string describe(int64_t epiOps) const {
@@ -250,6 +266,8 @@ private:
       os << c.m << "x" << c.k << " * " << c.k << "x" << c.n;
       break;
     }
+    if (pairs)
+      os << " bf16";
     if (epiOps)
       os << " + " << epiOps << " epilogue op(s)";
     return d;
@@ -293,6 +311,26 @@ private:
   Value finishVector(Value o, Value row, Value col, Value acc, bool inBounds);
   const WinogradVariant *wino = nullptr;
   std::vector<float> winogradFilter; // Non-empty: Winograd.
+  /// bf16: the instruction asked for (useBF16Pairs), and the k group this
+  /// kernel runs (0: f32). 2, a dot product: weights packed as
+  /// [panel][k/2][nr][2] bf16, the left-hand pair broadcast. 4, bfmmla:
+  /// weights as [panel][k/4][nr/2][2][4] (column pairs), the accumulators
+  /// 2x2 blocks of (row pair, column pair) within the reduction. The
+  /// innermost reduction steps by the group.
+  std::string bf16Dot;
+  bool bf16Lhs = false;
+  int64_t pairK = 0;
+  bool pairs = false; // pairK > 0.
+  /// The prologue's rounding to bf16 (its last op extends from bf16), or
+  /// null.
+  arith::ExtFOp prologueRounding() const;
+  int64_t bf16Group() const;
+  Value pairDot(Value acc, Value a, Value bv);
+  /// Row-layout accumulators [r][j] of a tile to bfmmla's blocks and back.
+  SmallVector<Value> toBlocks(ArrayRef<Value> rowsLayout, int64_t mr,
+                              int64_t nv);
+  SmallVector<Value> fromBlocks(ArrayRef<Value> blocks, int64_t mr,
+                                int64_t nv);
   /// Elements of one batch's packed weights.
   int64_t packedPerBatch = 0;
 

@@ -51,6 +51,18 @@ struct ContractionKernelsPass
               op))
         ops.push_back(op);
     });
+    if (bf16Dot != "none" && bf16Dot != "vdpbf16ps" && bf16Dot != "bfdot" &&
+        bf16Dot != "bfmmla") {
+      func.emitError("unknown bf16-dot '") << bf16Dot << "'";
+      return signalPassFailure();
+    }
+    // Which left-hand sides hold bf16 values, seen before any kernel
+    // replaces their producers.
+    llvm::SmallPtrSet<Operation *, 16> bf16Lhs;
+    if (bf16Dot != "none")
+      for (Operation *op : ops)
+        if (isBF16Exact(op->getOperand(0)))
+          bf16Lhs.insert(op);
     unsigned counter = 0;
     for (Operation *op : ops) {
       std::optional<Contraction> c = matchContraction(op);
@@ -69,6 +81,8 @@ struct ContractionKernelsPass
       OpBuilder b(last);
       KernelEmitter emitter(b, op->getLoc(), *c, epi, pad, lanes, registers,
                             rowGroups);
+      if (bf16Dot != "none")
+        emitter.useBF16Pairs(bf16Dot, bf16Lhs.count(op));
       std::vector<float> filter;
       if (const WinogradVariant *v = winograd ? winogradVariant(*c) : nullptr)
         if (constantValues(c->rhs, filter))

@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "targets/CPU/Contraction.h"
 
+#include "mlir/IR/Matchers.h"
+
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -474,6 +476,44 @@ static bool constantElements(Value v, std::vector<T> &out) {
 }
 bool constantValues(Value v, std::vector<float> &out) {
   return constantElements(v, out);
+}
+
+bool isBF16Exact(Value v) {
+  for (int depth = 0; depth < 16; ++depth) {
+    Operation *def = v.getDefiningOp();
+    if (!def)
+      return false;
+    if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::CastOp,
+            tensor::ExtractSliceOp, linalg::TransposeOp, linalg::CopyOp>(
+            def)) {
+      v = def->getOperand(0);
+      continue;
+    }
+    if (auto pad = dyn_cast<tensor::PadOp>(def)) {
+      // A constant pad of zero (a convolution's halo).
+      auto cst = pad.getConstantPaddingValue();
+      FloatAttr f;
+      if (!cst || !matchPattern(cst, m_Constant(&f)) ||
+          !f.getValue().isZero())
+        return false;
+      v = pad.getSource();
+      continue;
+    }
+    auto g = dyn_cast<linalg::GenericOp>(def);
+    if (!g)
+      return false;
+    unsigned result = cast<OpResult>(v).getResultNumber();
+    Value yielded = g.getRegion().front().getTerminator()->getOperand(result);
+    if (auto ext = yielded.getDefiningOp<arith::ExtFOp>())
+      return ext.getIn().getType().isBF16();
+    // A copy or transpose of an input.
+    auto arg = dyn_cast<BlockArgument>(yielded);
+    if (!arg || arg.getOwner() != &g.getRegion().front() ||
+        arg.getArgNumber() >= g.getNumDpsInputs())
+      return false;
+    v = g.getDpsInputs()[arg.getArgNumber()];
+  }
+  return false;
 }
 bool constantValues(Value v, std::vector<int8_t> &out) {
   return constantElements(v, out);

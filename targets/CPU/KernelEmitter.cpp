@@ -10,6 +10,7 @@
 #include "targets/CPU/Lanewise.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/AsmState.h"
@@ -28,13 +29,18 @@ SmallVector<Segment> KernelEmitter::segments() const {
   int64_t nv = std::min(nvMax, vecs);
   int64_t nr = nv * lanes;
   SmallVector<Segment> segs;
+  // bfmmla works on row pairs.
+  auto rowsFor = [&](int64_t nv) {
+    int64_t mr = tileRows(nv);
+    return pairK == 4 ? std::max<int64_t>(2, mr & ~int64_t(1)) : mr;
+  };
   int64_t full = c.n / nr;
   if (full)
-    segs.push_back({0, full, nv, tileRows(nv), 0, true});
+    segs.push_back({0, full, nv, rowsFor(nv), 0, true});
   int64_t rest = c.n - full * nr;
   if (rest) {
     int64_t nvt = (rest + lanes - 1) / lanes;
-    segs.push_back({full * nr, 1, nvt, tileRows(nvt), full * c.k * nr,
+    segs.push_back({full * nr, 1, nvt, rowsFor(nvt), full * c.k * nr,
                     rest % lanes == 0});
   }
   return segs;
@@ -60,6 +66,37 @@ Value KernelEmitter::packWeights(ArrayRef<Segment> segs, StringRef name) {
   for (const Segment &s : segs)
     packedPerBatch += s.panels * c.k * s.nv * lanes;
   int64_t total = packedPerBatch * c.batch;
+  if (pairs && llvm::any_of(src, [](float x) {
+        return llvm::bit_cast<uint32_t>(x) & 0xffffu;
+      }))
+    pairs = false; // Weights that bf16 does not hold exactly.
+  if (pairs) {
+    // Dot products: [panel][k / 2][nr][2], a k pair of each column in one
+    // 32-bit lane. bfmmla: [panel][k / 4][nr / 2][2][4], per column pair
+    // its two columns' 4 k (the instruction's 2x4 right-hand operand).
+    std::vector<uint16_t> bits(total, 0);
+    for (const Segment &s : segs) {
+      int64_t nr = s.nv * lanes;
+      for (int64_t p = 0; p < s.panels; ++p)
+        for (int64_t k = 0; k < c.k; ++k)
+          for (int64_t j = 0; j < nr; ++j) {
+            int64_t n = s.col0 + p * nr + j;
+            if (n >= c.n)
+              continue;
+            int64_t group = k - k % pairK;
+            int64_t at = pairK == 4 ? (j / 2) * 8 + (j % 2) * 4 + k % 4
+                                    : j * 2 + k % 2;
+            bits[s.packedBase + (p * c.k + group) * nr + at] =
+                static_cast<uint16_t>(
+                    llvm::bit_cast<uint32_t>(src[offset(k, n)]) >> 16);
+          }
+    }
+    auto type = RankedTensorType::get({total}, b.getBF16Type());
+    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(
+        ArrayRef<uint16_t>(bits));
+    auto attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
+    return arith::ConstantOp::create(b, loc, attr);
+  }
   std::vector<float> packedData(total, 0.0f);
   for (int64_t bt = 0; bt < c.batch; ++bt)
     for (const Segment &s : segs) {
@@ -184,6 +221,8 @@ Value KernelEmitter::emit(StringRef blobPrefix, unsigned &blobCounter) {
                                       b.getF32Type()),
         c.lhs, SmallVector<ReassociationIndices>{all});
   }
+  pairK = bf16Group();
+  pairs = pairK > 0;
   SmallVector<Segment> segs = segments();
   if (c.kind != Contraction::Depthwise) {
     if (winogradFilter.empty())
@@ -196,9 +235,11 @@ Value KernelEmitter::emit(StringRef blobPrefix, unsigned &blobCounter) {
       packedBuf = bufferization::ToBufferOp::create(
           b, loc,
           MemRefType::get(cast<RankedTensorType>(packed.getType()).getShape(),
-                          b.getF32Type()),
+                          cast<RankedTensorType>(packed.getType())
+                              .getElementType()),
           packed, /*read_only=*/true);
     } else {
+      pairs = false; // (Only reached with pairK == 0: see bf16Group.)
       // A run-time right-hand side as [batch * K, N].
       auto t = cast<RankedTensorType>(c.rhs.getType());
       rhsView = c.rhs;
@@ -326,7 +367,73 @@ int64_t KernelEmitter::blockRows(const Segment &s) const {
   int64_t kcBlock = kL1Bytes / (outer * nr * 4);
   bool blocked = packed && outElt.isF32() && c.k * nr * 4 > 2 * kL1Bytes &&
                  kcBlock >= 8 && levels.back().extent >= 2 * kcBlock;
+  if (pairs)
+    kcBlock -= kcBlock % pairK; // Whole k groups per block.
   return blocked ? kcBlock : 0;
+}
+
+int64_t KernelEmitter::bf16Group() const {
+  // Groups of consecutive k: the innermost reduction level must hold whole
+  // groups, with one constant right-hand side (packWeights drops to f32
+  // when the weights are not bf16 values).
+  if (bf16Dot.empty() || !winogradFilter.empty() ||
+      c.kind == Contraction::Depthwise || c.batch != 1 ||
+      !(c.lhsPrologue.empty() ? bf16Lhs : bool(prologueRounding())))
+    return 0;
+  int64_t extent = reductionLevels().back().extent;
+  // bfmmla needs row pairs: a single row runs on bfdot.
+  if (bf16Dot == "bfmmla" && extent % 4 == 0 && c.m >= 2)
+    return 4;
+  return extent % 2 == 0 ? 2 : 0;
+}
+
+SmallVector<Value> KernelEmitter::toBlocks(ArrayRef<Value> r, int64_t mr,
+                                           int64_t nv) {
+  // Rows 2P, 2P+1 of vector j (columns 4j..4j+3) as the blocks of column
+  // pairs (4j, 4j+1) and (4j+2, 4j+3): [r0c0 r0c1 r1c0 r1c1].
+  SmallVector<Value> out;
+  for (int64_t p = 0; p < mr / 2; ++p)
+    for (int64_t j = 0; j < nv; ++j) {
+      Value a = r[2 * p * nv + j], bb = r[(2 * p + 1) * nv + j];
+      out.push_back(vector::ShuffleOp::create(b, loc, a, bb,
+                                              ArrayRef<int64_t>{0, 1, 4, 5}));
+      out.push_back(vector::ShuffleOp::create(b, loc, a, bb,
+                                              ArrayRef<int64_t>{2, 3, 6, 7}));
+    }
+  return out;
+}
+
+SmallVector<Value> KernelEmitter::fromBlocks(ArrayRef<Value> blk, int64_t mr,
+                                             int64_t nv) {
+  SmallVector<Value> out(mr * nv);
+  for (int64_t p = 0; p < mr / 2; ++p)
+    for (int64_t j = 0; j < nv; ++j) {
+      Value lo = blk[(p * nv + j) * 2], hi = blk[(p * nv + j) * 2 + 1];
+      out[2 * p * nv + j] = vector::ShuffleOp::create(
+          b, loc, lo, hi, ArrayRef<int64_t>{0, 1, 4, 5});
+      out[(2 * p + 1) * nv + j] = vector::ShuffleOp::create(
+          b, loc, lo, hi, ArrayRef<int64_t>{2, 3, 6, 7});
+    }
+  return out;
+}
+
+arith::ExtFOp KernelEmitter::prologueRounding() const {
+  if (c.lhsPrologue.empty())
+    return nullptr;
+  auto ext = dyn_cast<arith::ExtFOp>(c.lhsPrologue.back());
+  return ext && ext.getIn().getType().isBF16() ? ext : nullptr;
+}
+
+Value KernelEmitter::pairDot(Value acc, Value a, Value bv) {
+  // Dot: acc[i] + a[2i] * b[2i] + a[2i+1] * b[2i+1]. bfmmla: the 2x2 block
+  // acc + A B^T of two 2x4 operands. f32 accumulation.
+  StringRef name = bf16Dot == "vdpbf16ps" ? "llvm.x86.avx512bf16.dpbf16ps.512"
+                   : pairK == 4           ? "llvm.aarch64.neon.bfmmla"
+                                          : "llvm.aarch64.neon.bfdot.v4f32.v8bf16";
+  return LLVM::CallIntrinsicOp::create(b, loc, vt, b.getStringAttr(name),
+                                       ValueRange{acc, a, bv})
+      .getOperation()
+      ->getResult(0);
 }
 
 Value KernelEmitter::emitSegment(const Segment &s, Value out) {
@@ -538,6 +645,80 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
                                      /*isWrite=*/false, /*localityHint=*/2,
                                      /*isDataCache=*/true);
         SmallVector<Value> bv;
+        if (pairs) {
+          Value zero = arith::ConstantOp::create(
+              b, loc, b.getFloatAttr(b.getBF16Type(), 0.0));
+          arith::ExtFOp rounding = prologueRounding();
+          // Row r's bf16 values at k .. k + g - 1.
+          auto values = [&](int64_t r, int64_t g) -> Value {
+            auto halfT = VectorType::get({g}, b.getBF16Type());
+            if (rounding) {
+              // The prologue on each element, up to its rounding to bf16.
+              SmallVector<Value> hs;
+              for (int64_t e = 0; e < g; ++e) {
+                Value a = tensor::ExtractOp::create(
+                    b, loc, lhsFlat,
+                    ValueRange{add(aBase[r], add(aOff, idx(e)))});
+                IRMapping map;
+                map.map(c.lhsPrologue.front()->getBlock()->getArgument(0), a);
+                for (Operation *op : ArrayRef(c.lhsPrologue).drop_back())
+                  b.clone(*op, map);
+                hs.push_back(map.lookup(rounding.getIn()));
+              }
+              return vector::FromElementsOp::create(b, loc, halfT, hs);
+            }
+            // Exact in bf16: the values are the high halves of the f32
+            // words (a shuffle, not a rounding).
+            Value x = vector::TransferReadOp::create(
+                b, loc, VectorType::get({g}, b.getF32Type()), lhsFlat,
+                ValueRange{add(aBase[r], aOff)},
+                arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
+                ArrayRef<bool>{true});
+            Value halves = vector::BitCastOp::create(
+                b, loc, VectorType::get({2 * g}, b.getBF16Type()), x);
+            SmallVector<int64_t> odd;
+            for (int64_t e = 0; e < g; ++e)
+              odd.push_back(2 * e + 1);
+            return vector::ShuffleOp::create(b, loc, halves, halves, odd);
+          };
+          auto pairT = VectorType::get({2 * lanes}, b.getBF16Type());
+          auto weights = [&](int64_t at) -> Value {
+            return vector::TransferReadOp::create(
+                b, loc, pairT, packed,
+                ValueRange{add(panelBase, add(mul(kOff, nr), idx(at)))}, zero,
+                ArrayRef<bool>{true});
+          };
+          if (pairK == 4) {
+            // bfmmla: per row pair, its 2x4 values against each column
+            // pair's 2x4 weights, into that 2x2 block.
+            for (int64_t j = 0; j < 2 * nv; ++j)
+              bv.push_back(weights(j * 8));
+            for (int64_t p = 0; p < mr / 2; ++p) {
+              Value av = vector::ShuffleOp::create(
+                  b, loc, values(2 * p, 4), values(2 * p + 1, 4),
+                  ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
+              for (int64_t q = 0; q < 2 * nv; ++q)
+                acc[p * 2 * nv + q] = pairDot(acc[p * 2 * nv + q], av, bv[q]);
+            }
+            return acc;
+          }
+          for (int64_t j = 0; j < nv; ++j)
+            bv.push_back(weights(j * 2 * lanes));
+          auto oneI = VectorType::get({1}, b.getI32Type());
+          auto lanesI = VectorType::get({lanes}, b.getI32Type());
+          for (int64_t r = 0; r < mr; ++r) {
+            // The pair (k, k+1) broadcast to every lane.
+            Value word = vector::ExtractOp::create(
+                b, loc, vector::BitCastOp::create(b, loc, oneI, values(r, 2)),
+                ArrayRef<int64_t>{0});
+            Value av = vector::BitCastOp::create(
+                b, loc, pairT,
+                vector::BroadcastOp::create(b, loc, lanesI, word));
+            for (int64_t j = 0; j < nv; ++j)
+              acc[r * nv + j] = pairDot(acc[r * nv + j], av, bv[j]);
+          }
+          return acc;
+        }
         for (int64_t j = 0; j < nv; ++j) {
           if (packed) {
             Value at = add(panelBase, add(mul(kOff, nr), idx(j * lanes)));
@@ -585,10 +766,12 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
         return acc;
       }
       const Level &l = levels[level];
-      bool inner = level + 1 == levels.size() && kLo;
-      auto f = inner ? scf::ForOp::create(b, loc, kLo, kHi, idx(1), acc)
+      bool innermost = level + 1 == levels.size();
+      bool inner = innermost && kLo;
+      Value step = idx(pairs && innermost ? pairK : 1);
+      auto f = inner ? scf::ForOp::create(b, loc, kLo, kHi, step, acc)
                      : scf::ForOp::create(b, loc, idx(0), idx(l.extent),
-                                          idx(1), acc);
+                                          step, acc);
       b.setInsertionPointToStart(f.getBody());
       Value iv = f.getInductionVar();
       SmallVector<Value> res =
@@ -597,7 +780,11 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
       endFor(f, res);
       return SmallVector<Value>(f.getResults());
     };
-    return reduce(0, idx(0), idx(0), init);
+    if (pairK != 4)
+      return reduce(0, idx(0), idx(0), init);
+    SmallVector<Value> in(init.begin(), init.end());
+    return fromBlocks(reduce(0, idx(0), idx(0), toBlocks(in, mr, nv)), mr,
+                      nv);
   };
 
   // Writes the accumulators, through the epilogue when `final`.

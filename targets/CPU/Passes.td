@@ -71,6 +71,11 @@ def ContractionKernels
            "Run stride-1 3x3 convolutions where it pays as Winograd "
            "F(4x4, 3x3) or F(2x2, 3x3): input transform, packed matrix "
            "products, output transform with the epilogue">,
+    Option<"bf16Dot", "bf16-dot", "std::string", /*default=*/"\"none\"",
+           "The bf16 pair dot-product instruction for contractions whose "
+           "operands are bf16-exact (--precision=bf16): vdpbf16ps "
+           "(AVX512-BF16), bfmmla (armv8.6 bf16, bfdot where it cannot), bfdot "
+           "or none">,
   ];
 }
 

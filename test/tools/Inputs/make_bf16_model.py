@@ -107,3 +107,26 @@ for k, s in enumerate(samples[4:]):
     d = os.path.join(out, "ref", "test_data_set_%d" % k)
     save(os.path.join(d, "input_0.pb"), s, "x")
     save(os.path.join(d, "output_0.pb"), reference(s).astype(np.float32), "y")
+
+# A second model for the kernels' edges: Relu(x @ W + b) with 7 rows (an odd
+# row count: bfmmla's row pairs end on a repeated row), K = 1040 (the
+# reduction is cache-blocked) and 21 columns (a partial vector).
+wm = rand(1040, 21, s=0.05)
+bm = rand(21, s=0.1)
+g2 = helper.make_graph(
+    [helper.make_node("MatMul", ["x", "w"], ["t"], name="mm"),
+     helper.make_node("Add", ["t", "b"], ["u"], name="bias"),
+     helper.make_node("Relu", ["u"], ["y"], name="relu")],
+    "bf16_mm",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, [7, 1040])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [7, 21])],
+    [numpy_helper.from_array(wm, "w"), numpy_helper.from_array(bm, "b")])
+m2 = helper.make_model(g2, opset_imports=[helper.make_opsetid("", 13)])
+m2.ir_version = 7
+os.makedirs(os.path.join(out, "mm"), exist_ok=True)
+onnx.save(m2, os.path.join(out, "mm", "model.onnx"))
+xm = rng.standard_normal((7, 1040)).astype(np.float32)
+d = os.path.join(out, "mm", "test_data_set_0")
+save(os.path.join(d, "input_0.pb"), xm, "x")
+save(os.path.join(d, "output_0.pb"),
+     np.maximum(bf16(xm) @ bf16(wm) + bm, 0).astype(np.float32), "y")

@@ -237,6 +237,9 @@ public:
     bf16Dot = dot.str();
     bf16Lhs = lhsExact;
   }
+  /// Whether weights that are all bf16 values are stored as bf16.
+  void storeBF16Weights(bool on) { bf16Weights = on; }
+
 
 private:
   std::string describe(int64_t epiOps) const {
@@ -321,6 +324,11 @@ private:
   bool bf16Lhs = false;
   int64_t pairK = 0;
   bool pairs = false; // pairK > 0.
+  /// Packed weights that are all bf16 values (--precision=bf16's) are
+  /// stored as bf16 and extended in the reduction loop where no bf16
+  /// instruction takes them: half the bytes in the artifact and read per
+  /// run, at no measured cost (docs/quantization.md).
+  bool bf16Weights = true, halfWeights = false;
   /// The prologue's rounding to bf16 (its last op extends from bf16), or
   /// null.
   arith::ExtFOp prologueRounding() const;

@@ -83,6 +83,7 @@ struct ContractionKernelsPass
                             rowGroups);
       if (bf16Dot != "none")
         emitter.useBF16Pairs(bf16Dot, bf16Lhs.count(op));
+      emitter.storeBF16Weights(bf16Weights);
       std::vector<float> filter;
       if (const WinogradVariant *v = winograd ? winogradVariant(*c) : nullptr)
         if (constantValues(c->rhs, filter))

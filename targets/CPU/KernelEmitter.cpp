@@ -66,37 +66,23 @@ Value KernelEmitter::packWeights(ArrayRef<Segment> segs, StringRef name) {
   for (const Segment &s : segs)
     packedPerBatch += s.panels * c.k * s.nv * lanes;
   int64_t total = packedPerBatch * c.batch;
-  if (pairs && llvm::any_of(src, [](float x) {
-        return llvm::bit_cast<uint32_t>(x) & 0xffffu;
-      }))
-    pairs = false; // Weights that bf16 does not hold exactly.
-  if (pairs) {
-    // Dot products: [panel][k / 2][nr][2], a k pair of each column in one
-    // 32-bit lane. bfmmla: [panel][k / 4][nr / 2][2][4], per column pair
-    // its two columns' 4 k (the instruction's 2x4 right-hand operand).
-    std::vector<uint16_t> bits(total, 0);
-    for (const Segment &s : segs) {
-      int64_t nr = s.nv * lanes;
-      for (int64_t p = 0; p < s.panels; ++p)
-        for (int64_t k = 0; k < c.k; ++k)
-          for (int64_t j = 0; j < nr; ++j) {
-            int64_t n = s.col0 + p * nr + j;
-            if (n >= c.n)
-              continue;
-            int64_t group = k - k % pairK;
-            int64_t at = pairK == 4 ? (j / 2) * 8 + (j % 2) * 4 + k % 4
-                                    : j * 2 + k % 2;
-            bits[s.packedBase + (p * c.k + group) * nr + at] =
-                static_cast<uint16_t>(
-                    llvm::bit_cast<uint32_t>(src[offset(k, n)]) >> 16);
-          }
-    }
-    auto type = RankedTensorType::get({total}, b.getBF16Type());
-    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(
-        ArrayRef<uint16_t>(bits));
-    auto attr = DenseResourceElementsAttr::get(type, name, std::move(blob));
-    return arith::ConstantOp::create(b, loc, attr);
-  }
+  bool bf16Values = llvm::none_of(src, [](float x) {
+    return llvm::bit_cast<uint32_t>(x) & 0xffffu;
+  });
+  pairs &= bf16Values; // The bf16 instructions need bf16 weights.
+  halfWeights = !pairs && bf16Weights && bf16Values;
+  // Where element (k, column j of panel p) of segment s goes. f32:
+  // [panel][k][nr]. bf16 dot products: [panel][k / 2][nr][2], a k pair of
+  // each column in one 32-bit lane. bfmmla: [panel][k / 4][nr / 2][2][4],
+  // per column pair its two columns' 4 k (the instruction's 2x4 operand).
+  auto slot = [&](const Segment &s, int64_t p, int64_t k, int64_t j) {
+    int64_t nr = s.nv * lanes;
+    if (!pairs)
+      return s.packedBase + (p * c.k + k) * nr + j;
+    int64_t at = pairK == 4 ? (j / 2) * 8 + (j % 2) * 4 + k % 4
+                            : j * 2 + k % 2;
+    return s.packedBase + (p * c.k + k - k % pairK) * nr + at;
+  };
   std::vector<float> packedData(total, 0.0f);
   for (int64_t bt = 0; bt < c.batch; ++bt)
     for (const Segment &s : segs) {
@@ -105,13 +91,23 @@ Value KernelEmitter::packWeights(ArrayRef<Segment> segs, StringRef name) {
         for (int64_t k = 0; k < c.k; ++k)
           for (int64_t j = 0; j < nr; ++j) {
             int64_t n = s.col0 + p * nr + j;
-            if (n >= c.n)
-              continue;
-            packedData[bt * packedPerBatch + s.packedBase +
-                       (p * c.k + k) * nr + j] =
-                src[bt * c.k * c.n + offset(k, n)];
+            if (n < c.n)
+              packedData[bt * packedPerBatch + slot(s, p, k, j)] =
+                  src[bt * c.k * c.n + offset(k, n)];
           }
     }
+  if (pairs || halfWeights) {
+    // bf16 values, stored as bf16: half the bytes to read every run.
+    std::vector<uint16_t> bits(total);
+    for (int64_t i = 0; i < total; ++i)
+      bits[i] = static_cast<uint16_t>(llvm::bit_cast<uint32_t>(packedData[i]) >>
+                                      16);
+    auto type = RankedTensorType::get({total}, b.getBF16Type());
+    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(
+        ArrayRef<uint16_t>(bits));
+    return arith::ConstantOp::create(
+        b, loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
+  }
   auto type = RankedTensorType::get({total}, b.getF32Type());
   auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(
       ArrayRef<float>(packedData));
@@ -720,7 +716,18 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
           return acc;
         }
         for (int64_t j = 0; j < nv; ++j) {
-          if (packed) {
+          if (packed && halfWeights) {
+            Value at = add(panelBase, add(mul(kOff, nr), idx(j * lanes)));
+            bv.push_back(arith::ExtFOp::create(
+                b, loc, vt,
+                vector::TransferReadOp::create(
+                    b, loc, VectorType::get({lanes}, b.getBF16Type()), packed,
+                    ValueRange{at},
+                    arith::ConstantOp::create(
+                        b, loc, b.getFloatAttr(b.getBF16Type(), 0.0)),
+                    ArrayRef<bool>{true})
+                    .getResult()));
+          } else if (packed) {
             Value at = add(panelBase, add(mul(kOff, nr), idx(j * lanes)));
             bv.push_back(vector::TransferReadOp::create(
                 b, loc, vt, packed, ValueRange{at},

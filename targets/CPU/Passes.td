@@ -76,6 +76,9 @@ def ContractionKernels
            "operands are bf16-exact (--precision=bf16): vdpbf16ps "
            "(AVX512-BF16), bfmmla (armv8.6 bf16, bfdot where it cannot), bfdot "
            "or none">,
+    Option<"bf16Weights", "bf16-weights", "bool", /*default=*/"true",
+           "Store packed constant weights that are all bf16 values as bf16, "
+           "extended to f32 in the reduction loop">,
   ];
 }
 

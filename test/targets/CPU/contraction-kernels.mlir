@@ -1,6 +1,7 @@
-// RUN: dlc-opt %s --split-input-file --dlc-cpu-contraction-kernels="vector-bits=512 registers=32" | FileCheck %s
-// RUN: dlc-opt %s --split-input-file --dlc-cpu-contraction-kernels="vector-bits=128 registers=32" | FileCheck %s --check-prefix=NEON
-// RUN: dlc-opt %s --split-input-file --dlc-cpu-contraction-kernels="vector-bits=128 registers=16" | FileCheck %s --check-prefix=SSE
+// RUN: dlc-opt %s --split-input-file --dlc-cpu-contraction-kernels="vector-bits=512 registers=32 bf16-weights=0" | FileCheck %s
+// RUN: dlc-opt %s --split-input-file --dlc-cpu-contraction-kernels="vector-bits=128 registers=32 bf16-weights=0" | FileCheck %s --check-prefix=NEON
+// RUN: dlc-opt %s --split-input-file --dlc-cpu-contraction-kernels="vector-bits=128 registers=16 bf16-weights=0" | FileCheck %s --check-prefix=SSE
+// RUN: dlc-opt %s --split-input-file --dlc-cpu-contraction-kernels="vector-bits=512 registers=32" | FileCheck %s --check-prefix=BF16W
 
 // Tests that a convolution, its bias (the accumulator's initial value) and
 // its ReLU become one loop nest: the filter is packed into a 1-D constant,
@@ -434,4 +435,23 @@ func.func @winograd(%x: tensor<1x10x10x32xf32>, %b: tensor<32xf32>) -> tensor<1x
     linalg.yield %m : f32
   } -> tensor<1x8x8x32xf32>
   return %r : tensor<1x8x8x32xf32>
+}
+
+// -----
+
+// Constant weights that are all bf16 values (--precision=bf16 rounds them)
+// are packed as bf16 and extended in the reduction loop (bf16-weights, on by
+// default): half the bytes.
+// BF16W-LABEL: func.func @bf16_weights
+// BF16W: arith.constant dense_resource<bf16_weights_packed0> : tensor<64xbf16>
+// BF16W: vector.transfer_read {{.*}} : tensor<64xbf16>, vector<16xbf16>
+// BF16W: arith.extf {{.*}} : vector<16xbf16> to vector<16xf32>
+// BF16W: vector.fma
+func.func @bf16_weights(%a: tensor<8x4xf32>) -> tensor<8x16xf32> {
+  %w = arith.constant dense<0.5> : tensor<4x16xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x16xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<8x16xf32>) -> tensor<8x16xf32>
+  %r = linalg.matmul ins(%a, %w : tensor<8x4xf32>, tensor<4x16xf32>) outs(%f : tensor<8x16xf32>) -> tensor<8x16xf32>
+  return %r : tensor<8x16xf32>
 }

@@ -229,10 +229,8 @@ public:
   }
   /// Computes the products on bf16 values with `dot` ("vdpbf16ps", "bfdot",
   /// or "bfmmla", which falls back to bfdot where a kernel cannot use it)
-  /// where they are bf16 values: the left-hand side when
-  /// `lhsExact` (the caller knows) or when the contraction's own prologue
-  /// rounds it to bf16; the emitter checks the weights and the shape (see
-  /// bf16Group).
+  /// when the left-hand side holds bf16 values (`lhsExact`: the caller
+  /// knows); the emitter checks the weights and the shape (see bf16Group).
   void useBF16Pairs(StringRef dot, bool lhsExact) {
     bf16Dot = dot.str();
     bf16Lhs = lhsExact;
@@ -329,9 +327,6 @@ private:
   /// instruction takes them: half the bytes in the artifact and read per
   /// run, at no measured cost (docs/quantization.md).
   bool bf16Weights = true, halfWeights = false;
-  /// The prologue's rounding to bf16 (its last op extends from bf16), or
-  /// null.
-  arith::ExtFOp prologueRounding() const;
   int64_t bf16Group() const;
   Value pairDot(Value acc, Value a, Value bv);
   /// Row-layout accumulators [r][j] of a tile to bfmmla's blocks and back.

@@ -374,7 +374,7 @@ int64_t KernelEmitter::bf16Group() const {
   // when the weights are not bf16 values).
   if (bf16Dot.empty() || !winogradFilter.empty() ||
       c.kind == Contraction::Depthwise || c.batch != 1 ||
-      !(c.lhsPrologue.empty() ? bf16Lhs : bool(prologueRounding())))
+      !c.lhsPrologue.empty() || !bf16Lhs)
     return 0;
   int64_t extent = reductionLevels().back().extent;
   // bfmmla needs row pairs: a single row runs on bfdot.
@@ -411,13 +411,6 @@ SmallVector<Value> KernelEmitter::fromBlocks(ArrayRef<Value> blk, int64_t mr,
           b, loc, lo, hi, ArrayRef<int64_t>{2, 3, 6, 7});
     }
   return out;
-}
-
-arith::ExtFOp KernelEmitter::prologueRounding() const {
-  if (c.lhsPrologue.empty())
-    return nullptr;
-  auto ext = dyn_cast<arith::ExtFOp>(c.lhsPrologue.back());
-  return ext && ext.getIn().getType().isBF16() ? ext : nullptr;
 }
 
 Value KernelEmitter::pairDot(Value acc, Value a, Value bv) {
@@ -644,27 +637,9 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
         if (pairs) {
           Value zero = arith::ConstantOp::create(
               b, loc, b.getFloatAttr(b.getBF16Type(), 0.0));
-          arith::ExtFOp rounding = prologueRounding();
-          // Row r's bf16 values at k .. k + g - 1.
+          // Row r's bf16 values at k .. k + g - 1: exact in bf16, they are
+          // the high halves of the f32 words (a shuffle, not a rounding).
           auto values = [&](int64_t r, int64_t g) -> Value {
-            auto halfT = VectorType::get({g}, b.getBF16Type());
-            if (rounding) {
-              // The prologue on each element, up to its rounding to bf16.
-              SmallVector<Value> hs;
-              for (int64_t e = 0; e < g; ++e) {
-                Value a = tensor::ExtractOp::create(
-                    b, loc, lhsFlat,
-                    ValueRange{add(aBase[r], add(aOff, idx(e)))});
-                IRMapping map;
-                map.map(c.lhsPrologue.front()->getBlock()->getArgument(0), a);
-                for (Operation *op : ArrayRef(c.lhsPrologue).drop_back())
-                  b.clone(*op, map);
-                hs.push_back(map.lookup(rounding.getIn()));
-              }
-              return vector::FromElementsOp::create(b, loc, halfT, hs);
-            }
-            // Exact in bf16: the values are the high halves of the f32
-            // words (a shuffle, not a rounding).
             Value x = vector::TransferReadOp::create(
                 b, loc, VectorType::get({g}, b.getF32Type()), lhsFlat,
                 ValueRange{add(aBase[r], aOff)},

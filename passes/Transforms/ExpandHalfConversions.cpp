@@ -150,11 +150,29 @@ struct ExpandTruncF : OpRewritePattern<arith::TruncFOp> {
   }
 };
 
+/// arith.sitofp/uitofp to f16 or bf16 -> to f32, then arith.truncf.
+template <typename Op> struct SplitIntToHalf : OpRewritePattern<Op> {
+  using OpRewritePattern<Op>::OpRewritePattern;
+  LogicalResult matchAndRewrite(Op op, PatternRewriter &rewriter) const override {
+    Type elem = getElementTypeOrSelf(op.getType());
+    if (!elem.isF16() && !elem.isBF16())
+      return failure();
+    Type f32 = withElement(op.getType(), rewriter.getF32Type());
+    Value wide = Op::create(rewriter, op.getLoc(), f32, op.getIn());
+    rewriter.replaceOpWithNewOp<arith::TruncFOp>(op, op.getType(), wide);
+    return success();
+  }
+};
+
 struct ExpandHalfConversionsPass
     : dlc::impl::ExpandHalfConversionsBase<ExpandHalfConversionsPass> {
+  using Base::Base;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<ExpandExtF, ExpandTruncF>(&getContext());
+    patterns.add<SplitIntToHalf<arith::SIToFPOp>,
+                 SplitIntToHalf<arith::UIToFPOp>>(&getContext());
+    if (expandF16)
+      patterns.add<ExpandExtF, ExpandTruncF>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -236,8 +236,21 @@ def ExpandHalfConversions : Pass<"dlc-expand-half-conversions", "func::FuncOp"> 
     __extendhfsf2/__truncsfhf2 calls (x86-64 without F16C). Run after f16
     arithmetic has been emulated in f32 (arith-emulate-unsupported-floats,
     math-extend-to-supported-types).
+
+    Also, always: an integer converted straight to f16 or bf16
+    (`arith.sitofp`/`uitofp`, which canonicalization makes of
+    truncf(sitofp) when exact, e.g. a one-hot bool rounded to bf16) goes
+    through f32 and `arith.truncf`, which the f16 patterns here or
+    arith-expand's bf16 ones then write as integer code; LLVM would call
+    __floatsibf/__truncsfbf2. Through f32 is exact for integers of up to
+    24 bits; beyond, it rounds twice.
   }];
   let dependentDialects = ["arith::ArithDialect"];
+  let options = [
+    Option<"expandF16", "expand-f16", "bool", /*default=*/"true",
+           "Also expand f16 <-> f32 conversions (off where the CPU has "
+           "them: only the integer-to-half conversions are split)">,
+  ];
 }
 
 def FlattenEmptyBuffers : Pass<"dlc-flatten-empty-buffers", "ModuleOp"> {

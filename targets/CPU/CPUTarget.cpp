@@ -154,7 +154,13 @@ public:
         "convert-scf-to-cf),"
         "expand-strided-metadata,lower-affine,convert-vector-to-llvm,"
         "finalize-memref-to-llvm,"
-        "convert-math-to-llvm,arith-expand{include-bf16=1},convert-arith-to-llvm,convert-cf-to-llvm,"
+        "convert-math-to-llvm,"
+        // Integers converted straight to f16/bf16 (canonicalization's
+        // exact truncf(sitofp)) go through f32 and truncf, which
+        // arith-expand writes as integer code.
+        "func.func(dlc-expand-half-conversions{expand-f16=" +
+        (hasHalfConversions() ? "0" : "1") +
+        "}),arith-expand{include-bf16=1},convert-arith-to-llvm,convert-cf-to-llvm,"
         "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
         "convert-ub-to-llvm,reconcile-unrealized-casts,canonicalize";
     if (failed(parsePassPipeline(pipeline, pm)))

@@ -418,78 +418,124 @@ LogicalResult mlir::dlc::quant::quantizeModel(Location loc,
     return emitError(loc) << error;
   report.heldOutSamples = heldOut.size();
 
-  // 3. Quantize, measure; under a budget, move the layer that loses the
-  // most SQNR (its output's against its input's) back to float (bf16 with
-  // --precision=bf16) and retry.
-  std::set<std::string> keepFloat;
-  std::unique_ptr<OnnxModel> quantized;
-  for (;;) {
-    QuantPlan plan = planInt8(model.proto->graph(), keepFloat);
-    quantized = copyModel(model);
+  // 3. Quantize and measure; under a budget, move the layers that add the
+  // most noise back to float (bf16 with --precision=bf16) until it holds.
+  bool budget = qo.accuracyBudgetDb > 0;
+  struct Attempt {
+    std::unique_ptr<OnnxModel> model;
+    HostBuild build;
+    QuantPlan plan;
     std::map<std::string, std::string> dqNames;
-    insertQDQ(*quantized->proto->mutable_graph(), plan, ranges, dqNames);
-    if (!finishRewrittenModel(*quantized, error))
+    std::vector<NodeDecision> decisions;
+    QuantReport measured; // Its calibration-set outputs.
+    double worst = std::numeric_limits<double>::infinity();
+    bool probed = false; // Built with every dequantized tensor as output.
+  };
+  // Quantizes with `keep` out of int8, builds and measures on the
+  // calibration set (with each dequantized tensor's SQNR in `tensorDb`).
+  auto attempt = [&](const std::set<std::string> &keep,
+                     std::map<std::string, double> *tensorDb)
+      -> FailureOr<std::unique_ptr<Attempt>> {
+    auto a = std::make_unique<Attempt>();
+    a->plan = planInt8(model.proto->graph(), keep);
+    a->model = copyModel(model);
+    insertQDQ(*a->model->proto->mutable_graph(), a->plan, ranges, a->dqNames);
+    if (!finishRewrittenModel(*a->model, error))
       return emitError(loc) << error;
-    report.decisions = plan.decisions;
-    if (qo.bf16 && failed(applyBF16(loc, *quantized, &plan, keepFloat,
-                                    report.decisions)))
+    a->decisions = a->plan.decisions;
+    if (qo.bf16 &&
+        failed(applyBF16(loc, *a->model, &a->plan, keep, a->decisions)))
       return failure();
-    bool budget = qo.accuracyBudgetDb > 0;
-    std::unique_ptr<OnnxModel> probe = copyModel(*quantized);
-    if (budget) {
+    std::unique_ptr<OnnxModel> probe = copyModel(*a->model);
+    if (tensorDb) {
       std::vector<std::string> dqs;
-      for (const auto &[t, dq] : dqNames)
+      for (const auto &[t, dq] : a->dqNames)
         dqs.push_back(dq);
       addOutputs(*probe->proto->mutable_graph(), dqs);
+      a->probed = true;
     }
-    HostBuild quantBuild;
-    if (failed(buildForHost(loc, *probe, options, compile, quantBuild)))
+    if (failed(buildForHost(loc, *probe, options, compile, a->build)) ||
+        failed(evaluate(loc, samples, refs, floatBuild, a->build,
+                        modelOutputs, a->dqNames, "calibration", a->measured,
+                        tensorDb)))
       return failure();
-    report.outputs.clear();
-    std::map<std::string, double> tensorDb;
-    if (failed(evaluate(loc, samples, refs, floatBuild, quantBuild,
-                        modelOutputs, dqNames, "calibration", report,
-                        budget ? &tensorDb : nullptr)))
-      return failure();
-    double worst = std::numeric_limits<double>::infinity();
-    for (const OutputMetrics &m : report.outputs)
-      worst = std::min(worst, m.sqnrDb);
-    const QuantItem *pick = nullptr;
-    if (budget && worst < qo.accuracyBudgetDb) {
-      double bestDrop = -std::numeric_limits<double>::infinity();
-      for (const QuantItem &item : plan.items) {
-        auto in = tensorDb.find(item.input), out = tensorDb.find(item.output);
-        if (in == tensorDb.end() || out == tensorDb.end())
-          continue;
-        // The noise-to-signal power the layer adds (linear, not dB: a drop
-        // from 56 to 32 dB adds far less noise than one from 18 to 12).
-        double drop = std::pow(10.0, -out->second / 10.0) -
-                      std::pow(10.0, -in->second / 10.0);
-        if (drop > bestDrop) {
-          bestDrop = drop;
-          pick = &item;
-        }
+    for (const OutputMetrics &m : a->measured.outputs)
+      a->worst = std::min(a->worst, m.sqnrDb);
+    return a;
+  };
+  std::map<std::string, double> tensorDb;
+  FailureOr<std::unique_ptr<Attempt>> first =
+      attempt({}, budget ? &tensorDb : nullptr);
+  if (failed(first))
+    return failure();
+  std::unique_ptr<Attempt> chosen = std::move(*first);
+  if (budget && chosen->worst < qo.accuracyBudgetDb &&
+      !chosen->plan.items.empty()) {
+    // The int8 layers by the noise-to-signal power each adds, most first
+    // (linear, not dB: a drop from 56 to 32 dB adds far less noise than one
+    // from 18 to 12): its dequantized output's against its input's.
+    std::vector<std::pair<double, size_t>> ranked;
+    const std::vector<QuantItem> &items = chosen->plan.items;
+    for (auto [i, item] : llvm::enumerate(items)) {
+      auto in = tensorDb.find(item.input), out = tensorDb.find(item.output);
+      double drop = in == tensorDb.end() || out == tensorDb.end()
+                        ? -std::numeric_limits<double>::infinity()
+                        : std::pow(10.0, -out->second / 10.0) -
+                              std::pow(10.0, -in->second / 10.0);
+      ranked.push_back({-drop, i});
+    }
+    std::sort(ranked.begin(), ranked.end());
+    std::vector<std::string> order;
+    for (auto [negDrop, i] : ranked)
+      order.push_back(items[i].key);
+    auto firstOf = [&](size_t k) {
+      return std::set<std::string>(order.begin(), order.begin() + k);
+    };
+    // The fewest of them, in that order, whose move meets the budget: a
+    // binary search over the count (moving more layers does not lose
+    // SQNR), log2(n) builds where moving one layer per build took n
+    // (MobileNetV2 to 43 dB: 28 builds, 8.5 minutes).
+    size_t lo = 1, hi = order.size();
+    std::unique_ptr<Attempt> best;
+    size_t bestK = 0;
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      FailureOr<std::unique_ptr<Attempt>> a = attempt(firstOf(mid), nullptr);
+      if (failed(a))
+        return failure();
+      if ((*a)->worst >= qo.accuracyBudgetDb) {
+        hi = mid;
+        best = std::move(*a);
+        bestK = mid;
+      } else {
+        lo = mid + 1;
       }
     }
-    if (pick) {
-      keepFloat.insert(pick->key);
-      report.moved.push_back(pick->key);
-      continue;
-    }
-    if (!heldOut.empty() &&
-        failed(evaluate(loc, heldOut, {}, floatBuild, quantBuild, modelOutputs,
-                        dqNames, "held-out", report, nullptr)))
-      return failure();
-    if (!artifactPath.empty() && !budget) {
-      auto bytes = llvm::MemoryBuffer::getFile(quantBuild.path);
-      if (!bytes)
-        return emitError(loc) << "cannot read the measured build";
-      if (failed(writeOutputFile(loc, artifactPath, (*bytes)->getBuffer())))
+    if (!best || bestK != lo) {
+      FailureOr<std::unique_ptr<Attempt>> a = attempt(firstOf(lo), nullptr);
+      if (failed(a))
         return failure();
-      *wroteArtifact = true;
+      best = std::move(*a);
     }
-    break;
+    chosen = std::move(best);
+    report.moved.assign(order.begin(), order.begin() + lo);
   }
+  report.decisions = chosen->decisions;
+  report.outputs = chosen->measured.outputs;
+  if (!heldOut.empty() &&
+      failed(evaluate(loc, heldOut, {}, floatBuild, chosen->build,
+                      modelOutputs, chosen->dqNames, "held-out", report,
+                      nullptr)))
+    return failure();
+  if (!artifactPath.empty() && !chosen->probed) {
+    auto bytes = llvm::MemoryBuffer::getFile(chosen->build.path);
+    if (!bytes)
+      return emitError(loc) << "cannot read the measured build";
+    if (failed(writeOutputFile(loc, artifactPath, (*bytes)->getBuffer())))
+      return failure();
+    *wroteArtifact = true;
+  }
+  std::unique_ptr<OnnxModel> quantized = std::move(chosen->model);
   model.proto = std::move(quantized->proto);
   return success();
 }

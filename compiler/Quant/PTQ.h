@@ -6,8 +6,8 @@
 // picks each activation's range (Calibration.h), writes the model's QDQ
 // form, and measures the quantized build against the float one on the
 // calibration set and an optional held-out set. Under an accuracy budget,
-// the layer that loses the most SQNR goes back to float, one at a time,
-// until every output meets it. --precision=bf16 runs the other convs and
+// the fewest layers, those that add the most noise first, go back to float
+// (or bf16) so that every output meets it. --precision=bf16 runs the other convs and
 // matmuls on bf16-rounded operands (InsertBF16.h), alone or beside int8.
 //
 //===----------------------------------------------------------------------===//

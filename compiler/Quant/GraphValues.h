@@ -154,6 +154,30 @@ inline onnx::NodeProto makeNode(const char *op, std::vector<std::string> ins,
 }
 
 
+/// Removes the initializers among `replaced` that nothing reads any more,
+/// in `g` or its subgraphs (graph outputs and inputs count as read: an old
+/// model also lists its initializers as inputs).
+inline void dropUnreadInitializers(onnx::GraphProto &g,
+                                   const std::set<std::string> &replaced) {
+  std::set<std::string> read;
+  for (const auto &o : g.output())
+    read.insert(o.name());
+  for (const auto &i : g.input())
+    read.insert(i.name());
+  for (const auto &n : g.node()) {
+    for (const auto &in : n.input())
+      read.insert(in);
+    forEachSubgraph(n, [&](const onnx::GraphProto &sg) {
+      subgraphReads(sg, read);
+    });
+  }
+  google::protobuf::RepeatedPtrField<TensorProto> kept;
+  for (auto &t : *g.mutable_initializer())
+    if (!replaced.count(t.name()) || read.count(t.name()))
+      *kept.Add() = std::move(t);
+  g.mutable_initializer()->Swap(&kept);
+}
+
 /// A fresh value name for each base, unused in `g` and by earlier calls.
 class NameSource {
 public:

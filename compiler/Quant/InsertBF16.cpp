@@ -91,7 +91,6 @@ int mlir::dlc::quant::insertBF16(onnx::GraphProto &g,
                                  const std::set<std::string> &nodes) {
   if (nodes.empty())
     return 0;
-  Values v(g);
   NameSource fresh(g);
   std::map<std::string, const TensorProto *> inits;
   for (const TensorProto &t : g.initializer())
@@ -144,21 +143,10 @@ int mlir::dlc::quant::insertBF16(onnx::GraphProto &g,
   g.mutable_node()->Swap(&out);
   for (TensorProto &t : madeInits)
     *g.add_initializer() = std::move(t);
-  // Weights nothing reads any more (graph inputs stay).
-  std::set<std::string> read(v.graphOutputs.begin(), v.graphOutputs.end());
-  for (const auto &i : g.input())
-    read.insert(i.name());
-  for (const auto &n : g.node()) {
-    for (const auto &in : n.input())
-      read.insert(in);
-    forEachSubgraph(n, [&](const onnx::GraphProto &sg) {
-      subgraphReads(sg, read);
-    });
-  }
-  google::protobuf::RepeatedPtrField<TensorProto> kept;
-  for (auto &t : *g.mutable_initializer())
-    if (read.count(t.name()) || !rounded.count(t.name()))
-      *kept.Add() = std::move(t);
-  g.mutable_initializer()->Swap(&kept);
+  // The original weights nothing reads any more.
+  std::set<std::string> replaced;
+  for (const auto &[name, value] : rounded)
+    replaced.insert(name);
+  dropUnreadInitializers(g, replaced);
   return operands;
 }

@@ -404,25 +404,11 @@ void mlir::dlc::quant::insertQDQ(
   }
   g.mutable_node()->Swap(&nodes);
 
-  // The float weights and biases that nothing reads any more, in this
-  // graph or its subgraphs (those an old model also lists as graph inputs
-  // stay).
-  std::set<std::string> replaced, read(v.graphOutputs.begin(),
-                                       v.graphOutputs.end());
+  // The float weights and biases that nothing reads any more.
+  std::set<std::string> replaced;
   for (const QuantItem &item : plan.items) {
     replaced.insert(item.weight);
     replaced.insert(item.bias);
   }
-  for (const auto &i : g.input())
-    read.insert(i.name());
-  for (const auto &n : g.node()) {
-    for (const auto &in : n.input())
-      read.insert(in);
-    forEachSubgraph(n, [&](const onnx::GraphProto &sg) { subgraphReads(sg, read); });
-  }
-  google::protobuf::RepeatedPtrField<TensorProto> inits;
-  for (auto &t : *g.mutable_initializer())
-    if (!replaced.count(t.name()) || read.count(t.name()))
-      *inits.Add() = std::move(t);
-  g.mutable_initializer()->Swap(&inits);
+  dropUnreadInitializers(g, replaced);
 }

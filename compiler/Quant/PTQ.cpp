@@ -188,6 +188,30 @@ std::string methodName(const QuantizeOptions &q) {
   return "";
 }
 
+/// The model's float outputs, which the accuracy table measures.
+std::vector<std::string> floatOutputs(const OnnxModel &m) {
+  std::vector<std::string> names;
+  for (const auto &o : m.proto->graph().output())
+    if (o.type().tensor_type().elem_type() == onnx::TensorProto::FLOAT)
+      names.push_back(o.name());
+  return names;
+}
+
+/// Writes a measured host build as the artifact at `path` (when the caller
+/// asked for exactly that build: `path` set).
+LogicalResult reuseBuild(Location loc, const HostBuild &build,
+                         llvm::StringRef path, bool *wrote) {
+  if (path.empty())
+    return success();
+  auto bytes = llvm::MemoryBuffer::getFile(build.path);
+  if (!bytes)
+    return emitError(loc) << "cannot read the measured build";
+  if (failed(writeOutputFile(loc, path, (*bytes)->getBuffer())))
+    return failure();
+  *wrote = true;
+  return success();
+}
+
 /// Brings `model` to what the rewrites need: opset 13 (per-channel
 /// DequantizeLinear, Cast to BFLOAT16), through ONNX's version converter,
 /// and weights behind a Transpose folded into constants.
@@ -246,18 +270,20 @@ LogicalResult applyBF16(Location loc, OnnxModel &m, const QuantPlan *int8,
   if (!int8) {
     decisions = std::move(bf16);
   } else {
-    std::map<std::string, const NodeDecision *> byKey;
-    for (const NodeDecision &d : bf16)
-      byKey[d.key] = &d;
+    // bf16 decisions replace the int8 planner's float ones; nodes it does
+    // not list (ConvTranspose in a subgraph) are added.
+    std::map<std::string, NodeDecision *> listed;
     for (NodeDecision &d : decisions)
-      if (auto it = byKey.find(d.key);
-          it != byKey.end() && it->second->precision == Precision::BF16)
-        d = *it->second;
-    // Nodes the int8 planner does not list (ConvTranspose is listed).
-    for (const NodeDecision &d : bf16)
-      if (!llvm::any_of(decisions,
-                        [&](const NodeDecision &x) { return x.key == d.key; }))
-        decisions.push_back(d);
+      listed[d.key] = &d;
+    std::vector<NodeDecision> unlisted;
+    for (const NodeDecision &d : bf16) {
+      auto it = listed.find(d.key);
+      if (it == listed.end())
+        unlisted.push_back(d);
+      else if (d.precision == Precision::BF16)
+        *it->second = d;
+    }
+    decisions.insert(decisions.end(), unlisted.begin(), unlisted.end());
   }
   std::string error;
   if (insertBF16(*m.proto->mutable_graph(), keys) > 0 &&
@@ -281,10 +307,7 @@ LogicalResult bf16Model(Location loc, const CompilerOptions &options,
     if (failed(buildForHost(loc, model, options, compile, floatBuild)) ||
         failed(buildForHost(loc, *rounded, options, compile, bf16Build)))
       return failure();
-    std::vector<std::string> outputs;
-    for (const auto &o : model.proto->graph().output())
-      if (o.type().tensor_type().elem_type() == onnx::TensorProto::FLOAT)
-        outputs.push_back(o.name());
+    std::vector<std::string> outputs = floatOutputs(model);
     std::string error;
     for (auto [dir, set, count] :
          {std::tuple{qo.calibrationDir, "calibration",
@@ -300,14 +323,8 @@ LogicalResult bf16Model(Location loc, const CompilerOptions &options,
                           set, report, nullptr)))
         return failure();
     }
-    if (!artifactPath.empty()) {
-      auto bytes = llvm::MemoryBuffer::getFile(bf16Build.path);
-      if (!bytes)
-        return emitError(loc) << "cannot read the measured build";
-      if (failed(writeOutputFile(loc, artifactPath, (*bytes)->getBuffer())))
-        return failure();
-      *wroteArtifact = true;
-    }
+    if (failed(reuseBuild(loc, bf16Build, artifactPath, wroteArtifact)))
+      return failure();
   }
   model.proto = std::move(rounded->proto);
   return success();
@@ -339,10 +356,7 @@ LogicalResult mlir::dlc::quant::quantizeModel(Location loc,
   report.movedTo = qo.bf16 ? Precision::BF16 : Precision::Float;
   std::string error;
 
-  std::vector<std::string> modelOutputs;
-  for (const auto &o : model.proto->graph().output())
-    if (o.type().tensor_type().elem_type() == onnx::TensorProto::FLOAT)
-      modelOutputs.push_back(o.name());
+  std::vector<std::string> modelOutputs = floatOutputs(model);
 
   // 1. The float build, instrumented: every tensor the plan quantizes is
   // also an output.
@@ -527,14 +541,9 @@ LogicalResult mlir::dlc::quant::quantizeModel(Location loc,
                       modelOutputs, chosen->dqNames, "held-out", report,
                       nullptr)))
     return failure();
-  if (!artifactPath.empty() && !chosen->probed) {
-    auto bytes = llvm::MemoryBuffer::getFile(chosen->build.path);
-    if (!bytes)
-      return emitError(loc) << "cannot read the measured build";
-    if (failed(writeOutputFile(loc, artifactPath, (*bytes)->getBuffer())))
-      return failure();
-    *wroteArtifact = true;
-  }
+  if (!chosen->probed &&
+      failed(reuseBuild(loc, chosen->build, artifactPath, wroteArtifact)))
+    return failure();
   std::unique_ptr<OnnxModel> quantized = std::move(chosen->model);
   model.proto = std::move(quantized->proto);
   return success();

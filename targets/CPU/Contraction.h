@@ -267,7 +267,7 @@ private:
       os << c.m << "x" << c.k << " * " << c.k << "x" << c.n;
       break;
     }
-    if (pairs)
+    if (pairK)
       os << " bf16";
     if (epiOps)
       os << " + " << epiOps << " epilogue op(s)";
@@ -321,7 +321,6 @@ private:
   std::string bf16Dot;
   bool bf16Lhs = false;
   int64_t pairK = 0;
-  bool pairs = false; // pairK > 0.
   /// Packed weights that are all bf16 values (--precision=bf16's) are
   /// stored as bf16 and extended in the reduction loop where no bf16
   /// instruction takes them: half the bytes in the artifact and read per
@@ -329,11 +328,10 @@ private:
   bool bf16Weights = true, halfWeights = false;
   int64_t bf16Group() const;
   Value pairDot(Value acc, Value a, Value bv);
-  /// Row-layout accumulators [r][j] of a tile to bfmmla's blocks and back.
-  SmallVector<Value> toBlocks(ArrayRef<Value> rowsLayout, int64_t mr,
-                              int64_t nv);
-  SmallVector<Value> fromBlocks(ArrayRef<Value> blocks, int64_t mr,
-                                int64_t nv);
+  /// Row-layout accumulators [r][j] of a tile to bfmmla's blocks
+  /// (`toBlocks`) or back.
+  SmallVector<Value> swapBlocks(ArrayRef<Value> v, int64_t mr, int64_t nv,
+                                bool toBlocks);
   /// Elements of one batch's packed weights.
   int64_t packedPerBatch = 0;
 

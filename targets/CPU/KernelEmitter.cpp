@@ -69,15 +69,16 @@ Value KernelEmitter::packWeights(ArrayRef<Segment> segs, StringRef name) {
   bool bf16Values = llvm::none_of(src, [](float x) {
     return llvm::bit_cast<uint32_t>(x) & 0xffffu;
   });
-  pairs &= bf16Values; // The bf16 instructions need bf16 weights.
-  halfWeights = !pairs && bf16Weights && bf16Values;
+  if (!bf16Values)
+    pairK = 0; // The bf16 instructions need bf16 weights.
+  halfWeights = pairK == 0 && bf16Weights && bf16Values;
   // Where element (k, column j of panel p) of segment s goes. f32:
   // [panel][k][nr]. bf16 dot products: [panel][k / 2][nr][2], a k pair of
   // each column in one 32-bit lane. bfmmla: [panel][k / 4][nr / 2][2][4],
   // per column pair its two columns' 4 k (the instruction's 2x4 operand).
   auto slot = [&](const Segment &s, int64_t p, int64_t k, int64_t j) {
     int64_t nr = s.nv * lanes;
-    if (!pairs)
+    if (pairK == 0)
       return s.packedBase + (p * c.k + k) * nr + j;
     int64_t at = pairK == 4 ? (j / 2) * 8 + (j % 2) * 4 + k % 4
                             : j * 2 + k % 2;
@@ -96,7 +97,7 @@ Value KernelEmitter::packWeights(ArrayRef<Segment> segs, StringRef name) {
                   src[bt * c.k * c.n + offset(k, n)];
           }
     }
-  if (pairs || halfWeights) {
+  if (pairK || halfWeights) {
     // bf16 values, stored as bf16: half the bytes to read every run.
     std::vector<uint16_t> bits(total);
     for (int64_t i = 0; i < total; ++i)
@@ -218,7 +219,6 @@ Value KernelEmitter::emit(StringRef blobPrefix, unsigned &blobCounter) {
         c.lhs, SmallVector<ReassociationIndices>{all});
   }
   pairK = bf16Group();
-  pairs = pairK > 0;
   SmallVector<Segment> segs = segments();
   if (c.kind != Contraction::Depthwise) {
     if (winogradFilter.empty())
@@ -235,7 +235,7 @@ Value KernelEmitter::emit(StringRef blobPrefix, unsigned &blobCounter) {
                               .getElementType()),
           packed, /*read_only=*/true);
     } else {
-      pairs = false; // (Only reached with pairK == 0: see bf16Group.)
+      pairK = 0; // No weights to pack in the instruction's layout.
       // A run-time right-hand side as [batch * K, N].
       auto t = cast<RankedTensorType>(c.rhs.getType());
       rhsView = c.rhs;
@@ -363,7 +363,7 @@ int64_t KernelEmitter::blockRows(const Segment &s) const {
   int64_t kcBlock = kL1Bytes / (outer * nr * 4);
   bool blocked = packed && outElt.isF32() && c.k * nr * 4 > 2 * kL1Bytes &&
                  kcBlock >= 8 && levels.back().extent >= 2 * kcBlock;
-  if (pairs)
+  if (pairK)
     kcBlock -= kcBlock % pairK; // Whole k groups per block.
   return blocked ? kcBlock : 0;
 }
@@ -383,32 +383,21 @@ int64_t KernelEmitter::bf16Group() const {
   return extent % 2 == 0 ? 2 : 0;
 }
 
-SmallVector<Value> KernelEmitter::toBlocks(ArrayRef<Value> r, int64_t mr,
-                                           int64_t nv) {
-  // Rows 2P, 2P+1 of vector j (columns 4j..4j+3) as the blocks of column
-  // pairs (4j, 4j+1) and (4j+2, 4j+3): [r0c0 r0c1 r1c0 r1c1].
-  SmallVector<Value> out;
-  for (int64_t p = 0; p < mr / 2; ++p)
-    for (int64_t j = 0; j < nv; ++j) {
-      Value a = r[2 * p * nv + j], bb = r[(2 * p + 1) * nv + j];
-      out.push_back(vector::ShuffleOp::create(b, loc, a, bb,
-                                              ArrayRef<int64_t>{0, 1, 4, 5}));
-      out.push_back(vector::ShuffleOp::create(b, loc, a, bb,
-                                              ArrayRef<int64_t>{2, 3, 6, 7}));
-    }
-  return out;
-}
-
-SmallVector<Value> KernelEmitter::fromBlocks(ArrayRef<Value> blk, int64_t mr,
-                                             int64_t nv) {
+SmallVector<Value> KernelEmitter::swapBlocks(ArrayRef<Value> v, int64_t mr,
+                                             int64_t nv, bool toBlocks) {
+  // Rows 2P, 2P+1 of vector j (columns 4j..4j+3) and the blocks of column
+  // pairs (4j, 4j+1), (4j+2, 4j+3), [r0c0 r0c1 r1c0 r1c1], are the same two
+  // shuffles of each other.
   SmallVector<Value> out(mr * nv);
   for (int64_t p = 0; p < mr / 2; ++p)
     for (int64_t j = 0; j < nv; ++j) {
-      Value lo = blk[(p * nv + j) * 2], hi = blk[(p * nv + j) * 2 + 1];
-      out[2 * p * nv + j] = vector::ShuffleOp::create(
-          b, loc, lo, hi, ArrayRef<int64_t>{0, 1, 4, 5});
-      out[(2 * p + 1) * nv + j] = vector::ShuffleOp::create(
-          b, loc, lo, hi, ArrayRef<int64_t>{2, 3, 6, 7});
+      int64_t rows[2] = {2 * p * nv + j, (2 * p + 1) * nv + j};
+      int64_t blocks[2] = {(p * nv + j) * 2, (p * nv + j) * 2 + 1};
+      int64_t *from = toBlocks ? rows : blocks, *to = toBlocks ? blocks : rows;
+      out[to[0]] = vector::ShuffleOp::create(b, loc, v[from[0]], v[from[1]],
+                                             ArrayRef<int64_t>{0, 1, 4, 5});
+      out[to[1]] = vector::ShuffleOp::create(b, loc, v[from[0]], v[from[1]],
+                                             ArrayRef<int64_t>{2, 3, 6, 7});
     }
   return out;
 }
@@ -634,7 +623,7 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
                                      /*isWrite=*/false, /*localityHint=*/2,
                                      /*isDataCache=*/true);
         SmallVector<Value> bv;
-        if (pairs) {
+        if (pairK) {
           Value zero = arith::ConstantOp::create(
               b, loc, b.getFloatAttr(b.getBF16Type(), 0.0));
           // Row r's bf16 values at k .. k + g - 1: exact in bf16, they are
@@ -750,7 +739,7 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
       const Level &l = levels[level];
       bool innermost = level + 1 == levels.size();
       bool inner = innermost && kLo;
-      Value step = idx(pairs && innermost ? pairK : 1);
+      Value step = idx(innermost && pairK ? pairK : 1);
       auto f = inner ? scf::ForOp::create(b, loc, kLo, kHi, step, acc)
                      : scf::ForOp::create(b, loc, idx(0), idx(l.extent),
                                           step, acc);
@@ -765,8 +754,9 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
     if (pairK != 4)
       return reduce(0, idx(0), idx(0), init);
     SmallVector<Value> in(init.begin(), init.end());
-    return fromBlocks(reduce(0, idx(0), idx(0), toBlocks(in, mr, nv)), mr,
-                      nv);
+    return swapBlocks(
+        reduce(0, idx(0), idx(0), swapBlocks(in, mr, nv, true)), mr, nv,
+        false);
   };
 
   // Writes the accumulators, through the epilogue when `final`.

@@ -9,7 +9,8 @@ Transpose(W) and a Gemm classifier.
 
   OUT/model.onnx, OUT/calib/sample_K/input_0.pb (4 samples),
   OUT/ref/model.onnx + OUT/ref/test_data_set_K/{input_0,output_0}.pb (2
-  held-out samples with their bf16 reference, the layout dlc-check reads)
+  held-out samples with their bf16 reference, the layout dlc-check reads);
+  OUT/mm and OUT/rr: two single-MatMul models for the kernels' edges (below)
 
   python make_bf16_model.py OUT"""
 import os
@@ -130,3 +131,22 @@ d = os.path.join(out, "mm", "test_data_set_0")
 save(os.path.join(d, "input_0.pb"), xm, "x")
 save(os.path.join(d, "output_0.pb"),
      np.maximum(bf16(xm) @ bf16(wm) + bm, 0).astype(np.float32), "y")
+
+# A third: the product of two run-time operands (attention's form, no
+# batch), where the bf16 kernels must not apply (no constant weights to
+# pack) and the f32 kernel runs on the rounded values.
+g3 = helper.make_graph(
+    [helper.make_node("MatMul", ["a", "b"], ["y"], name="mm")], "bf16_rr",
+    [helper.make_tensor_value_info("a", TensorProto.FLOAT, [6, 16]),
+     helper.make_tensor_value_info("b", TensorProto.FLOAT, [16, 12])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [6, 12])])
+m3 = helper.make_model(g3, opset_imports=[helper.make_opsetid("", 13)])
+m3.ir_version = 7
+os.makedirs(os.path.join(out, "rr"), exist_ok=True)
+onnx.save(m3, os.path.join(out, "rr", "model.onnx"))
+a3 = rng.standard_normal((6, 16)).astype(np.float32)
+b3 = rng.standard_normal((16, 12)).astype(np.float32)
+d = os.path.join(out, "rr", "test_data_set_0")
+save(os.path.join(d, "input_0.pb"), a3, "a")
+save(os.path.join(d, "input_1.pb"), b3, "b")
+save(os.path.join(d, "output_0.pb"), (bf16(a3) @ bf16(b3)).astype(np.float32), "y")

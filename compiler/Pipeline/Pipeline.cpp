@@ -51,11 +51,13 @@ void mlir::dlc::buildGraphPipeline(OpPassManager &pm) {
 
 void mlir::dlc::buildKernelPipeline(OpPassManager &pm) {
   addPipeline(pm, "func.func(tosa-optional-decompositions,canonicalize,"
-                  "tosa-make-broadcastable,tosa-to-linalg-named,canonicalize,"
+                  "tosa-make-broadcastable,dlc-lower-conv,"
+                  "tosa-to-linalg-named,canonicalize,"
                   "tosa-to-linalg,dlc-infinite-reduction-init,tosa-to-arith,"
                   "tosa-to-tensor,dlc-lower-pad,"
-                  "dlc-lower-pool,dlc-lower-unary,dlc-lower-conv,"
-                  "canonicalize,dlc-fuse-elementwise,cse,canonicalize)");
+                  "dlc-lower-pool,dlc-lower-unary,"
+                  "canonicalize,dlc-fuse-elementwise,cse,dlc-fold-clamped-casts,"
+                  "canonicalize)");
 }
 
 void mlir::dlc::buildMemoryPipeline(OpPassManager &pm) {

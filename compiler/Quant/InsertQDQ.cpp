@@ -223,10 +223,19 @@ QuantPlan mlir::dlc::quant::planInt8(const onnx::GraphProto &g,
       d.reason = checkNode(g, v, n, item);
     if (d.reason.empty()) {
       d.precision = Precision::Int8;
-      bool grouped = n.op_type() == "Conv" && attrInt(n, "group", 1) != 1;
-      d.reason = grouped ? "int8, run exactly on the f32 depthwise/grouped "
-                           "kernels (no int8 kernel for groups yet)"
-                         : "int8 kernel";
+      // Depthwise: one group per input channel with one output each (the
+      // weight's second dimension is 1); other groups run exactly in f32.
+      int64_t group = n.op_type() == "Conv" ? attrInt(n, "group", 1) : 1;
+      auto wIt = n.input_size() > 1 ? v.consts.find(n.input(1))
+                                    : v.consts.end();
+      const onnx::TensorProto *w =
+          wIt != v.consts.end() ? wIt->second : nullptr;
+      bool depthwise = group != 1 && w && w->dims_size() >= 2 &&
+                       w->dims(0) == group && w->dims(1) == 1;
+      d.reason = group == 1  ? "int8 kernel"
+                 : depthwise ? "int8 depthwise kernel"
+                             : "int8, run exactly on the f32 grouped "
+                               "convolution (no int8 kernel for groups)";
       if (item.absorbsActivation)
         d.reason += "; requantization absorbs its " +
                     g.node(v.consumers.at(item.rawOutput)[0]).op_type();

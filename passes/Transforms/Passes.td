@@ -192,18 +192,47 @@ def LowerUnary : Pass<"dlc-lower-unary", "func::FuncOp"> {
 }
 
 def LowerConv : Pass<"dlc-lower-conv", "func::FuncOp"> {
-  let summary = "Lowers grouped dlc.conv to one linalg.generic";
+  let summary = "Lowers grouped dlc.conv to one linalg.generic, and "
+                "depthwise tosa.depthwise_conv2d to linalg";
   let description = [{
-    Matches: `dlc.conv` on statically shaped float tensors.
+    Matches: `dlc.conv` on statically shaped float tensors;
+    `tosa.depthwise_conv2d` with one output per channel, static shapes, and
+    f32 data or int8 data with int32 sums and constant zero points (run
+    before `tosa-to-linalg-named`, which takes the other forms).
 
-    Produces: `tensor.pad`, `tensor.expand_shape` views with the group as a
-    dimension, one `linalg.generic` accumulating over channels and window,
-    `tensor.collapse_shape`, and an elementwise bias `linalg.generic`.
+    Produces: for `dlc.conv`, `tensor.pad`, `tensor.expand_shape` views with
+    the group as a dimension, one `linalg.generic` accumulating over channels
+    and window, `tensor.collapse_shape`, and an elementwise bias
+    `linalg.generic`. For the depthwise convolution, `tensor.pad` (with the
+    input's zero point), `linalg.depthwise_conv_2d_nhwc_hwc(_q)` and a bias
+    `linalg.generic`, all four-dimensional.
 
     Postcondition: no `dlc.conv` remains.
   }];
   let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect",
                            "arith::ArithDialect"];
+}
+
+def FoldClampedCasts : Pass<"dlc-fold-clamped-casts", "func::FuncOp"> {
+  let summary = "Drops the saturation checks of float-to-int casts of "
+                "clamped values";
+  let description = [{
+    Matches: `arith.select(arith.cmpf uge/oge (r, C), K,
+    arith.fptosi(arith.maximumf(r, L)))` (or `fptosi(r)`) with
+    `r = math.roundeven(clamp(x, lo, hi))`, the clamp a
+    `maximumf`/`minimumf` pair with constant bounds in either order, where
+    `hi < C`, `L <= lo` and both bounds lie inside the integer type: what
+    tosa.cast from float to int lowers to, applied to a clamped value (every
+    quantization's saturating cast).
+
+    Produces: `arith.fptosi(math.roundeven(clamp'(x)))`, where clamp' makes
+    the clamp's inner bound NaN-ignoring (`arith.minnumf`/`maxnumf`), so NaN
+    saturates to that bound instead of reaching the removed checks.
+
+    Postcondition: equal results for every number; NaN gives the inner
+    bound's conversion.
+  }];
+  let dependentDialects = ["arith::ArithDialect", "math::MathDialect"];
 }
 
 def OutlineKernels : Pass<"dlc-outline-kernels", "ModuleOp"> {

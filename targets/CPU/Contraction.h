@@ -55,6 +55,17 @@ struct Contraction {
   /// scale folded into the contraction), in order; their block is the
   /// contraction's body, whose first argument is the element.
   SmallVector<Operation *> lhsPrologue;
+  /// An int8 depthwise convolution (depthwise_conv_2d_nhwc_hwcm(_q) on int8,
+  /// int32 result): the input is read as int8 and converted as it is
+  /// loaded, the products and sums run in f32 lanes, exact (matchContraction
+  /// bounds the taps so that every partial sum is an integer below 2^24),
+  /// and the sums convert back to int32 before the epilogue. Zero points
+  /// leave the loop: sum (x - za)(w - zw) = sum x (w - zw) - za colSum, so
+  /// the weights are `intWeights` ([tap][channel], w - zw) and the
+  /// accumulators start at `intInit` (-za colSum per channel); the padding,
+  /// which holds za, contributes nothing.
+  bool int8 = false;
+  std::vector<float> intWeights, intInit;
 };
 
 /// Whether `body` computes out + f(lhs) * rhs with f a chain of scalar
@@ -246,6 +257,8 @@ private:
     auto shape = [&](ArrayRef<int64_t> v) {
       llvm::interleave(v, os, "x");
     };
+    if (c.int8)
+      os << "int8 ";
     switch (c.kind) {
     case Contraction::Conv:
     case Contraction::Depthwise:
@@ -278,6 +291,8 @@ private:
   /// blocks) by over 5% less: the last block recomputes clamped rows, so
   /// M = 49 (a 7x7 map) runs 50 rows with 5-row blocks instead of 54.
   int64_t tileRows(int64_t nv) const {
+    if (slides())
+      return slideRows(nv);
     int64_t most = std::max<int64_t>(
         1, std::min<int64_t>({(registers - nv - 1) / nv, 8, c.m}));
     auto padded = [&](int64_t mr) { return (c.m + mr - 1) / mr * mr; };
@@ -288,6 +303,19 @@ private:
     return best;
   }
   SmallVector<Segment> segments() const;
+  /// Whether the depthwise kernel slides its window along output rows: a
+  /// row block is `mr` consecutive pixels of one output row, so the input
+  /// columns of neighbouring pixels' taps are loaded (and, for int8,
+  /// converted) once per block instead of once per pixel and tap: (mr - 1)
+  /// * sw + (kw - 1) * dw + 1 loads per filter row for mr * kw products.
+  bool slides() const {
+    return c.kind == Contraction::Depthwise && c.kw <= 16 && c.ow >= 2;
+  }
+  /// Pixels per sliding row block (see slides): the count whose blocks
+  /// cover an output row at the least estimated cost (products, loads and
+  /// epilogue, the last block of a row overlapping its neighbour), within
+  /// the registers (accumulators, one vector's kw weights, a temporary).
+  int64_t slideRows(int64_t nv) const;
   /// The reduction as nested loops: (extent, lhs stride, k stride); the
   /// innermost level has k stride 1.
   struct Level {

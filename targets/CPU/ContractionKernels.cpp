@@ -47,8 +47,10 @@ struct ContractionKernelsPass
            g.getRegion().front().getNumArguments() == 3 &&
            isContractionBody(g.getRegion().front(), prologue)) ||
           isa<linalg::BatchMatmulOp, linalg::MatmulOp,
-              linalg::Conv2DNhwcFhwcOp, linalg::DepthwiseConv2DNhwcHwcmOp>(
-              op))
+              linalg::Conv2DNhwcFhwcOp, linalg::DepthwiseConv2DNhwcHwcOp,
+              linalg::DepthwiseConv2DNhwcHwcQOp,
+              linalg::DepthwiseConv2DNhwcHwcmOp,
+              linalg::DepthwiseConv2DNhwcHwcmQOp>(op))
         ops.push_back(op);
     });
     if (bf16Dot != "none" && bf16Dot != "vdpbf16ps" && bf16Dot != "bfdot" &&

@@ -209,13 +209,80 @@ static std::optional<Contraction> matchGenericContraction(linalg::GenericOp g) {
   c.rhsReassoc = {lead, tail};
   return c;
 }
-std::optional<Contraction> matchContraction(Operation *op) {
-  for (Value v : op->getOperands())
-    if (!isF32Static(v))
+/// linalg's depthwise convolutions without zero points: [KH, KW, C] filters,
+/// or [KH, KW, C, M] ones (matched with M = 1).
+static bool isDepthwise(Operation *op) {
+  return isa<linalg::DepthwiseConv2DNhwcHwcOp,
+             linalg::DepthwiseConv2DNhwcHwcmOp>(op);
+}
+
+/// An int8 depthwise convolution with a constant filter and constant zero
+/// points (Contraction::int8).
+static std::optional<Contraction> matchInt8Depthwise(Operation *op) {
+  bool quantized = isa<linalg::DepthwiseConv2DNhwcHwcQOp,
+                       linalg::DepthwiseConv2DNhwcHwcmQOp>(op);
+  if (!quantized && !isDepthwise(op))
+    return std::nullopt;
+  auto lin = cast<linalg::LinalgOp>(op);
+  Value x = lin.getDpsInputs()[0], filter = lin.getDpsInputs()[1];
+  auto it = dyn_cast<RankedTensorType>(x.getType());
+  auto ft = dyn_cast<RankedTensorType>(filter.getType());
+  auto ot = dyn_cast<RankedTensorType>(lin.getDpsInits()[0].getType());
+  if (!it || !ft || !ot || !it.hasStaticShape() || !ft.hasStaticShape() ||
+      !ot.hasStaticShape() || !it.getElementType().isInteger(8) ||
+      !ft.getElementType().isInteger(8) || !ot.getElementType().isInteger(32) ||
+      (ft.getRank() == 4 && ft.getDimSize(3) != 1))
+    return std::nullopt;
+  auto constInt = [](Value v) -> std::optional<int64_t> {
+    IntegerAttr a;
+    if (!matchPattern(v, m_Constant(&a)))
       return std::nullopt;
+    return a.getInt();
+  };
+  std::optional<int64_t> za = quantized ? constInt(lin.getDpsInputs()[2]) : 0,
+                         zw = quantized ? constInt(lin.getDpsInputs()[3]) : 0;
+  // The accumulators start from the zero points' share (intInit), so the
+  // init must be zero (what tosa.depthwise_conv2d lowers to; the bias is an
+  // elementwise consumer).
+  auto fill = lin.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
+  std::optional<int64_t> start =
+      fill ? constInt(fill.getInputs()[0]) : std::nullopt;
+  std::vector<int8_t> w;
+  if (!start || *start != 0 || !za || !zw || *za < -255 || *za > 255 || *zw < -255 || *zw > 255 ||
+      !constantValues(filter, w))
+    return std::nullopt;
+  int64_t taps = ft.getDimSize(0) * ft.getDimSize(1), ch = ft.getDimSize(2);
+  Contraction c;
+  c.int8 = true;
+  c.intWeights.resize(taps * ch);
+  c.intInit.assign(ch, 0);
+  for (int64_t j = 0; j < ch; ++j) {
+    // Exact in f32 while every partial sum is an integer below 2^24: the
+    // start, |za colSum|, plus at most 128 |w - zw| per tap. 3x3 and 5x5
+    // filters are far inside; a channel past it runs as plain loops.
+    int64_t colSum = 0, absSum = 0;
+    for (int64_t t = 0; t < taps; ++t) {
+      int64_t v = int64_t(w[t * ch + j]) - *zw;
+      c.intWeights[t * ch + j] = float(v);
+      colSum += v;
+      absSum += v < 0 ? -v : v;
+    }
+    if (std::abs(*za * colSum) + 128 * absSum >= (int64_t(1) << 24))
+      return std::nullopt;
+    c.intInit[j] = float(-*za * colSum);
+  }
+  return c;
+}
+
+std::optional<Contraction> matchContraction(Operation *op) {
+  std::optional<Contraction> int8Dw = matchInt8Depthwise(op);
+  if (!int8Dw)
+    for (Value v : op->getOperands())
+      if (!isF32Static(v))
+        return std::nullopt;
   if (auto g = dyn_cast<linalg::GenericOp>(op))
     return matchGenericContraction(g);
-  Contraction c;
+  Contraction c = int8Dw ? *int8Dw : Contraction();
   c.op = op;
   auto strides = [](DenseIntElementsAttr a, int64_t i) {
     return a.getValues<int64_t>()[i];
@@ -247,15 +314,16 @@ std::optional<Contraction> matchContraction(Operation *op) {
     return c;
   }
   auto conv = dyn_cast<linalg::Conv2DNhwcFhwcOp>(op);
-  auto dwc = dyn_cast<linalg::DepthwiseConv2DNhwcHwcmOp>(op);
-  if (!conv && !dwc)
+  if (!conv && !int8Dw && !isDepthwise(op))
     return std::nullopt;
   auto lin = cast<linalg::LinalgOp>(op);
   auto in = cast<RankedTensorType>(lin.getDpsInputs()[0].getType()).getShape();
   auto f = cast<RankedTensorType>(lin.getDpsInputs()[1].getType()).getShape();
   auto out = cast<RankedTensorType>(lin.getDpsInits()[0].getType()).getShape();
-  DenseIntElementsAttr st = conv ? conv.getStrides() : dwc.getStrides();
-  DenseIntElementsAttr dl = conv ? conv.getDilations() : dwc.getDilations();
+  auto st = op->getAttrOfType<DenseIntElementsAttr>("strides");
+  auto dl = op->getAttrOfType<DenseIntElementsAttr>("dilations");
+  if (!st || !dl)
+    return std::nullopt;
   c.lhs = lin.getDpsInputs()[0];
   c.rhs = lin.getDpsInputs()[1];
   c.init = lin.getDpsInits()[0];
@@ -288,7 +356,7 @@ std::optional<Contraction> matchContraction(Operation *op) {
       c.rhsOffset = [k](int64_t kk, int64_t nn) { return nn * k + kk; };
     }
   } else {
-    if (f[3] != 1) // Channel multiplier.
+    if (f.size() == 4 && f[3] != 1) // Channel multiplier.
       return std::nullopt;
     c.kind = Contraction::Depthwise;
     c.kh = f[0];

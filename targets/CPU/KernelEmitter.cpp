@@ -18,10 +18,40 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 
 #include <algorithm>
+#include <map>
 
 using namespace mlir;
 
 namespace mlir::dlc::cpu {
+
+int64_t KernelEmitter::slideRows(int64_t nv) const {
+  int64_t most = std::clamp<int64_t>((registers - c.kw - 2) / nv, 1,
+                                     std::min<int64_t>(8, c.ow));
+  // Relative costs per vector: a product 1, an int8 load 2 (load, widen,
+  // convert) and a float one 1/2 (it folds into the FMA when not reused),
+  // the epilogue its op count.
+  int64_t epiOps = 0;
+  if (epi) {
+    linalg::GenericOp g = epi->op;
+    epiOps = std::distance(g.getRegion().front().without_terminator().begin(),
+                           g.getRegion().front().without_terminator().end());
+  }
+  double load = c.int8 ? 2.0 : 0.5;
+  int64_t best = 1;
+  double bestCost = 0;
+  for (int64_t mr = 1; mr <= most; ++mr) {
+    int64_t blocks = (c.ow + mr - 1) / mr;
+    int64_t loads = (mr - 1) * c.sw + (c.kw - 1) * c.dw + 1;
+    double cost = double(blocks) *
+                  (double(c.kh) * (double(mr * c.kw) + load * double(loads)) +
+                   double(mr * (epiOps + 1)));
+    if (mr == 1 || cost <= bestCost) {
+      best = mr;
+      bestCost = cost;
+    }
+  }
+  return best;
+}
 
 SmallVector<Segment> KernelEmitter::segments() const {
   int64_t nvMax = registers >= 32 ? 4 : 2;
@@ -156,7 +186,9 @@ static bool readAfter(Value v, Operation *at, Operation *skip) {
 }
 
 int64_t KernelEmitter::inPlaceOperand(ArrayRef<Segment> segs) const {
-  if (!epi || pad)
+  // A sliding depthwise kernel's last block of a row recomputes pixels of
+  // the one before, which would read an operand it has overwritten.
+  if (!epi || pad || slides())
     return -1;
   for (const Segment &s : segs)
     if (blockRows(s))
@@ -204,11 +236,21 @@ Value KernelEmitter::emit(StringRef blobPrefix, unsigned &blobCounter) {
   if (c.kind == Contraction::Depthwise) {
     lhsFlat = tensor::CollapseShapeOp::create(
         b, loc, RankedTensorType::get({lhsType.getNumElements() / c.c, c.c},
-                                      b.getF32Type()),
+                                      lhsType.getElementType()),
         c.lhs, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
-    rhsView = tensor::CollapseShapeOp::create(
-        b, loc, RankedTensorType::get({c.kh * c.kw, c.c}, b.getF32Type()),
-        c.rhs, SmallVector<ReassociationIndices>{{0, 1}, {2, 3}});
+    auto wType = RankedTensorType::get({c.kh * c.kw, c.c}, b.getF32Type());
+    rhsView = c.int8 ? arith::ConstantOp::create(
+                           b, loc, DenseElementsAttr::get(
+                                       wType, ArrayRef<float>(c.intWeights)))
+                           .getResult()
+                     : tensor::CollapseShapeOp::create(
+                           b, loc, wType, c.rhs,
+                           cast<RankedTensorType>(c.rhs.getType()).getRank() ==
+                                   3
+                               ? SmallVector<ReassociationIndices>{{0, 1}, {2}}
+                               : SmallVector<ReassociationIndices>{{0, 1},
+                                                                   {2, 3}})
+                           .getResult();
   } else {
     ReassociationIndices all;
     for (int64_t i = 0; i < lhsType.getRank(); ++i)
@@ -256,7 +298,16 @@ Value KernelEmitter::emit(StringRef blobPrefix, unsigned &blobCounter) {
 
   // The accumulators' initial value: a fill, a broadcast bias, or a tensor.
   Operation *initDef = c.init.getDefiningOp();
-  if (auto fill = dyn_cast_or_null<linalg::FillOp>(initDef)) {
+  if (c.int8) {
+    // Per channel, broadcast along the rows (the init is a zero fill).
+    auto t = RankedTensorType::get({c.n}, b.getF32Type());
+    initReader = OperandReader::make(
+        b, loc,
+        arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(t, ArrayRef<float>(c.intInit))),
+        AffineMap::get(outShape.size(), 0, b.getAffineDimExpr(outVecDim)),
+        outVecDim);
+  } else if (auto fill = dyn_cast_or_null<linalg::FillOp>(initDef)) {
     initScalar = fill.getInputs()[0];
   } else if (auto g = dyn_cast_or_null<linalg::GenericOp>(initDef);
              g && g.getNumDpsInputs() == 1 && g.getNumReductionLoops() == 0 &&
@@ -294,7 +345,8 @@ Value KernelEmitter::emit(StringRef blobPrefix, unsigned &blobCounter) {
 
   outElt = epi ? cast<RankedTensorType>(epi->op.getResult(0).getType())
                     .getElementType()
-              : b.getF32Type();
+         : c.int8 ? Type(b.getI32Type())
+                  : Type(b.getF32Type());
   Value out;
   if (pad) {
     out = paddedBuffer(b, loc, *pad);
@@ -439,7 +491,10 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
   // blocks per reduction block. Tiles write disjoint outputs: the loop is
   // marked parallel.
   constexpr int64_t kL2Bytes = 2 * 1024 * 1024;
-  int64_t blocks = (c.m + mr - 1) / mr;
+  // Sliding depthwise blocks stay within an output row (slides).
+  bool slide = slides() && !blocked;
+  int64_t blocksPerLine = (c.ow + mr - 1) / mr;
+  int64_t blocks = slide ? c.m / c.ow * blocksPerLine : (c.m + mr - 1) / mr;
   int64_t groups = c.k * s.panels * nr * 4 * c.batch <= kL2Bytes / 2
                        ? std::clamp<int64_t>(blocks / 3, 1, rowGroups)
                        : 1;
@@ -520,6 +575,14 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
                               add(idx((groups - 1) * per), blkB),
                               add(mul(div(u, s.panels * per), per), blkA)),
       idx(blocks - 1));
+  if (slide) {
+    // Tiles (line, panel, x block), x blocks fastest: neighbouring tiles
+    // share input columns. (The weights are a few KB: the matmul's groups
+    // and chunks, and their index arithmetic per tile, buy nothing here.)
+    panel = rem(div(t, blocksPerLine), s.panels);
+    blockIdx = add(mul(div(t, s.panels * blocksPerLine), blocksPerLine),
+                   rem(t, blocksPerLine));
+  }
   Value col0 = add(idx(s.col0), mul(panel, nr));
   Value panelBase = add(add(idx(s.packedBase), mul(panel, c.k * nr)),
                         mul(bIv, packedPerBatch));
@@ -571,6 +634,24 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
   SmallVector<Value> cols;
   for (int64_t j = 0; j < nv; ++j)
     cols.push_back(add(col0, idx(j * lanes)));
+  // A depthwise input vector (pixel `at`, channels from `col`) as f32: int8
+  // is widened and converted as it is loaded.
+  auto loadLhs = [&](Value at, Value col, bool inBounds) -> Value {
+    if (!c.int8)
+      return vector::TransferReadOp::create(
+          b, loc, vt, lhsFlat, ValueRange{at, col},
+          arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
+          ArrayRef<bool>{inBounds});
+    Value x = vector::TransferReadOp::create(
+        b, loc, VectorType::get({lanes}, b.getI8Type()), lhsFlat,
+        ValueRange{at, col},
+        arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0)),
+        ArrayRef<bool>{inBounds});
+    return arith::SIToFPOp::create(
+        b, loc, vt,
+        arith::ExtSIOp::create(b, loc, VectorType::get({lanes}, b.getI32Type()),
+                               x));
+  };
 
   // Per row of a block: its global row (clamped: a partial block recomputes
   // the last row, writing the same values) and its left-hand-side base.
@@ -711,10 +792,7 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
           Value at = add(aBase[r], aOff);
           if (c.kind == Contraction::Depthwise) {
             for (int64_t j = 0; j < nv; ++j) {
-              Value x = vector::TransferReadOp::create(
-                  b, loc, vt, lhsFlat, ValueRange{at, cols[j]},
-                  arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
-                  ArrayRef<bool>{s.inBounds});
+              Value x = loadLhs(at, cols[j], s.inBounds);
               acc[r * nv + j] =
                   vector::FMAOp::create(b, loc, x, bv[j], acc[r * nv + j]);
             }
@@ -773,6 +851,9 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
     auto writeRow = [&](Value o, int64_t r) {
       for (int64_t j = 0; j < nv; ++j) {
         Value v = accs[r * nv + j];
+        if (c.int8) // Exact integer sums, back to int32.
+          v = arith::FPToSIOp::create(
+              b, loc, VectorType::get({lanes}, b.getI32Type()), v);
         if (epi && final) {
           Block &body = epi->op.getRegion().front();
           IRMapping map;
@@ -819,7 +900,55 @@ Value KernelEmitter::emitSegment(const Segment &s, Value out) {
     return o;
   };
 
+  // The sliding depthwise reduction (slides): per filter row, per column
+  // vector, each input column of the block loaded once and multiplied into
+  // every (pixel, tap) that reads it.
+  auto slideReduce = [&](Value base, ValueRange init) {
+    auto kyLoop = beginFor(c.kh, 1, init);
+    Value ky = kyLoop.getInductionVar();
+    SmallVector<Value> acc(kyLoop.getRegionIterArgs());
+    Value rowBase = add(base, mul(ky, c.dh * c.w));
+    // (pixel, tap) pairs per input column offset, in column order.
+    std::map<int64_t, SmallVector<std::pair<int64_t, int64_t>>> readers;
+    for (int64_t r = 0; r < mr; ++r)
+      for (int64_t kx = 0; kx < c.kw; ++kx)
+        readers[r * c.sw + kx * c.dw].push_back({r, kx});
+    for (int64_t j = 0; j < nv; ++j) {
+      SmallVector<Value> wv;
+      for (int64_t kx = 0; kx < c.kw; ++kx)
+        wv.push_back(vector::TransferReadOp::create(
+            b, loc, vt, rhsView,
+            ValueRange{add(mul(ky, c.kw), idx(kx)), cols[j]},
+            arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)),
+            ArrayRef<bool>{s.inBounds}));
+      for (auto &[off, users] : readers) {
+        Value x = loadLhs(add(rowBase, idx(off)), cols[j], s.inBounds);
+        for (auto [r, kx] : users)
+          acc[r * nv + j] =
+              vector::FMAOp::create(b, loc, x, wv[kx], acc[r * nv + j]);
+      }
+    }
+    endFor(kyLoop, acc);
+    return SmallVector<Value>(kyLoop.getResults());
+  };
+
   Value o = tLoop.getRegionIterArgs()[0];
+  if (slide) {
+    // Block = (line, x block): pixels x0 .. x0 + mr - 1 of one output row,
+    // the last block of a row shifted back to end at its last pixel.
+    Value line = div(blockIdx, blocksPerLine);
+    Value x0 = arith::MinUIOp::create(
+        b, loc, mul(rem(blockIdx, blocksPerLine), mr), idx(c.ow - mr));
+    SmallVector<Value> rows;
+    for (int64_t r = 0; r < mr; ++r)
+      rows.push_back(add(add(mul(line, c.ow), x0), idx(r)));
+    Value n = div(line, c.oh), y = mul(rem(line, c.oh), c.sh);
+    Value base = add(mul(add(mul(n, c.h), y), c.w), mul(x0, c.sw));
+    SmallVector<Value> accs = slideReduce(base, initAccs(rows));
+    o = writeOut(o, rows, accs, /*final=*/true);
+    endFor(tLoop, o);
+    return tLoop.getResult(0);
+  }
   if (!blocked) {
     SmallVector<Value> rows, aBase;
     Value mb = mul(blockIdx, mr);

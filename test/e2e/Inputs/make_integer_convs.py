@@ -6,7 +6,10 @@ arithmetic for ConvInteger). Cases cover int8 and uint8 operands, constant
 and run-time weights, strides, dilations, asymmetric and automatic pads,
 1-D and 2-D, 1x1 and 7x7 windows, batches, output channels that fill no
 whole vector, per-channel weight scales, weight zero points that take the
-centred weights out of int8, and a grouped convolution (the f32 form)."""
+centred weights out of int8, a grouped convolution (the f32 form), and
+depthwise ones (the int8 depthwise kernel: 3x3 to 5x5 windows, strides,
+dilations, 1-D; a 17x17 window of extreme values, past the bound on what
+the kernel's exact f32 lanes hold, runs as plain loops)."""
 import os
 import sys
 
@@ -43,8 +46,9 @@ ORDER = {"ConvInteger": ["x", "w", "x_zp", "w_zp"],
          "QLinearConv": ["x", "x_scale", "x_zp", "w", "w_scale", "w_zp", "y_scale", "y_zp", "b"]}
 
 
-def case(name, op, inputs, consts, out_type, **attrs):
-    """inputs: run-time (name, array) pairs; consts: initializers."""
+def case(name, op, inputs, consts, out_type, ref=None, **attrs):
+    """inputs: run-time (name, array) pairs; consts: initializers; ref: the
+    expected output where the reference evaluator cannot give it."""
     d = os.path.join(out, name)
     os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
     arrays = dict(inputs + consts)
@@ -57,8 +61,8 @@ def case(name, op, inputs, consts, out_type, **attrs):
                      [nh.from_array(a, n) for n, a in consts])
     m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
     m.ir_version = 8
-    (y,) = ReferenceEvaluator(m).run(None, dict(inputs))
-    if op == "ConvInteger":
+    y = ref if ref is not None else ReferenceEvaluator(m).run(None, dict(inputs))[0]
+    if op == "ConvInteger" and ref is None:
         # The exact sums, whatever the reference accumulates in.
         xc = arrays["x"].astype(np.int64) - arrays.get("x_zp", np.zeros(1, np.int64)).astype(np.int64)
         wc = arrays["w"].astype(np.int64) - arrays.get("w_zp", np.zeros(1, np.int64)).astype(np.int64)
@@ -129,8 +133,8 @@ case("qlinear-u8-grouped", "QLinearConv", [("x", full(u8, (1, 8, 6, 6)))],
       ("y_scale", scalar(0.1, f32)), ("y_zp", scalar(128, u8))],
      T.UINT8, group=2)
 # Depthwise (MobileNet's): per-channel weight scales, stride 2, asymmetric
-# pads, int32 bias; the centred f32 form in channels-last, constant weights
-# centred at compile time (the f32 depthwise kernels).
+# pads, int32 bias; an int8 tosa.depthwise_conv2d, the int8 depthwise kernel
+# with the requantization as its epilogue.
 case("qlinear-u8-depthwise", "QLinearConv", [("x", full(u8, (1, 24, 13, 13)))],
      [("x_scale", scalar(0.02, f32)), ("x_zp", scalar(110, u8)),
       ("w", full(i8, (24, 1, 3, 3))), ("w_scale", rng.uniform(0.002, 0.02, 24).astype(f32)),
@@ -142,3 +146,29 @@ case("qlinear-u8-depthwise", "QLinearConv", [("x", full(u8, (1, 24, 13, 13)))],
 case("u8-u8-depthwise-mult2", "ConvInteger", [("x", extreme(u8, (1, 16, 9, 9), True))],
      [("w", extreme(u8, (32, 1, 3, 3), True)), ("x_zp", scalar(7, u8)), ("w_zp", scalar(2, u8))],
      T.INT32, group=16, pads=[1, 1, 1, 1])
+# Depthwise, int8 x int8 at the extremes, 5x5, dilation 2, a batch of 2,
+# 40 channels (a partial vector), asymmetric pads.
+case("s8-s8-depthwise-5x5-dilated", "ConvInteger", [("x", extreme(i8, (2, 40, 14, 12), False))],
+     [("w", extreme(i8, (40, 1, 5, 5), False)), ("x_zp", scalar(9, i8)), ("w_zp", scalar(-4, i8))],
+     T.INT32, group=40, dilations=[2, 2], pads=[4, 3, 2, 4])
+# Depthwise uint8 weights with a zero point (flipped to int8, centred at
+# compile time), stride 2 with a 4x4 window, odd map.
+case("u8-u8-depthwise-4x4-s2", "ConvInteger", [("x", extreme(u8, (1, 24, 15, 17), True))],
+     [("w", extreme(u8, (24, 1, 4, 4), True)), ("x_zp", scalar(250, u8)), ("w_zp", scalar(5, u8))],
+     T.INT32, group=24, strides=[2, 2], pads=[1, 2, 1, 2])
+# 1-D depthwise (a temporal convolution), pads 3, int8 with a zero point;
+# the reference evaluator gives grouped 1-D convolutions a 4-D result, so
+# the exact sums come from numpy here.
+x1 = full(i8, (1, 32, 50))
+w1 = full(i8, (32, 1, 7))
+xp = np.pad(x1.astype(np.int64) + 7, ((0, 0), (0, 0), (3, 3)), constant_values=0)
+y1 = np.stack([sum(xp[:, :, t:t + 50] * w1[:, 0, t][None, :, None].astype(np.int64) for t in range(7))])[0]
+case("s8-s8-depthwise-1d", "ConvInteger", [("x", x1)],
+     [("w", w1), ("x_zp", scalar(-7, i8)), ("w_zp", scalar(0, i8))],
+     T.INT32, ref=y1.astype(np.int32), group=32, pads=[3, 3])
+# 17x17 depthwise, uint8 weights at the top of their range with a zero
+# point of 0: the kernel's bound on its f32 partial sums (|za colSum| + 128
+# sum |w - zw|, 1.8e7) passes 2^24, so this one runs as plain loops.
+case("u8-u8-depthwise-17x17", "ConvInteger", [("x", extreme(u8, (1, 8, 18, 18), True))],
+     [("w", extreme(u8, (8, 1, 17, 17), True)), ("x_zp", scalar(255, u8)), ("w_zp", scalar(0, u8))],
+     T.INT32, group=8, pads=[8, 8, 8, 8])

@@ -455,3 +455,81 @@ func.func @bf16_weights(%a: tensor<8x4xf32>) -> tensor<8x16xf32> {
   %r = linalg.matmul ins(%a, %w : tensor<8x4xf32>, tensor<4x16xf32>) outs(%f : tensor<8x16xf32>) -> tensor<8x16xf32>
   return %r : tensor<8x16xf32>
 }
+
+// -----
+
+// Tests that an int8 depthwise convolution (what tosa.depthwise_conv2d with
+// zero points lowers to, dlc-lower-conv) and its requantizing consumer
+// become one kernel: int8 input vectors widened and converted as they are
+// loaded, the centred weights (w - zw) as an f32 constant [taps][C], the
+// accumulators starting at the zero point's share -za * colSum (here
+// -(-3) * 9 * (2 - 1) = 27 per channel), products in f32 lanes, the sums
+// converted back to int32 before the epilogue, which writes int8. The
+// window slides along each output row: a tile is 6 pixels of one row (one
+// per row here) by 2 vectors, and per filter row and vector the 8 input
+// columns are loaded and converted once each for the 18 products.
+#ch = affine_map<(d0, d1, d2, d3) -> (d3)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func.func @int8_depthwise
+// CHECK-DAG: arith.constant dense<1.000000e+00> : tensor<9x32xf32>
+// CHECK-DAG: arith.constant dense<2.700000e+01> : tensor<32xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c6 step %c1
+// CHECK: %{{.*}}:12 = scf.for %{{.*}} = %{{.*}} to %c3
+// CHECK-COUNT-3: vector.transfer_read {{.*}} : tensor<9x32xf32>, vector<16xf32>
+// CHECK: vector.transfer_read {{.*}} : tensor<64x32xi8>, vector<16xi8>
+// CHECK: arith.extsi {{.*}} : vector<16xi8> to vector<16xi32>
+// CHECK: arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// CHECK: vector.fma
+// CHECK-COUNT-7: vector.transfer_read {{.*}} : tensor<64x32xi8>, vector<16xi8>
+// CHECK: vector.transfer_read {{.*}} : tensor<9x32xf32>, vector<16xf32>
+// CHECK: arith.fptosi {{.*}} : vector<16xf32> to vector<16xi32>
+// CHECK: arith.addi
+// CHECK: arith.trunci {{.*}} : vector<16xi32> to vector<16xi8>
+// CHECK: vector.transfer_write {{.*}} : vector<16xi8>, tensor<36x32xi8>
+// CHECK: dlc.kernel = "int8 depthwise conv 3x3/1 1x8x8x32 -> 32 + 3 epilogue op(s)"
+// CHECK-NOT: linalg.
+func.func @int8_depthwise(%x: tensor<1x8x8x32xi8>, %b: tensor<32xi32>) -> tensor<1x6x6x32xi8> {
+  %w = arith.constant dense<2> : tensor<3x3x32xi8>
+  %za = arith.constant -3 : i32
+  %zw = arith.constant 1 : i32
+  %zero = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<1x6x6x32xi32>
+  %init = linalg.fill ins(%zero : i32) outs(%e : tensor<1x6x6x32xi32>) -> tensor<1x6x6x32xi32>
+  %c = linalg.depthwise_conv_2d_nhwc_hwc_q {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w, %za, %zw : tensor<1x8x8x32xi8>, tensor<3x3x32xi8>, i32, i32) outs(%init : tensor<1x6x6x32xi32>) -> tensor<1x6x6x32xi32>
+  %e8 = tensor.empty() : tensor<1x6x6x32xi8>
+  %r = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%c, %b : tensor<1x6x6x32xi32>, tensor<32xi32>) outs(%e8 : tensor<1x6x6x32xi8>) {
+  ^bb0(%in: i32, %bias: i32, %out: i8):
+    %s = arith.addi %in, %bias : i32
+    %q = arith.shrsi %s, %zw : i32
+    %t = arith.trunci %q : i32 to i8
+    linalg.yield %t : i8
+  } -> tensor<1x6x6x32xi8>
+  return %r : tensor<1x6x6x32xi8>
+}
+
+// -----
+
+// Tests that a float depthwise convolution without channel multiplier
+// (linalg.depthwise_conv_2d_nhwc_hwc, filter [KH, KW, C]) becomes the
+// depthwise kernel with its bias and clamp as the epilogue.
+#ch = affine_map<(d0, d1, d2, d3) -> (d3)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func.func @f32_depthwise
+// CHECK: vector.fma
+// CHECK: arith.minimumf
+// CHECK: dlc.kernel = "depthwise conv 3x3/2 1x9x9x32 -> 32 + 2 epilogue op(s)"
+// CHECK-NOT: linalg.
+func.func @f32_depthwise(%x: tensor<1x9x9x32xf32>, %w: tensor<3x3x32xf32>, %b: tensor<32xf32>) -> tensor<1x4x4x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %six = arith.constant 6.0 : f32
+  %e = tensor.empty() : tensor<1x4x4x32xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x4x32xf32>) -> tensor<1x4x4x32xf32>
+  %c = linalg.depthwise_conv_2d_nhwc_hwc {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%x, %w : tensor<1x9x9x32xf32>, tensor<3x3x32xf32>) outs(%init : tensor<1x4x4x32xf32>) -> tensor<1x4x4x32xf32>
+  %r = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%c, %b : tensor<1x4x4x32xf32>, tensor<32xf32>) outs(%e : tensor<1x4x4x32xf32>) {
+  ^bb0(%in: f32, %bias: f32, %out: f32):
+    %s = arith.addf %in, %bias : f32
+    %m = arith.minimumf %s, %six : f32
+    linalg.yield %m : f32
+  } -> tensor<1x4x4x32xf32>
+  return %r : tensor<1x4x4x32xf32>
+}

@@ -510,10 +510,12 @@ LogicalResult importGlobalAveragePool(ImportContext &c) {
 
 /// ConvInteger/QLinearConv as int8 x int8 accumulated exactly in int32 by
 /// tosa.conv2d, channels-last like Conv (the int8 kernels run it): 8-bit
-/// data, one group, 1-D or 2-D, scalar constant zero points (uint8 flipped
-/// to int8, see int8Operand); QLinearConv's int32 bias is the conv's bias.
-/// The int32 result in channels-last layout ([N, H, W, F]; 1-D lifted),
-/// null where the form does not apply, or failure after an error.
+/// data, 1-D or 2-D, scalar constant zero points (uint8 flipped to int8, see
+/// int8Operand); QLinearConv's int32 bias is the conv's bias. One group, or
+/// one group per channel with one output each (depthwise, as
+/// tosa.depthwise_conv2d: the int8 depthwise kernel runs it). The int32
+/// result in channels-last layout ([N, H, W, F]; 1-D lifted), null where the
+/// form does not apply, or failure after an error.
 FailureOr<Value> int8Conv(ImportContext &c, bool qlinear, WindowAttrs win,
                RankedTensorType outType) {
   unsigned xi = 0, wi = qlinear ? 3 : 1, xzi = 2, wzi = qlinear ? 5 : 3;
@@ -525,8 +527,11 @@ FailureOr<Value> int8Conv(ImportContext &c, bool qlinear, WindowAttrs win,
   auto wType = cast<RankedTensorType>(c.input(wi).getType());
   std::optional<int64_t> xz = scalarZeroPoint(c, xzi),
                          wz = scalarZeroPoint(c, wzi);
-  int64_t rank = xType.getRank();
-  if (c.attrInt("group", 1) != 1 || (rank != 3 && rank != 4) || !xz || !wz ||
+  int64_t rank = xType.getRank(), group = c.attrInt("group", 1);
+  bool depthwise = group != 1 && rank >= 3 && wType.getRank() == rank &&
+                   group == xType.getDimSize(1) &&
+                   group == wType.getDimSize(0) && wType.getDimSize(1) == 1;
+  if ((group != 1 && !depthwise) || (rank != 3 && rank != 4) || !xz || !wz ||
       !eightBit(xi) || !eightBit(wi) || wType.getRank() != rank ||
       (qlinear && c.hasInput(8) &&
        c.inputDType(8) != onnx::TensorProto::INT32))
@@ -538,7 +543,11 @@ FailureOr<Value> int8Conv(ImportContext &c, bool qlinear, WindowAttrs win,
   SmallVector<int64_t> wShape(wType.getShape());
   if (rank == 3)
     wShape.push_back(1);
-  Value wl = c.transpose(c.reshape(w, wShape), {0, 2, 3, 1});
+  // [F, C, KH, KW] as conv2d's [F, KH, KW, C]; depthwise [C, 1, KH, KW]
+  // as depthwise_conv2d's [KH, KW, C, 1].
+  Value wl = c.transpose(c.reshape(w, wShape),
+                         depthwise ? ArrayRef<int32_t>{2, 3, 0, 1}
+                                   : ArrayRef<int32_t>{0, 2, 3, 1});
   int64_t cout = wType.getDimSize(0);
   auto i32 = c.b.getI32Type(), i8 = c.b.getI8Type();
   Value bias =
@@ -554,6 +563,13 @@ FailureOr<Value> int8Conv(ImportContext &c, bool qlinear, WindowAttrs win,
         c.b, t, DenseElementsAttr::get(t, c.b.getIntegerAttr(i8, v)));
   };
   auto i32Out = RankedTensorType::get(outType.getShape(), i32);
+  if (depthwise)
+    return Value(tosa::DepthwiseConv2DOp::create(
+        c.b, channelsLastType(i32Out), xl, wl, bias, zpConst(*xz),
+        zpConst(*wz), c.b.getDenseI64ArrayAttr(tosaPads(win)),
+        c.b.getDenseI64ArrayAttr(perDim(win, &Window::stride)),
+        c.b.getDenseI64ArrayAttr(perDim(win, &Window::dilation)),
+        TypeAttr::get(i32)));
   Value y = tosa::Conv2DOp::create(
       c.b, channelsLastType(i32Out), xl, wl, bias, zpConst(*xz), zpConst(*wz),
       c.b.getDenseI64ArrayAttr(tosaPads(win)),

@@ -1,0 +1,90 @@
+// RUN: dlc-opt %s --split-input-file --dlc-fold-clamped-casts | FileCheck %s
+
+// Tests that a saturating float-to-int32 cast (tosa.cast's lowering:
+// roundeven, a max against -2^31, fptosi, and INT_MAX where r >= 2^31) of a
+// value clamped to +-2^17 loses its checks, and that the clamp's inner
+// bound becomes NaN-ignoring (NaN then saturates to 2^17, as numbers
+// beyond it do).
+// CHECK-LABEL: func.func @clamped
+// CHECK: %[[LO:.*]] = arith.minnumf %arg0, %{{.*}} : f32
+// CHECK: %[[HI:.*]] = arith.maximumf %[[LO]], %{{.*}} : f32
+// CHECK: %[[R:.*]] = math.roundeven %[[HI]] : f32
+// CHECK: %[[I:.*]] = arith.fptosi %[[R]] : f32 to i32
+// CHECK-NOT: arith.select
+// CHECK: return %[[I]]
+func.func @clamped(%x: f32) -> i32 {
+  %hi = arith.constant 131072.0 : f32
+  %lo = arith.constant -131072.0 : f32
+  %min32 = arith.constant -2147483648.0 : f32
+  %top = arith.constant 2147483648.0 : f32
+  %imax = arith.constant 2147483647 : i32
+  %a = arith.minimumf %x, %hi : f32
+  %b = arith.maximumf %a, %lo : f32
+  %r = math.roundeven %b : f32
+  %m = arith.maximumf %r, %min32 : f32
+  %i = arith.fptosi %m : f32 to i32
+  %c = arith.cmpf uge, %r, %top : f32
+  %s = arith.select %c, %imax, %i : i32
+  return %s : i32
+}
+
+// -----
+
+// The clamp in the other order (max inside, which becomes maxnumf), on
+// vectors.
+// CHECK-LABEL: func.func @clamped_vector
+// CHECK: arith.maxnumf %arg0, %{{.*}} : vector<8xf32>
+// CHECK: arith.minimumf
+// CHECK: math.roundeven
+// CHECK: arith.fptosi
+// CHECK-NOT: arith.select
+func.func @clamped_vector(%x: vector<8xf32>) -> vector<8xi32> {
+  %hi = arith.constant dense<131072.0> : vector<8xf32>
+  %lo = arith.constant dense<-131072.0> : vector<8xf32>
+  %min32 = arith.constant dense<-2147483648.0> : vector<8xf32>
+  %top = arith.constant dense<2147483648.0> : vector<8xf32>
+  %imax = arith.constant dense<2147483647> : vector<8xi32>
+  %a = arith.maximumf %x, %lo : vector<8xf32>
+  %b = arith.minimumf %a, %hi : vector<8xf32>
+  %r = math.roundeven %b : vector<8xf32>
+  %m = arith.maximumf %r, %min32 : vector<8xf32>
+  %i = arith.fptosi %m : vector<8xf32> to vector<8xi32>
+  %c = arith.cmpf uge, %r, %top : vector<8xf32>
+  %s = arith.select %c, %imax, %i : vector<8xi1>, vector<8xi32>
+  return %s : vector<8xi32>
+}
+
+// -----
+
+// Tests that the checks stay where the clamp does not keep the value inside
+// the integer type (bounds +-2^40) or where there is no clamp.
+// CHECK-LABEL: func.func @wide
+// CHECK: arith.select
+// CHECK-LABEL: func.func @unclamped
+// CHECK: arith.select
+func.func @wide(%x: f32) -> i32 {
+  %hi = arith.constant 1099511627776.0 : f32
+  %lo = arith.constant -1099511627776.0 : f32
+  %min32 = arith.constant -2147483648.0 : f32
+  %top = arith.constant 2147483648.0 : f32
+  %imax = arith.constant 2147483647 : i32
+  %a = arith.minimumf %x, %hi : f32
+  %b = arith.maximumf %a, %lo : f32
+  %r = math.roundeven %b : f32
+  %m = arith.maximumf %r, %min32 : f32
+  %i = arith.fptosi %m : f32 to i32
+  %c = arith.cmpf uge, %r, %top : f32
+  %s = arith.select %c, %imax, %i : i32
+  return %s : i32
+}
+func.func @unclamped(%x: f32) -> i32 {
+  %min32 = arith.constant -2147483648.0 : f32
+  %top = arith.constant 2147483648.0 : f32
+  %imax = arith.constant 2147483647 : i32
+  %r = math.roundeven %x : f32
+  %m = arith.maximumf %r, %min32 : f32
+  %i = arith.fptosi %m : f32 to i32
+  %c = arith.cmpf uge, %r, %top : f32
+  %s = arith.select %c, %imax, %i : i32
+  return %s : i32
+}

@@ -56,8 +56,8 @@ void mlir::dlc::buildKernelPipeline(OpPassManager &pm) {
                   "tosa-to-linalg,dlc-infinite-reduction-init,tosa-to-arith,"
                   "tosa-to-tensor,dlc-lower-pad,"
                   "dlc-lower-pool,dlc-lower-unary,"
-                  "canonicalize,dlc-fuse-elementwise,cse,dlc-fold-clamped-casts,"
-                  "canonicalize)");
+                  "canonicalize,dlc-fuse-elementwise,cse,"
+                  "dlc-fold-clamped-casts,canonicalize)");
 }
 
 void mlir::dlc::buildMemoryPipeline(OpPassManager &pm) {

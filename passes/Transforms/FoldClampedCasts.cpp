@@ -77,7 +77,8 @@ struct FoldClampedCast : OpRewritePattern<arith::SelectOp> {
       return failure();
     double under = -INFINITY;
     if (conv.getIn() != r) {
-      std::optional<Bounded> low = withConstant<arith::MaximumFOp>(conv.getIn());
+      std::optional<Bounded> low =
+          withConstant<arith::MaximumFOp>(conv.getIn());
       if (!low || low->x != r)
         return failure();
       under = low->value;

@@ -248,7 +248,10 @@ static std::optional<Contraction> matchInt8Depthwise(Operation *op) {
   std::optional<int64_t> start =
       fill ? constInt(fill.getInputs()[0]) : std::nullopt;
   std::vector<int8_t> w;
-  if (!start || *start != 0 || !za || !zw || *za < -255 || *za > 255 || *zw < -255 || *zw > 255 ||
+  auto zeroPoint = [](std::optional<int64_t> z) {
+    return z && *z >= -255 && *z <= 255;
+  };
+  if (!start || *start != 0 || !zeroPoint(za) || !zeroPoint(zw) ||
       !constantValues(filter, w))
     return std::nullopt;
   int64_t taps = ft.getDimSize(0) * ft.getDimSize(1), ch = ft.getDimSize(2);

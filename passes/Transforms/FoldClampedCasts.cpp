@@ -8,10 +8,10 @@
 // still reaches them (a NaN-propagating clamp lets NaN through, and the
 // select turns it into INT_MAX, which the zero point's addition can wrap).
 // The conversion becomes fptosi(roundeven(clamp(x))) with the clamp's inner
-// bound NaN-ignoring (arith.minnumf/maxnumf: NaN takes that bound), so NaN
+// bound NaN-ignoring (x < hi ? x : hi: NaN takes that bound), so NaN
 // saturates like the numbers beyond it. Per vector this drops a max, a
 // compare and a blend from every requantizing epilogue, of about 18
-// instructions (x86).
+// instructions (x86), and the clamp stays one instruction per bound.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Transforms/Passes.h"
@@ -101,20 +101,22 @@ struct FoldClampedCast : OpRewritePattern<arith::SelectOp> {
     if (!(lo <= hi) || !(lo > -top) || !(hi < top) || !(hi < *over) ||
         !(under <= lo))
       return failure();
+    // The inner bound as x < hi ? x : hi (or x > lo ? x : lo): NaN fails
+    // the ordered compare and takes the bound. This is the form of x86's
+    // minps/maxps (one instruction) where arith.minnumf/maxnumf lowers to a
+    // compare, a NaN test and a blend.
     Location loc = sel.getLoc();
+    Value keep = arith::CmpFOp::create(
+        rewriter, loc,
+        minInside ? arith::CmpFPredicate::OLT : arith::CmpFPredicate::OGT,
+        inner->x, inner->bound);
+    Value first =
+        arith::SelectOp::create(rewriter, loc, keep, inner->x, inner->bound);
     Value clamped =
         minInside
-            ? arith::MaximumFOp::create(
-                  rewriter, loc,
-                  arith::MinNumFOp::create(rewriter, loc, inner->x,
-                                           inner->bound),
-                  outer->bound)
+            ? arith::MaximumFOp::create(rewriter, loc, first, outer->bound)
                   .getResult()
-            : arith::MinimumFOp::create(
-                  rewriter, loc,
-                  arith::MaxNumFOp::create(rewriter, loc, inner->x,
-                                           inner->bound),
-                  outer->bound)
+            : arith::MinimumFOp::create(rewriter, loc, first, outer->bound)
                   .getResult();
     Value rounded = math::RoundEvenOp::create(rewriter, loc, clamped);
     rewriter.replaceOpWithNewOp<arith::FPToSIOp>(sel, sel.getType(), rounded);

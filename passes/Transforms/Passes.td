@@ -226,8 +226,10 @@ def FoldClampedCasts : Pass<"dlc-fold-clamped-casts", "func::FuncOp"> {
     quantization's saturating cast).
 
     Produces: `arith.fptosi(math.roundeven(clamp'(x)))`, where clamp' makes
-    the clamp's inner bound NaN-ignoring (`arith.minnumf`/`maxnumf`), so NaN
-    saturates to that bound instead of reaching the removed checks.
+    the clamp's inner bound NaN-ignoring (`x < hi ? x : hi` as
+    `arith.cmpf olt` + `arith.select`, one `minps` on x86, where
+    `arith.minnumf` lowers to four instructions), so NaN saturates to that
+    bound instead of reaching the removed checks.
 
     Postcondition: equal results for every number; NaN gives the inner
     bound's conversion.

@@ -3,15 +3,15 @@
 // Tests that a saturating float-to-int32 cast (tosa.cast's lowering:
 // roundeven, a max against -2^31, fptosi, and INT_MAX where r >= 2^31) of a
 // value clamped to +-2^17 loses its checks, and that the clamp's inner
-// bound becomes NaN-ignoring (NaN then saturates to 2^17, as numbers
-// beyond it do).
+// bound becomes NaN-ignoring, written as x < hi ? x : hi (x86's minps; NaN
+// then saturates to 2^17, as numbers beyond it do).
 // CHECK-LABEL: func.func @clamped
-// CHECK: %[[LO:.*]] = arith.minnumf %arg0, %{{.*}} : f32
+// CHECK: %[[LT:.*]] = arith.cmpf olt, %arg0, %{{.*}} : f32
+// CHECK: %[[LO:.*]] = arith.select %[[LT]], %arg0, %{{.*}} : f32
 // CHECK: %[[HI:.*]] = arith.maximumf %[[LO]], %{{.*}} : f32
 // CHECK: %[[R:.*]] = math.roundeven %[[HI]] : f32
 // CHECK: %[[I:.*]] = arith.fptosi %[[R]] : f32 to i32
-// CHECK-NOT: arith.select
-// CHECK: return %[[I]]
+// CHECK-NEXT: return %[[I]]
 func.func @clamped(%x: f32) -> i32 {
   %hi = arith.constant 131072.0 : f32
   %lo = arith.constant -131072.0 : f32
@@ -30,14 +30,14 @@ func.func @clamped(%x: f32) -> i32 {
 
 // -----
 
-// The clamp in the other order (max inside, which becomes maxnumf), on
-// vectors.
+// The clamp in the other order (max inside: x > lo ? x : lo), on vectors.
 // CHECK-LABEL: func.func @clamped_vector
-// CHECK: arith.maxnumf %arg0, %{{.*}} : vector<8xf32>
+// CHECK: arith.cmpf ogt, %arg0, %{{.*}} : vector<8xf32>
+// CHECK: arith.select
 // CHECK: arith.minimumf
 // CHECK: math.roundeven
 // CHECK: arith.fptosi
-// CHECK-NOT: arith.select
+// CHECK-NEXT: return
 func.func @clamped_vector(%x: vector<8xf32>) -> vector<8xi32> {
   %hi = arith.constant dense<131072.0> : vector<8xf32>
   %lo = arith.constant dense<-131072.0> : vector<8xf32>

@@ -99,6 +99,13 @@ FailureOr<int64_t> vectorPosition(AffineMap map, ArrayRef<int64_t> shape,
 bool constantValues(Value v, std::vector<float> &out);
 bool constantValues(Value v, std::vector<int8_t> &out);
 
+/// The value of an integer arith.constant, or none.
+std::optional<int64_t> constantInt(Value v);
+/// `v` in [-255, 255] (an 8-bit zero point, possibly shifted by a flip).
+inline bool zeroPointRange(std::optional<int64_t> v) {
+  return v && *v >= -255 && *v <= 255;
+}
+
 /// Whether every element of `v` is a bf16 value held in f32: `v` comes,
 /// through reshapes, copies, transposes and zero pads, from an elementwise
 /// op that yields an extension from bf16 (what --precision=bf16's rounding

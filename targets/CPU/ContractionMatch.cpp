@@ -209,6 +209,13 @@ static std::optional<Contraction> matchGenericContraction(linalg::GenericOp g) {
   c.rhsReassoc = {lead, tail};
   return c;
 }
+std::optional<int64_t> constantInt(Value v) {
+  IntegerAttr attr;
+  if (auto c = v.getDefiningOp<arith::ConstantOp>())
+    attr = dyn_cast<IntegerAttr>(c.getValue());
+  return attr ? std::optional<int64_t>(attr.getInt()) : std::nullopt;
+}
+
 /// linalg's depthwise convolutions without zero points: [KH, KW, C] filters,
 /// or [KH, KW, C, M] ones (matched with M = 1).
 static bool isDepthwise(Operation *op) {
@@ -233,25 +240,19 @@ static std::optional<Contraction> matchInt8Depthwise(Operation *op) {
       !ft.getElementType().isInteger(8) || !ot.getElementType().isInteger(32) ||
       (ft.getRank() == 4 && ft.getDimSize(3) != 1))
     return std::nullopt;
-  auto constInt = [](Value v) -> std::optional<int64_t> {
-    IntegerAttr a;
-    if (!matchPattern(v, m_Constant(&a)))
-      return std::nullopt;
-    return a.getInt();
-  };
-  std::optional<int64_t> za = quantized ? constInt(lin.getDpsInputs()[2]) : 0,
-                         zw = quantized ? constInt(lin.getDpsInputs()[3]) : 0;
+  std::optional<int64_t> za = 0, zw = 0;
+  if (quantized) {
+    za = constantInt(lin.getDpsInputs()[2]);
+    zw = constantInt(lin.getDpsInputs()[3]);
+  }
   // The accumulators start from the zero points' share (intInit), so the
   // init must be zero (what tosa.depthwise_conv2d lowers to; the bias is an
   // elementwise consumer).
   auto fill = lin.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
   std::optional<int64_t> start =
-      fill ? constInt(fill.getInputs()[0]) : std::nullopt;
+      fill ? constantInt(fill.getInputs()[0]) : std::nullopt;
   std::vector<int8_t> w;
-  auto zeroPoint = [](std::optional<int64_t> z) {
-    return z && *z >= -255 && *z <= 255;
-  };
-  if (!start || *start != 0 || !zeroPoint(za) || !zeroPoint(zw) ||
+  if (!start || *start != 0 || !zeroPointRange(za) || !zeroPointRange(zw) ||
       !constantValues(filter, w))
     return std::nullopt;
   int64_t taps = ft.getDimSize(0) * ft.getDimSize(1), ch = ft.getDimSize(2);

@@ -71,18 +71,6 @@ struct IntMatmul {
           oh = 0, ow = 0;
 };
 
-std::optional<int64_t> constantInt(Value v) {
-  IntegerAttr attr;
-  if (auto c = v.getDefiningOp<arith::ConstantOp>())
-    attr = dyn_cast<IntegerAttr>(c.getValue());
-  return attr ? std::optional<int64_t>(attr.getInt()) : std::nullopt;
-}
-
-/// `v` in [-255, 255] (an 8-bit zero point, possibly shifted by a flip).
-bool zeroPointRange(std::optional<int64_t> v) {
-  return v && *v >= -255 && *v <= 255;
-}
-
 /// An int8 convolution with a constant filter: linalg.conv_2d_nhwc_fhwc_q
 /// (what tosa.conv2d with zero points lowers to) or conv_2d_nhwc_fhwc on
 /// int8 (zero points of 0), accumulating in int32.

@@ -219,6 +219,46 @@ Value rowBroadcastSource(Value init, int64_t n) {
   return src;
 }
 
+/// Where `v` is uint8 data flipped to int8 (x xor -128: what the importer
+/// writes for uint8 activations, which vpdpbusd then flips back), the
+/// uint8 data: the input of an elementwise linalg.generic that only flips
+/// it, or `v` itself after dropping the trailing flip of a generic that
+/// computes it (the requantization of the producer) and has no other
+/// reader. Null otherwise; `v`'s producer is changed only when non-null.
+Value peelFlip(Value v) {
+  auto g = v.getDefiningOp<linalg::GenericOp>();
+  if (!g || g->getNumResults() != 1 || g.getNumDpsInits() != 1 ||
+      g.getNumReductionLoops() != 0 ||
+      !g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity())
+    return Value();
+  auto yield = cast<linalg::YieldOp>(g.getBody()->getTerminator());
+  auto x = yield.getOperand(0).getDefiningOp<arith::XOrIOp>();
+  if (!x)
+    return Value();
+  auto isFlip = [](Value c) {
+    APInt i;
+    return matchPattern(c, m_ConstantInt(&i)) && i.getBitWidth() == 8 &&
+           i.getSExtValue() == -128;
+  };
+  Value inner = isFlip(x.getRhs())   ? x.getLhs()
+                : isFlip(x.getLhs()) ? x.getRhs()
+                                     : Value();
+  if (!inner)
+    return Value();
+  if (auto arg = dyn_cast<BlockArgument>(inner);
+      arg && arg.getOwner() == g.getBody() &&
+      arg.getArgNumber() < g.getNumDpsInputs()) {
+    OpOperand *in = g.getDpsInputOperand(arg.getArgNumber());
+    if (g.getMatchingIndexingMap(in).isIdentity() &&
+        in->get().getType() == v.getType())
+      return in->get();
+  }
+  if (!v.hasOneUse() || !g.getRegionOutputArgs()[0].use_empty())
+    return Value();
+  yield->setOperand(0, inner);
+  return v;
+}
+
 class IntMatmulEmitter : LoopBuilder {
 public:
   IntMatmulEmitter(OpBuilder &b, Location loc, const IntMatmul &m, Dot dot,
@@ -256,6 +296,7 @@ private:
   Type elt;    // Of the prepared A and the products: i16 or i8.
   Type stored; // Of the packed B: i8 when B - zb fits, else elt.
   Value lhsZp; // The op's, or 0.
+  bool u8Lhs = false; // A holds a + 128 as u8 already (peelFlip).
   std::vector<int32_t> colSums;
 };
 
@@ -272,7 +313,7 @@ Value IntMatmulEmitter::prepareLhs(Value lhs) {
                                b, loc, outV,
                                arith::TruncIOp::create(b, loc, elt, za))
                          : Value();
-  Value flip = dot == Dot::Vpdpbusd
+  Value flip = dot == Dot::Vpdpbusd && !u8Lhs
                    ? arith::ConstantOp::create(
                          b, loc, DenseElementsAttr::get(
                                      i8v, b.getIntegerAttr(b.getI8Type(), -128)))
@@ -287,8 +328,9 @@ Value IntMatmulEmitter::prepareLhs(Value lhs) {
                   int64_t len, Value colV = {}) {
     Value colIdx = colV ? colV : idx(col);
     int64_t end = colV ? m.k : col + len; // A bound of the segment's end.
+    Value first = at.back();
     auto step = [&](Value o, Value off, bool inBounds) {
-      at.back() = off;
+      at.back() = add(first, off);
       Value v = vector::TransferReadOp::create(b, loc, i8v, lhs, at, za8,
                                                ArrayRef<bool>{inBounds});
       if (group == 2)
@@ -323,6 +365,15 @@ Value IntMatmulEmitter::prepareLhs(Value lhs) {
   }
   // A convolution's rows gather its window (im2col): one segment of c
   // channels per tap, in the filter's (ky, kx, c) order.
+  bool rowSegments = m.dw == 1 && m.kw > 1 && m.kh * m.kw <= kUnrolledTaps;
+  if (rowSegments) { // The input as [image, y, x * c] (copy reads `lhs`).
+    auto t = cast<RankedTensorType>(lhs.getType());
+    lhs = tensor::CollapseShapeOp::create(
+        b, loc,
+        RankedTensorType::get({t.getDimSize(0), m.h, m.w * m.c},
+                              t.getElementType()),
+        lhs, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+  }
   auto lineLoop = beginFor(m.rows / m.ow, 1, out); // (image, oy)
   lineLoop->setAttr(kParallelAttr, b.getUnitAttr());
   Value line = lineLoop.getInductionVar();
@@ -331,7 +382,16 @@ Value IntMatmulEmitter::prepareLhs(Value lhs) {
   Value ox = xLoop.getInductionVar();
   Value row = add(mul(line, m.ow), ox);
   Value o = xLoop.getRegionIterArgs()[0];
-  if (m.kh * m.kw <= kUnrolledTaps) {
+  if (rowSegments) {
+    // Undilated filter rows: a window row's kw pixels are kw * c
+    // consecutive elements of the input row, one segment per filter row
+    // (a 7x7 filter on 3 channels: 7 copies of 21 elements, not 49 of 3).
+    for (int64_t ky = 0; ky < m.kh; ++ky)
+      o = copy(o,
+               {img, add(mul(oy, m.sh), idx(ky * m.dh)),
+                mul(ox, m.sw * m.c)},
+               row, ky * m.kw * m.c, m.kw * m.c);
+  } else if (m.kh * m.kw <= kUnrolledTaps) {
     for (int64_t ky = 0; ky < m.kh; ++ky)
       for (int64_t kx = 0; kx < m.kw; ++kx)
         o = copy(o,
@@ -524,13 +584,29 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
       lead.push_back(d);
     return SmallVector<ReassociationIndices>{lead, last};
   };
-  auto lhsT = cast<RankedTensorType>(m.lhs.getType());
-  Value lhs2d = lhsT.getRank() == 2 || m.conv
-                    ? m.lhs
+  // uint8 data that the importer flipped to int8 goes to vpdpbusd as it
+  // was (the flip and its undoing both disappear).
+  Value lhs = m.lhs;
+  if (dot == Dot::Vpdpbusd)
+    if (Value u8 = peelFlip(m.lhs)) {
+      lhs = u8;
+      u8Lhs = true;
+    }
+  // A needs no pre-pass where the instruction takes its bytes as they are
+  // and its rows are whole groups: a matrix, or a 1x1 stride-1 convolution's
+  // unpadded input (a pixel's channels are a row).
+  bool asIs = dot == Dot::Sdot || dot == Dot::Smmla ||
+              (dot == Dot::Vpdpbusd && u8Lhs);
+  bool inPlace = asIs && m.k % group == 0 &&
+                 (!m.conv || (m.kh == 1 && m.kw == 1 && m.sh == 1 &&
+                              m.sw == 1 && m.oh == m.h && m.ow == m.w));
+  auto lhsT = cast<RankedTensorType>(lhs.getType());
+  Value lhs2d = lhsT.getRank() == 2 || (m.conv && !inPlace)
+                    ? lhs
                     : tensor::CollapseShapeOp::create(
                           b, loc,
                           RankedTensorType::get({m.rows, m.k}, b.getI8Type()),
-                          m.lhs, rowsByLast(lhsT.getRank()))
+                          lhs, rowsByLast(lhsT.getRank()))
                           .getResult();
   auto initT = cast<RankedTensorType>(m.init.getType());
   Value init2d = initT.getRank() == 2
@@ -541,7 +617,7 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
                            m.init, rowsByLast(initT.getRank()))
                            .getResult();
   Value packed = packRhs(blobName);
-  Value ap = prepareLhs(lhs2d);
+  Value ap = inPlace ? lhs2d : prepareLhs(lhs2d);
   auto vt = VectorType::get({lanes}, b.getI32Type());
   Value sums;
   if (group >= 4) {

@@ -89,5 +89,90 @@ func.func @scaled(%a: tensor<4x8xi8>, %s: tensor<16xf32>) -> tensor<4x16xf32> {
 // VNNI: vector.transfer_write {{.*}} : vector<16xf32>, tensor<4x16xf32>
 // VNNI-NOT: linalg.
 // VNNI: return
+
+// Tests that uint8 data the importer flipped to int8 (x xor -128) reaches
+// vpdpbusd as it was: the flip's generic is bypassed and, K being whole
+// groups of 4, the kernel reads the matrix in place (no pre-pass copy).
+// sdot takes the flipped int8 values themselves, also in place.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @flipped(%u: tensor<4x8xi8>) -> tensor<4x16xi32> {
+  %m128 = arith.constant -128 : i8
+  %e8 = tensor.empty() : tensor<4x8xi8>
+  %a = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%u : tensor<4x8xi8>) outs(%e8 : tensor<4x8xi8>) {
+  ^bb0(%x: i8, %o: i8):
+    %f = arith.xori %x, %m128 : i8
+    linalg.yield %f : i8
+  } -> tensor<4x8xi8>
+  %b = arith.constant dense<3> : tensor<8x16xi8>
+  %c0 = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<4x16xi32>
+  %f = linalg.fill ins(%c0 : i32) outs(%e : tensor<4x16xi32>) -> tensor<4x16xi32>
+  %r = linalg.matmul ins(%a, %b : tensor<4x8xi8>, tensor<8x16xi8>) outs(%f : tensor<4x16xi32>) -> tensor<4x16xi32>
+  return %r : tensor<4x16xi32>
+}
+// VNNI-LABEL: func.func @flipped(
+// VNNI-NOT: xori
+// VNNI-NOT: tensor.empty() : tensor<4x8xi8>
+// VNNI: vector.transfer_read %arg0{{.*}} : tensor<4x8xi8>, vector<4xi8>
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// SDOT-LABEL: func.func @flipped(
+// SDOT: %[[A:.*]] = linalg.generic
+// SDOT: arith.xori
+// SDOT-NOT: tensor.empty() : tensor<4x8xi8>
+// SDOT: vector.transfer_read %[[A]]{{.*}} : tensor<4x8xi8>, vector<4xi8>
+// SDOT: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
+
+// Tests that a flip ending a computation that only this product reads (a
+// requantization) is dropped from it, and that a 1x1 stride-1 convolution
+// reads its input in place as [pixels, channels].
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @conv1x1(%x: tensor<1x2x3x8xi32>) -> tensor<1x2x3x16xi32> {
+  %m128 = arith.constant -128 : i8
+  %e8 = tensor.empty() : tensor<1x2x3x8xi8>
+  %a = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<1x2x3x8xi32>) outs(%e8 : tensor<1x2x3x8xi8>) {
+  ^bb0(%v: i32, %o: i8):
+    %t = arith.trunci %v : i32 to i8
+    %f = arith.xori %t, %m128 : i8
+    linalg.yield %f : i8
+  } -> tensor<1x2x3x8xi8>
+  %w = arith.constant dense<2> : tensor<16x1x1x8xi8>
+  %c0 = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<1x2x3x16xi32>
+  %f = linalg.fill ins(%c0 : i32) outs(%e : tensor<1x2x3x16xi32>) -> tensor<1x2x3x16xi32>
+  %r = linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%a, %w : tensor<1x2x3x8xi8>, tensor<16x1x1x8xi8>) outs(%f : tensor<1x2x3x16xi32>) -> tensor<1x2x3x16xi32>
+  return %r : tensor<1x2x3x16xi32>
+}
+// VNNI-LABEL: func.func @conv1x1(
+// VNNI: %[[A:.*]] = linalg.generic
+// VNNI: arith.trunci
+// VNNI-NOT: arith.xori
+// VNNI: linalg.yield
+// VNNI: %[[P:.*]] = tensor.collapse_shape %[[A]] {{.*}} into tensor<6x8xi8>
+// VNNI-NOT: tensor.empty() : tensor<6x8xi8>
+// VNNI: vector.transfer_read %[[P]]{{.*}} : tensor<6x8xi8>, vector<4xi8>
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+
+// Tests the gathering of an undilated window (im2col): a filter row's kw
+// pixels of c channels are one segment of kw * c input elements (7 x 3 =
+// 21, one masked vector), read from the input as [image, y, x * c].
+func.func @stem(%x: tensor<1x9x9x3xi8>) -> tensor<1x2x2x16xi32> {
+  %w = arith.constant dense<1> : tensor<16x7x7x3xi8>
+  %c0 = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<1x2x2x16xi32>
+  %f = linalg.fill ins(%c0 : i32) outs(%e : tensor<1x2x2x16xi32>) -> tensor<1x2x2x16xi32>
+  %r = linalg.conv_2d_nhwc_fhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+      ins(%x, %w : tensor<1x9x9x3xi8>, tensor<16x7x7x3xi8>) outs(%f : tensor<1x2x2x16xi32>) -> tensor<1x2x2x16xi32>
+  return %r : tensor<1x2x2x16xi32>
+}
+// VNNI-LABEL: func.func @stem(
+// VNNI: tensor.empty() : tensor<4x148xi8>
+// VNNI: %[[R:.*]] = tensor.collapse_shape %arg0 {{\[}}[0], [1], [2, 3]] : tensor<1x9x9x3xi8> into tensor<1x9x27xi8>
+// VNNI-COUNT-7: vector.transfer_read %[[R]]{{.*}} : tensor<1x9x27xi8>, vector<64xi8>
+// VNNI-NOT: vector.transfer_read %[[R]]
+// VNNI: } {dlc.parallel}
+
 // The packed weights of @qmm: column 0 is k = 0..3 = 1, 6, 1, 2.
 // VNNI: qmm_int8_packed0: "0x0100000001060102FEF9010203080102FCF70102050A0102

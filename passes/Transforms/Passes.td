@@ -233,6 +233,15 @@ def FoldClampedCasts : Pass<"dlc-fold-clamped-casts", "func::FuncOp"> {
 
     Postcondition: equal results for every number; NaN gives the inner
     bound's conversion.
+
+    Then, on such clamps (constant integer bounds): `minsi(maxsi(
+    fptosi(roundeven(c)) + z, L), H)` with constants z, L, H becomes
+    `fptosi(roundeven(c')) + z`, c' clamping to `[max(lo, L - z), min(hi,
+    H - z)]`; `extsi(trunci(x))` to 8 bits and back is x where x's range
+    (from these clamps, adds and min/max) fits int8, and its `andi 255` is x
+    where it fits uint8; `sitofp(fptosi(roundeven(c)) + z) - z` (z's float
+    value) becomes `roundeven(c) + 0.0`. All exact (integers below 2^24);
+    NaN still takes the clamp's inner bound.
   }];
   let dependentDialects = ["arith::ArithDialect", "math::MathDialect"];
 }

@@ -658,6 +658,27 @@ int32_t ImportContext::outputDType(unsigned i) const {
   return it == types.end() ? 0 : dtypeOf(it->second);
 }
 
+/// Input `i` as its values when it is a constant of at most 4096 uint8 or
+/// uint16 values, widened to T.
+template <typename T>
+std::optional<std::vector<T>>
+ImportContext::smallUnsignedConstant(unsigned i) {
+  std::optional<ConstTensor> k = constInput(i);
+  if (!k || k->numElements() > 4096 ||
+      (k->dtype != onnx::TensorProto::UINT8 &&
+       k->dtype != onnx::TensorProto::UINT16))
+    return std::nullopt;
+  std::vector<int64_t> v = k->ints();
+  if (static_cast<int64_t>(v.size()) != k->numElements())
+    return std::nullopt;
+  unsigned width = cast<RankedTensorType>(input(i).getType())
+                       .getElementTypeBitWidth();
+  std::vector<T> out;
+  for (int64_t x : v)
+    out.push_back(static_cast<T>(x & ((int64_t(1) << width) - 1)));
+  return out;
+}
+
 Value ImportContext::inputAsF32(unsigned i) {
   Value v = input(i);
   auto t = cast<RankedTensorType>(v.getType());
@@ -672,6 +693,11 @@ Value ImportContext::inputAsF32(unsigned i) {
   unsigned width = t.getElementTypeBitWidth();
   if ((dt == onnx::TensorProto::UINT8 || dt == onnx::TensorProto::UINT16) &&
       width < 32) {
+    // A small constant (a zero point) becomes a constant: TOSA folds no
+    // bitwise_and, and the requantizing epilogues want their zero points
+    // as numbers.
+    if (std::optional<std::vector<float>> k = smallUnsignedConstant<float>(i))
+      return constF32(t.getShape(), *k);
     auto i32 = RankedTensorType::get(t.getShape(), b.getI32Type());
     Value w = tosa::CastOp::create(b, i32, v);
     w = tosa::BitwiseAndOp::create(b, i32, w,
@@ -687,8 +713,15 @@ Value ImportContext::inputAsI32(unsigned i) {
   auto i32 = RankedTensorType::get(t.getShape(), b.getI32Type());
   if (t == i32)
     return v;
-  Value w = tosa::CastOp::create(b, i32, v);
   unsigned width = t.getElementTypeBitWidth();
+  if (isUnsignedDType(inputDType(i)) && width < 32)
+    if (std::optional<std::vector<int32_t>> k =
+            smallUnsignedConstant<int32_t>(i))
+      return tosa::ConstOp::create(
+          b, i32,
+          k->size() == 1 ? DenseElementsAttr::get(i32, (*k)[0])
+                         : DenseElementsAttr::get(i32, ArrayRef<int32_t>(*k)));
+  Value w = tosa::CastOp::create(b, i32, v);
   if (isUnsignedDType(inputDType(i)) && width < 32)
     w = tosa::BitwiseAndOp::create(b, i32, w,
                                    splat(i32, (int64_t(1) << width) - 1));

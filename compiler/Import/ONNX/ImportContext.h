@@ -151,6 +151,8 @@ public:
   Value materialize(const ConstTensor &t, llvm::StringRef name);
   /// A tosa.const of the given type and float values (a splat for one).
   Value constF32(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<float> values);
+  template <typename T>
+  std::optional<std::vector<T>> smallUnsignedConstant(unsigned i);
   /// A blob-backed f32 constant owning `values` (for weights rewritten at
   /// import time, e.g. transposed convolution kernels).
   Value constBlob(llvm::ArrayRef<int64_t> shape, std::vector<float> values,

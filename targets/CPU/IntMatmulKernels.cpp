@@ -33,6 +33,7 @@
 #include "targets/CPU/Lanewise.h"
 #include "targets/CPU/Passes.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -734,6 +735,39 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
       accs.push_back(acc);
     }
   Value panelBase = mul(panel, groups * nr * group);
+  // Weights too large for L2 reuse (panel-major) stream from memory once
+  // per run. As in the f32 kernels, the first row blocks of a panel each
+  // fetch one cache line of every k group of the next panel into L2 while
+  // they compute, so the next panel is there when its first row block
+  // starts; the other row blocks (and the last panel) fetch their own line
+  // again, an L1 hit, which keeps the k loop free of conditions.
+  // Offsets are in elements of the packed weights (int8 or int16). With
+  // narrow vectors a group's weights are part of a line, which the first
+  // row block fetches for every group it holds.
+  constexpr int64_t kLineBytes = 64;
+  int64_t eltBytes = stored.isInteger(8) ? 1 : 2;
+  int64_t linesPerGroup =
+      std::max<int64_t>(1, nr * group * eltBytes / kLineBytes);
+  Value packedBuf, pfBase;
+  if (!rowMajor && panels > 1 && dot != Dot::Smmla) {
+    packedBuf = bufferization::ToBufferOp::create(
+        b, loc,
+        MemRefType::get(cast<RankedTensorType>(packed.getType()).getShape(),
+                        stored),
+        packed, /*read_only=*/true);
+    Value active = arith::AndIOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, block,
+                              idx(linesPerGroup)),
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, panel,
+                              idx(panels - 1)));
+    pfBase = add(panelBase,
+                 arith::SelectOp::create(
+                     b, loc, active,
+                     add(idx(groups * nr * group),
+                         mul(block, kLineBytes / eltBytes)),
+                     idx(0)));
+  }
   // The sums per (row, column vector), in row layout.
   SmallVector<Value> sumsOut;
   if (dot == Dot::Smmla) {
@@ -742,6 +776,11 @@ Value IntMatmulEmitter::emit(StringRef blobName) {
     auto kLoop = beginFor(groups, 1, accs);
     Value g = kLoop.getInductionVar();
     SmallVector<Value> acc(kLoop.getRegionIterArgs());
+    if (pfBase)
+      memref::PrefetchOp::create(b, loc, packedBuf,
+                                 ValueRange{add(pfBase, mul(g, nr * group))},
+                                 /*isWrite=*/false, /*localityHint=*/2,
+                                 /*isDataCache=*/true);
     Value zeroElt = intConst(elt, 0), zeroStored = intConst(stored, 0);
     SmallVector<Value> bv;
     for (int64_t j = 0; j < nv; ++j) {

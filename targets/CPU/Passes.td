@@ -121,7 +121,9 @@ def IntMatmulKernels : Pass<"dlc-cpu-int-matmul-kernels", "func::FuncOp"> {
   }];
   let dependentDialects = ["scf::SCFDialect", "vector::VectorDialect",
                            "tensor::TensorDialect", "arith::ArithDialect",
-                           "LLVM::LLVMDialect"];
+                           "LLVM::LLVMDialect",
+                           "bufferization::BufferizationDialect",
+                           "memref::MemRefDialect"];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"128",
            "Width of the target's vector registers in bits">,

@@ -174,5 +174,24 @@ func.func @stem(%x: tensor<1x9x9x3xi8>) -> tensor<1x2x2x16xi32> {
 // VNNI-NOT: vector.transfer_read %[[R]]
 // VNNI: } {dlc.parallel}
 
+// Tests that weights too large for L2 reuse (1024 x 256 bytes, tiles
+// panel-major) prefetch the next panel: the k loop fetches one line of the
+// packed weights per k group into L2.
+func.func @streamed(%a: tensor<8x1024xi8>) -> tensor<8x256xi32> {
+  %b = arith.constant dense<1> : tensor<1024x256xi8>
+  %c0 = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<8x256xi32>
+  %f = linalg.fill ins(%c0 : i32) outs(%e : tensor<8x256xi32>) -> tensor<8x256xi32>
+  %r = linalg.matmul ins(%a, %b : tensor<8x1024xi8>, tensor<1024x256xi8>) outs(%f : tensor<8x256xi32>) -> tensor<8x256xi32>
+  return %r : tensor<8x256xi32>
+}
+// VNNI-LABEL: func.func @streamed(
+// VNNI: %[[W:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<262144xi8> to memref<262144xi8>
+// VNNI: scf.for
+// VNNI: memref.prefetch %[[W]][%{{.*}}], read, locality<2>, data : memref<262144xi8>
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// PMADD-LABEL: func.func @streamed(
+// PMADD: memref.prefetch
+
 // The packed weights of @qmm: column 0 is k = 0..3 = 1, 6, 1, 2.
 // VNNI: qmm_int8_packed0: "0x0100000001060102FEF9010203080102FCF70102050A0102

@@ -30,6 +30,20 @@ llvm::cl::opt<bool> winogradConvs(
                    "(default on)"),
     llvm::cl::init(true));
 
+/// A driver flag: whether --precision=bf16's contractions use AVX512-BF16's
+/// vdpbf16ps on x86. Off by default because it measured slower than the
+/// FMA kernels on the same rounded values (which give the same products):
+/// on a Sapphire Rapids-class Xeon, 68-86 GFLOP/s for vdpbf16ps against
+/// 172-177 for vfmadd231ps (a microbenchmark of 12 independent chains),
+/// and ResNet-50 bf16 ran in 103 ms against 47 ms for fp32
+/// (docs/performance.md, 2026-12-08).
+llvm::cl::opt<bool> x86Bf16Dot(
+    "x86-bf16-dot",
+    llvm::cl::desc("Run --precision=bf16 contractions on AVX512-BF16's "
+                   "vdpbf16ps where the CPU has it (default off: slower "
+                   "than the FMA kernels on the CPUs measured)"),
+    llvm::cl::init(false));
+
 class CPUTarget : public Target {
 public:
   explicit CPUTarget(TargetDesc desc) : Target(std::move(desc)) {}
@@ -96,13 +110,15 @@ public:
   }
 
   /// The bf16 instruction of --precision=bf16's contractions: AVX512-BF16's
-  /// vdpbf16ps (512-bit), armv8.6's bfmmla (bfdot for single rows and
+  /// vdpbf16ps (512-bit, with --x86-bf16-dot), armv8.6's bfmmla (bfdot for single rows and
   /// odd groups); elsewhere none, and the f32 kernels compute on the rounded
   /// values (the same products, with the sum's own rounding).
   std::string bf16Dot(int64_t bits) const {
     if (!llvm::Triple(desc_.triple).isX86())
       return hasFeatures("+bf16") ? "bfmmla" : "none";
-    return bits == 512 && hasFeatures("+avx512bf16") ? "vdpbf16ps" : "none";
+    return bits == 512 && x86Bf16Dot && hasFeatures("+avx512bf16")
+               ? "vdpbf16ps"
+               : "none";
   }
 
   void buildKernelPipeline(OpPassManager &pm) const override {

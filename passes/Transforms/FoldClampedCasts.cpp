@@ -66,6 +66,29 @@ template <typename Op> std::optional<Bounded> withConstant(Value v) {
   return std::nullopt;
 }
 
+/// The constant `v` of float type `t` (scalar, or a splat of its shape).
+Value floatLike(PatternRewriter &rewriter, Location loc, Type t, double v) {
+  TypedAttr a = rewriter.getFloatAttr(getElementTypeOrSelf(t), v);
+  if (auto st = dyn_cast<ShapedType>(t))
+    a = DenseElementsAttr::get(st, a);
+  return arith::ConstantOp::create(rewriter, loc, a);
+}
+
+/// clamp(x) with a NaN-ignoring inner bound: `x < inner ? x : inner` then
+/// maximumf(outer) when the minimum is inside (NaN takes `inner`), or
+/// `x > inner ? x : inner` then minimumf(outer).
+Value nanIgnoringClamp(PatternRewriter &rewriter, Location loc, Value x,
+                       Value inner, Value outer, bool minInside) {
+  Value keep = arith::CmpFOp::create(
+      rewriter, loc,
+      minInside ? arith::CmpFPredicate::OLT : arith::CmpFPredicate::OGT, x,
+      inner);
+  Value first = arith::SelectOp::create(rewriter, loc, keep, x, inner);
+  return minInside
+             ? arith::MaximumFOp::create(rewriter, loc, first, outer).getResult()
+             : arith::MinimumFOp::create(rewriter, loc, first, outer).getResult();
+}
+
 struct FoldClampedCast : OpRewritePattern<arith::SelectOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(arith::SelectOp sel,
@@ -115,18 +138,8 @@ struct FoldClampedCast : OpRewritePattern<arith::SelectOp> {
     // minps/maxps (one instruction) where arith.minnumf/maxnumf lowers to a
     // compare, a NaN test and a blend.
     Location loc = sel.getLoc();
-    Value keep = arith::CmpFOp::create(
-        rewriter, loc,
-        minInside ? arith::CmpFPredicate::OLT : arith::CmpFPredicate::OGT,
-        inner->x, inner->bound);
-    Value first =
-        arith::SelectOp::create(rewriter, loc, keep, inner->x, inner->bound);
-    Value clamped =
-        minInside
-            ? arith::MaximumFOp::create(rewriter, loc, first, outer->bound)
-                  .getResult()
-            : arith::MinimumFOp::create(rewriter, loc, first, outer->bound)
-                  .getResult();
+    Value clamped = nanIgnoringClamp(rewriter, loc, inner->x, inner->bound,
+                                     outer->bound, minInside);
     Value rounded = math::RoundEvenOp::create(rewriter, loc, clamped);
     rewriter.replaceOpWithNewOp<arith::FPToSIOp>(sel, sel.getType(), rounded);
     return success();
@@ -166,28 +179,6 @@ std::optional<FloatClamp> matchFloatClamp(Value v) {
   if (!(c.lo <= c.hi) || c.lo != std::floor(c.lo) || c.hi != std::floor(c.hi))
     return std::nullopt;
   return c;
-}
-
-Value buildFloatClamp(PatternRewriter &rewriter, Location loc,
-                      const FloatClamp &c) {
-  Type t = c.x.getType();
-  auto constant = [&](double v) -> Value {
-    auto et = cast<FloatType>(getElementTypeOrSelf(t));
-    TypedAttr a = rewriter.getFloatAttr(et, v);
-    if (auto st = dyn_cast<ShapedType>(t))
-      a = DenseElementsAttr::get(st, a);
-    return arith::ConstantOp::create(rewriter, loc, a);
-  };
-  Value in = constant(c.minInside ? c.hi : c.lo),
-        out = constant(c.minInside ? c.lo : c.hi);
-  Value keep = arith::CmpFOp::create(
-      rewriter, loc,
-      c.minInside ? arith::CmpFPredicate::OLT : arith::CmpFPredicate::OGT,
-      c.x, in);
-  Value first = arith::SelectOp::create(rewriter, loc, keep, c.x, in);
-  return c.minInside
-             ? arith::MaximumFOp::create(rewriter, loc, first, out).getResult()
-             : arith::MinimumFOp::create(rewriter, loc, first, out).getResult();
 }
 
 std::optional<int64_t> intConstant(Value v) {
@@ -265,8 +256,14 @@ struct FoldIntClamp : OpRewritePattern<arith::MinSIOp> {
         (n.lo == c->lo && n.hi == c->hi))
       return failure();
     Location loc = minOp.getLoc();
-    Value r = math::RoundEvenOp::create(rewriter, loc,
-                                        buildFloatClamp(rewriter, loc, n));
+    auto constant = [&](double v) {
+      return floatLike(rewriter, loc, n.x.getType(), v);
+    };
+    Value r = math::RoundEvenOp::create(
+        rewriter, loc,
+        nanIgnoringClamp(rewriter, loc, n.x,
+                         constant(n.minInside ? n.hi : n.lo),
+                         constant(n.minInside ? n.lo : n.hi), n.minInside));
     Value i = arith::FPToSIOp::create(rewriter, loc, add.getType(), r);
     rewriter.replaceOpWithNewOp<arith::AddIOp>(minOp, i, add.getRhs());
     return success();
@@ -331,13 +328,9 @@ struct FoldDequantizedRounding : OpRewritePattern<arith::SubFOp> {
     // that the integer subtraction gives; LLVM keeps it (x + 0.0 is not x
     // for x = -0).
     auto conv = add.getLhs().getDefiningOp<arith::FPToSIOp>();
-    Type t = sub.getType();
-    TypedAttr zero = rewriter.getFloatAttr(getElementTypeOrSelf(t), 0.0);
-    if (auto st = dyn_cast<ShapedType>(t))
-      zero = DenseElementsAttr::get(st, zero);
     rewriter.replaceOpWithNewOp<arith::AddFOp>(
         sub, conv.getIn(),
-        arith::ConstantOp::create(rewriter, sub.getLoc(), zero));
+        floatLike(rewriter, sub.getLoc(), sub.getType(), 0.0));
     return success();
   }
 };
